@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { cleanupRegistry } from './cleanup';
+
+export interface TestDatabase {
+  name: string;
+  /** Connection URL for the new database (the admin URL with the database swapped). */
+  url: string;
+  /** Drops the database even while clients are still connected; safe to call twice. */
+  drop(): Promise<void>;
+}
+
+const DEFAULT_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+function adminUrl(): string {
+  return process.env.PG_ADMIN_URL ?? DEFAULT_ADMIN_URL;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+async function runAsAdmin(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates an empty database named `memshop_test_<prefix>_<random>` on the server at
+ * PG_ADMIN_URL. Call drop() in afterAll; a database left behind by a crashed run is dropped
+ * when the process exits.
+ */
+export async function createTestDatabase(prefix = 'db'): Promise<TestDatabase> {
+  const admin = adminUrl();
+  const safePrefix = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30);
+  // Postgres truncates identifiers at 63 bytes; this stays well under it.
+  const name = `memshop_test_${safePrefix}_${randomBytes(6).toString('hex')}`;
+  await runAsAdmin(admin, `CREATE DATABASE ${quoteIdentifier(name)}`);
+
+  const registry = cleanupRegistry();
+  registry.databases.set(name, { adminUrl: admin });
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+
+  const drop = async (): Promise<void> => {
+    await runAsAdmin(admin, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    registry.databases.delete(name);
+    registry.asyncCleanups.delete(drop);
+  };
+  registry.asyncCleanups.add(drop);
+  return { name, url: url.toString(), drop };
+}

@@ -1,0 +1,72 @@
+import net from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  host: string;
+  /** Resets every live connection and resets new ones until restore(): a network partition. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy a test owns, so it can break one client's link without touching the server. */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let isCut = false;
+
+  const track = (socket: net.Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+
+  const server = net.createServer((client) => {
+    if (isCut) {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect(target);
+    track(client);
+    track(upstream);
+    // Either side failing ends both, as a broken link would.
+    const endBoth = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', endBoth);
+    upstream.on('error', endBoth);
+    client.on('close', endBoth);
+    upstream.on('close', endBoth);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+
+  const resetAll = (): void => {
+    for (const socket of sockets) {
+      if (!socket.destroyed) socket.resetAndDestroy();
+    }
+    sockets.clear();
+  };
+
+  return {
+    host: '127.0.0.1',
+    port: address.port,
+    cut() {
+      isCut = true;
+      resetAll();
+    },
+    restore() {
+      isCut = false;
+    },
+    close() {
+      resetAll();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
