@@ -1,0 +1,271 @@
+import net from 'node:net';
+import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
+import { CacheCluster } from './cluster';
+import { CacheConnectionError, CacheKeyError } from './errors';
+import { keySpace } from './keys';
+import { noopCacheMetrics, type CacheMetrics } from './metrics';
+
+const products = keySpace({ prefix: 'test', entity: 'cluster', schemaVersion: 1 });
+let run = 0;
+/** Keys unique to one test, so tests don't see each other's items. */
+const freshKeys = (count: number): string[] => {
+  run += 1;
+  return Array.from({ length: count }, (_, i) => products.key(`${run}-${i}`));
+};
+
+function writesPerNode(cluster: CacheCluster): Map<string, number> {
+  return new Map(cluster.status().map((node) => [node.server, node.writes]));
+}
+
+describe('CacheCluster on 3 real memcached nodes', () => {
+  let memcached: MemcachedCluster;
+  let cluster: CacheCluster;
+  const operations: Array<{ node: string; op: string }> = [];
+  const metrics: CacheMetrics = {
+    ...noopCacheMetrics,
+    observeOperation: (node, op) => operations.push({ node, op }),
+  };
+
+  beforeAll(async () => {
+    memcached = await startMemcachedCluster(3);
+    cluster = new CacheCluster({ servers: memcached.servers, metrics });
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+    await memcached?.stop();
+  });
+
+  it('get / set / add / delete with flags and CAS', async () => {
+    const [key, other] = freshKeys(2) as [string, string];
+    expect(await cluster.get(key)).toBeNull();
+    expect(await cluster.set(key, Buffer.from('one'), 60, { flags: 7 })).toBe(true);
+    const item = await cluster.get(key);
+    expect(item?.value.toString()).toBe('one');
+    expect(item?.flags).toBe(7);
+    expect(typeof item?.cas).toBe('bigint');
+
+    expect(await cluster.add(key, Buffer.from('two'), 60)).toBeNull();
+    expect((await cluster.get(key))?.value.toString()).toBe('one');
+
+    const addCas = await cluster.add(other, Buffer.from('lease'), 60);
+    expect(addCas).not.toBeNull();
+    expect(await cluster.set(other, Buffer.from('value'), 60, { cas: addCas as bigint })).toBe(true);
+    expect((await cluster.get(other))?.value.toString()).toBe('value');
+
+    expect(await cluster.delete(key)).toBe(true);
+    expect(await cluster.delete(key)).toBe(false);
+    expect(await cluster.get(key)).toBeNull();
+  });
+
+  it('CAS set fails on mismatch and on a deleted item', async () => {
+    const [key] = freshKeys(1) as [string];
+    await cluster.set(key, Buffer.from('v1'), 60);
+    const first = (await cluster.get(key))!;
+    expect(await cluster.set(key, Buffer.from('v2'), 60)).toBe(true);
+    // someone else wrote in between: our CAS is stale
+    expect(await cluster.set(key, Buffer.from('stale'), 60, { cas: first.cas })).toBe(false);
+    expect((await cluster.get(key))?.value.toString()).toBe('v2');
+
+    const second = (await cluster.get(key))!;
+    await cluster.delete(key);
+    // the lease race: a delete between read and CAS write makes the write fail
+    expect(await cluster.set(key, Buffer.from('stale'), 60, { cas: second.cas })).toBe(false);
+    expect(await cluster.get(key)).toBeNull();
+  });
+
+  it('incr creates with the initial value, adds, subtracts (floored at 0) and handles 64-bit values', async () => {
+    const [counter, big] = freshKeys(2) as [string, string];
+    expect(await cluster.incr(counter, 5, { initial: 1n })).toBe(1n);
+    expect(await cluster.incr(counter, 5)).toBe(6n);
+    expect(await cluster.incr(counter, -2)).toBe(4n);
+    expect(await cluster.incr(counter, -100)).toBe(0n);
+    expect(await cluster.incr(big, 1n, { initial: 2n ** 40n })).toBe(2n ** 40n);
+    expect(await cluster.incr(big, 2n ** 33n)).toBe(2n ** 40n + 2n ** 33n);
+  });
+
+  it('getMany of 50 keys over 3 nodes costs exactly one write per node', async () => {
+    const keys = freshKeys(50);
+    const owners = new Set(keys.map((key) => cluster.nodeFor(key)));
+    expect(owners.size).toBe(3);
+    const stored = keys.filter((_, i) => i % 2 === 0);
+    for (const key of stored) await cluster.set(key, Buffer.from(`value of ${key}`), 60, { flags: 3 });
+
+    const before = writesPerNode(cluster);
+    operations.length = 0;
+    const { found, failed } = await cluster.getMany([...keys, ...keys.slice(0, 5)]);
+    const after = writesPerNode(cluster);
+
+    for (const server of memcached.servers)
+      expect((after.get(server) ?? 0) - (before.get(server) ?? 0)).toBe(1);
+    expect(
+      operations
+        .filter((o) => o.op === 'getMany')
+        .map((o) => o.node)
+        .sort(),
+    ).toEqual([...memcached.servers].sort());
+    expect(failed.size).toBe(0);
+    expect([...found.keys()].sort()).toEqual([...stored].sort());
+    for (const key of stored) {
+      expect(found.get(key)?.value.toString()).toBe(`value of ${key}`);
+      expect(found.get(key)?.flags).toBe(3);
+    }
+    expect((await cluster.getMany([])).found.size).toBe(0);
+  });
+
+  it('puts every key on the node the ring names, the same in every client', async () => {
+    const keys = freshKeys(30);
+    const reversed = new CacheCluster({ servers: [...memcached.servers].reverse() });
+    const direct = new Map(
+      memcached.servers.map((server) => [server, new CacheCluster({ servers: [server] })]),
+    );
+    try {
+      for (const key of keys) {
+        expect(reversed.nodeFor(key)).toBe(cluster.nodeFor(key));
+        await cluster.set(key, Buffer.from('here'), 60);
+      }
+      for (const key of keys) {
+        for (const [server, single] of direct) {
+          const item = await single.get(key);
+          expect(item === null ? 'absent' : 'present').toBe(
+            server === cluster.nodeFor(key) ? 'present' : 'absent',
+          );
+        }
+      }
+    } finally {
+      await reversed.close();
+      for (const single of direct.values()) await single.close();
+    }
+  });
+
+  it('skips values over maxValueBytes without sending them', async () => {
+    const [key, edge] = freshKeys(2) as [string, string];
+    const before = writesPerNode(cluster).get(cluster.nodeFor(key));
+    expect(await cluster.set(key, Buffer.alloc(cluster.maxValueBytes + 1), 60)).toBe(false);
+    expect(await cluster.add(key, Buffer.alloc(cluster.maxValueBytes + 1), 60)).toBeNull();
+    expect(writesPerNode(cluster).get(cluster.nodeFor(key))).toBe(before);
+    expect(await cluster.get(key)).toBeNull();
+    expect(await cluster.set(edge, Buffer.alloc(cluster.maxValueBytes, 1), 60)).toBe(true);
+    expect((await cluster.get(edge))?.value.length).toBe(cluster.maxValueBytes);
+  });
+
+  it('returns false when memcached itself refuses a value as too large', async () => {
+    const small = new CacheCluster({ servers: memcached.servers, maxValueBytes: 4_000_000 });
+    try {
+      const [key] = freshKeys(1) as [string];
+      expect(await small.set(key, Buffer.alloc(2_000_000), 60)).toBe(false);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('rejects keys memcached would refuse', async () => {
+    await expect(cluster.get('has space')).rejects.toBeInstanceOf(CacheKeyError);
+    await expect(cluster.set('x'.repeat(251), Buffer.from('v'), 1)).rejects.toBeInstanceOf(CacheKeyError);
+    await expect(cluster.getMany(['ok', ''])).rejects.toBeInstanceOf(CacheKeyError);
+  });
+
+  it('reports every node up', () => {
+    expect(
+      cluster.status().map(({ server, state, consecutiveFailures, role }) => ({
+        server,
+        state,
+        consecutiveFailures,
+        role,
+      })),
+    ).toEqual(
+      memcached.servers.map((server) => ({ server, state: 'up', consecutiveFailures: 0, role: 'primary' })),
+    );
+  });
+});
+
+describe('CacheCluster options', () => {
+  it('rejects servers without an explicit port and duplicate servers', () => {
+    expect(() => new CacheCluster({ servers: ['127.0.0.1'] })).toThrow(/explicit port/);
+    expect(() => new CacheCluster({ servers: [] })).toThrow(TypeError);
+    expect(() => new CacheCluster({ servers: ['a:1'], gutterServers: ['a:1'] })).toThrow(/distinct/);
+  });
+});
+
+/**
+ * A stand-in for `memcached -S` that records the frames it gets: SASL LIST_MECHS (0x20) and
+ * AUTH (0x21) must come first, carrying our credentials, and nothing else may start SASL.
+ */
+async function startSaslRecorder(password: string) {
+  const frames: Array<{ opcode: number; body: string }> = [];
+  const server = net.createServer((socket) => {
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 24 && buffer.length >= 24 + buffer.readUInt32BE(8)) {
+        const opcode = buffer.readUInt8(1);
+        const bodyLength = buffer.readUInt32BE(8);
+        const opaque = buffer.readUInt32BE(12);
+        const body = buffer.subarray(24, 24 + bodyLength);
+        buffer = buffer.subarray(24 + bodyLength);
+        frames.push({ opcode, body: body.toString('latin1') });
+        let status = 0;
+        let value = Buffer.alloc(0);
+        if (opcode === 0x20) value = Buffer.from('PLAIN');
+        else if (opcode === 0x21) status = body.toString('latin1').endsWith(`\u0000${password}`) ? 0 : 0x20;
+        else if (opcode === 0x00) status = 1;
+        const header = Buffer.alloc(24);
+        header.writeUInt8(0x81, 0);
+        header.writeUInt8(opcode, 1);
+        header.writeUInt16BE(status, 6);
+        header.writeUInt32BE(value.length, 8);
+        header.writeUInt32BE(opaque, 12);
+        socket.write(Buffer.concat([header, value]));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    server: `127.0.0.1:${port}`,
+    frames,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('CacheCluster SASL', () => {
+  it('authenticates with the configured credentials before the first request', async () => {
+    const recorder = await startSaslRecorder('s3cret');
+    const cluster = new CacheCluster({ servers: [recorder.server], username: 'memshop', password: 's3cret' });
+    try {
+      expect(await cluster.get('k')).toBeNull();
+      expect(recorder.frames.map((f) => f.opcode)).toEqual([0x20, 0x21, 0x00]);
+      expect(recorder.frames[1]?.body).toBe('PLAIN\u0000memshop\u0000s3cret');
+    } finally {
+      await cluster.close();
+      await recorder.close();
+    }
+  });
+
+  it('fails the request when the node rejects the credentials', async () => {
+    const recorder = await startSaslRecorder('s3cret');
+    const cluster = new CacheCluster({ servers: [recorder.server], username: 'memshop', password: 'wrong' });
+    try {
+      await expect(cluster.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
+    } finally {
+      await cluster.close();
+      await recorder.close();
+    }
+  });
+
+  it('never picks up credentials from memjs environment variables', async () => {
+    const recorder = await startSaslRecorder('s3cret');
+    process.env.MEMCACHE_USERNAME = 'memshop';
+    process.env.MEMCACHE_PASSWORD = 's3cret';
+    const cluster = new CacheCluster({ servers: [recorder.server] });
+    try {
+      expect(await cluster.get('k')).toBeNull();
+      expect(recorder.frames.map((f) => f.opcode)).toEqual([0x00]);
+    } finally {
+      delete process.env.MEMCACHE_USERNAME;
+      delete process.env.MEMCACHE_PASSWORD;
+      await cluster.close();
+      await recorder.close();
+    }
+  });
+});

@@ -1,0 +1,405 @@
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_MAX_VALUE_BYTES } from './binary-protocol';
+import { type CacheError, CacheKeyError, CacheProtocolError, CacheUnavailableError } from './errors';
+import { KetamaRing } from './hash-ring';
+import { isValidMemcachedKey } from './keys';
+import { errorFields, type LoggerLike, RateLimitedLogger, silentLogger } from './logger';
+import { type CacheMetrics, noopCacheMetrics } from './metrics';
+import { type CacheItem, NodePool } from './node-pool';
+
+export type { CacheItem };
+
+export interface CacheClusterOptions {
+  /** 'host:port' strings, identical in every service (they are hashed onto the ring verbatim). */
+  servers: string[];
+  /**
+   * A small pool that takes the keys of ejected nodes (Facebook's gutter pool, about 1% of the
+   * servers). Default: none, so those keys go to the next live node on the ring.
+   */
+  gutterServers?: string[];
+  /**
+   * TTL cap of anything written for an ejected node's keys, in the gutter or on another node:
+   * such entries can miss invalidations (deletes go wherever the key routes at that moment), so
+   * they must not live long. Default 10.
+   */
+  gutterTtlSeconds?: number;
+  /** Connections per node. Default 2: one slow response does not hold up everything else. */
+  poolSize?: number;
+  /** Per operation; a LAN round trip is well under 1 ms, so 150 ms means the node is in trouble. Default 150. */
+  opTimeoutMs?: number;
+  /** Opening a connection (plus SASL). Default 500. */
+  connectTimeoutMs?: number;
+  /** Consecutive transport failures (timeouts, refused/reset connections) before ejection. Default 3. */
+  ejectAfterFailures?: number;
+  /** How often an ejected node is probed with VERSION. Default 1000. */
+  probeIntervalMs?: number;
+  /** Flush a node before it rejoins: it missed the deletes sent while it was out. Default true. */
+  flushOnRejoin?: boolean;
+  /** Values larger than this are not sent (set/add return false/null). memcached's default item limit is 1 MiB. Default 1_000_000. */
+  maxValueBytes?: number;
+  /** SASL PLAIN credentials (memcached started with -S). Default: none. */
+  username?: string;
+  password?: string;
+  logger?: LoggerLike;
+  metrics?: CacheMetrics;
+  /** Wall clock (epoch ms) for `ejectedAt` in status(). Default Date.now. */
+  clock?: () => number;
+}
+
+export interface CacheNodeStatus {
+  server: string;
+  state: 'up' | 'ejected';
+  consecutiveFailures: number;
+  /** 'gutter' for gutterServers. */
+  role: 'primary' | 'gutter';
+  /** Epoch ms of the ejection, while ejected. */
+  ejectedAt?: number;
+  /** Socket writes to this node so far (one per operation, one per getMany batch). */
+  writes: number;
+}
+
+export interface GetManyResult {
+  found: Map<string, CacheItem>;
+  /** Keys whose node failed or could not be reached: unknown, not missing. */
+  failed: Set<string>;
+}
+
+export interface SetOptions {
+  /** Compare-and-swap: store only if the item's CAS still equals this. */
+  cas?: bigint;
+  flags?: number;
+}
+
+export interface IncrOptions {
+  /** Value a missing counter is created with (the delta is not applied to it, as in memcached). Default 0n. */
+  initial?: bigint;
+  /** TTL of a counter created by this call. Default 0 (no expiry; capped when routed to the gutter). */
+  ttlSeconds?: number;
+}
+
+/** Where a key goes right now. `capped`: its owner is ejected, TTLs are capped at gutterTtlSeconds. */
+export interface CacheRoute {
+  server: string;
+  capped: boolean;
+}
+
+interface CacheNode {
+  readonly pool: NodePool;
+  readonly role: 'primary' | 'gutter';
+  consecutiveFailures: number;
+  ejectedAt: number | undefined;
+  probeTimer: NodeJS.Timeout | undefined;
+  probing: boolean;
+}
+
+interface Target {
+  node: CacheNode;
+  capped: boolean;
+}
+
+/**
+ * memcached nodes on a ketama ring, with a small memjs connection pool per node, per-operation
+ * timeouts, ejection of failing nodes and a gutter for their keys (Nishtala et al., "Scaling
+ * Memcache at Facebook", NSDI 2013, section 3.3). Every method either answers or throws a
+ * CacheError; the cache-aside layer turns those into misses.
+ */
+export class CacheCluster {
+  readonly #ring: KetamaRing;
+  readonly #gutterRing: KetamaRing | undefined;
+  readonly #nodes = new Map<string, CacheNode>();
+  readonly #gutterTtlSeconds: number;
+  readonly #ejectAfterFailures: number;
+  readonly #probeIntervalMs: number;
+  readonly #opTimeoutMs: number;
+  readonly #flushOnRejoin: boolean;
+  readonly #maxValueBytes: number;
+  readonly #logger: LoggerLike;
+  readonly #log: RateLimitedLogger;
+  readonly #metrics: CacheMetrics;
+  readonly #clock: () => number;
+  #closed = false;
+
+  constructor(opts: CacheClusterOptions) {
+    if (opts.servers.length === 0) throw new TypeError('CacheCluster needs at least one server');
+    const gutterServers = opts.gutterServers ?? [];
+    const all = [...opts.servers, ...gutterServers];
+    if (new Set(all).size !== all.length) {
+      throw new TypeError('CacheCluster servers and gutterServers must be distinct');
+    }
+    this.#gutterTtlSeconds = positive(opts.gutterTtlSeconds, 10);
+    this.#ejectAfterFailures = Math.max(1, Math.floor(opts.ejectAfterFailures ?? 3));
+    this.#probeIntervalMs = positive(opts.probeIntervalMs, 1000);
+    this.#opTimeoutMs = positive(opts.opTimeoutMs, 150);
+    this.#flushOnRejoin = opts.flushOnRejoin ?? true;
+    this.#maxValueBytes = positive(opts.maxValueBytes, DEFAULT_MAX_VALUE_BYTES);
+    this.#logger = opts.logger ?? silentLogger;
+    this.#log = new RateLimitedLogger(this.#logger, { clock: opts.clock });
+    this.#metrics = opts.metrics ?? noopCacheMetrics;
+    this.#clock = opts.clock ?? Date.now;
+
+    const poolOptions = {
+      poolSize: Math.max(1, Math.floor(opts.poolSize ?? 2)),
+      opTimeoutMs: this.#opTimeoutMs,
+      connectTimeoutMs: positive(opts.connectTimeoutMs, 500),
+      username: opts.username,
+      password: opts.password,
+    };
+    for (const [servers, role] of [
+      [opts.servers, 'primary'],
+      [gutterServers, 'gutter'],
+    ] as const) {
+      for (const server of servers) {
+        const node: CacheNode = {
+          role,
+          consecutiveFailures: 0,
+          ejectedAt: undefined,
+          probeTimer: undefined,
+          probing: false,
+          pool: new NodePool({
+            ...poolOptions,
+            server,
+            onFailure: (error) => this.#recordFailure(node, error),
+            onSuccess: () => {
+              if (node.ejectedAt === undefined) node.consecutiveFailures = 0;
+            },
+          }),
+        };
+        this.#nodes.set(server, node);
+        this.#metrics.setNodeUp(server, true);
+      }
+    }
+    this.#ring = new KetamaRing(opts.servers);
+    this.#gutterRing = gutterServers.length > 0 ? new KetamaRing(gutterServers) : undefined;
+  }
+
+  get maxValueBytes(): number {
+    return this.#maxValueBytes;
+  }
+
+  async get(key: string): Promise<CacheItem | null> {
+    const target = this.#target(key);
+    return this.#run(target, 'get', (pool) => pool.get(key));
+  }
+
+  /**
+   * One pipelined round per node (GETKQ per key + NOOP, one write). A failing node fails only its
+   * own keys (`failed`); throws CacheUnavailableError only when no key could be sent anywhere.
+   */
+  async getMany(keys: readonly string[]): Promise<GetManyResult> {
+    const found = new Map<string, CacheItem>();
+    const failed = new Set<string>();
+    const groups = new Map<CacheNode, string[]>();
+    for (const key of new Set(keys)) {
+      let target: Target;
+      try {
+        target = this.#target(key);
+      } catch (error) {
+        if (error instanceof CacheUnavailableError) {
+          failed.add(key);
+          continue;
+        }
+        throw error;
+      }
+      const group = groups.get(target.node);
+      if (group) group.push(key);
+      else groups.set(target.node, [key]);
+    }
+    if (groups.size === 0 && failed.size > 0) {
+      throw new CacheUnavailableError(`no memcached node is available for ${failed.size} keys`);
+    }
+    await Promise.all(
+      [...groups].map(async ([node, group]) => {
+        try {
+          const items = await this.#run({ node, capped: false }, 'getMany', (pool) => pool.getMany(group));
+          for (const [key, item] of items) found.set(key, item);
+        } catch (error) {
+          this.#warn('getMany', node, error);
+          for (const key of group) failed.add(key);
+        }
+      }),
+    );
+    return { found, failed };
+  }
+
+  /** false when not stored: CAS mismatch, CAS given and the item is gone, or the value is over maxValueBytes. */
+  async set(key: string, value: Buffer, ttlSeconds: number, opts: SetOptions = {}): Promise<boolean> {
+    const target = this.#target(key);
+    if (value.length > this.#maxValueBytes) return false;
+    const ttl = this.#ttl(target, ttlSeconds);
+    const cas = await this.#run(target, 'set', (pool) =>
+      pool.store('set', key, value, ttl, opts.flags ?? 0, opts.cas),
+    );
+    return cas !== null;
+  }
+
+  /** Stores only if the key is absent. Returns the new item's CAS (for a later CAS set), null if it exists or is too large. */
+  async add(
+    key: string,
+    value: Buffer,
+    ttlSeconds: number,
+    opts: { flags?: number } = {},
+  ): Promise<bigint | null> {
+    const target = this.#target(key);
+    if (value.length > this.#maxValueBytes) return null;
+    const ttl = this.#ttl(target, ttlSeconds);
+    return this.#run(target, 'add', (pool) => pool.store('add', key, value, ttl, opts.flags ?? 0));
+  }
+
+  /** false when the key was not there. An ejected node's keys are deleted where they route meanwhile. */
+  async delete(key: string): Promise<boolean> {
+    const target = this.#target(key);
+    return this.#run(target, 'delete', (pool) => pool.delete(key));
+  }
+
+  /**
+   * Atomic add (a negative delta subtracts; memcached stops at 0). A missing counter is created
+   * holding `initial`. Counters are unsigned 64-bit.
+   */
+  async incr(key: string, delta: number | bigint, opts: IncrOptions = {}): Promise<bigint> {
+    const target = this.#target(key);
+    const ttl = this.#ttl(target, opts.ttlSeconds ?? 0);
+    const value = await this.#run(target, 'incr', (pool) =>
+      pool.incr(key, BigInt(delta), opts.initial ?? 0n, ttl),
+    );
+    if (value === null) {
+      throw new CacheProtocolError(`memcached ${target.node.pool.server} did not create counter`, {
+        node: target.node.pool.server,
+        status: 1,
+      });
+    }
+    return value;
+  }
+
+  /** The node that owns `key` on the ring (whether or not it is ejected right now). */
+  nodeFor(key: string): string {
+    return this.#ring.nodeFor(key);
+  }
+
+  /** Where `key` goes right now; null when no node can take it. */
+  routeFor(key: string): CacheRoute | null {
+    try {
+      const target = this.#target(key);
+      return { server: target.node.pool.server, capped: target.capped };
+    } catch (error) {
+      if (error instanceof CacheUnavailableError) return null;
+      throw error;
+    }
+  }
+
+  status(): CacheNodeStatus[] {
+    return [...this.#nodes.values()].map((node) => ({
+      server: node.pool.server,
+      state: node.ejectedAt === undefined ? 'up' : 'ejected',
+      consecutiveFailures: node.consecutiveFailures,
+      role: node.role,
+      ...(node.ejectedAt === undefined ? {} : { ejectedAt: node.ejectedAt }),
+      writes: node.pool.writes,
+    }));
+  }
+
+  /** Closes every socket and stops the probes; later calls throw CacheUnavailableError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const node of this.#nodes.values()) {
+      if (node.probeTimer) clearInterval(node.probeTimer);
+      node.probeTimer = undefined;
+    }
+    await Promise.all([...this.#nodes.values()].map((node) => node.pool.close()));
+  }
+
+  #target(key: string): Target {
+    if (!isValidMemcachedKey(key)) {
+      throw new CacheKeyError(
+        `invalid memcached key (${Buffer.byteLength(key)} bytes): build keys with keySpace()/toMemcachedKey()`,
+      );
+    }
+    if (this.#closed) throw new CacheUnavailableError('cache cluster is closed');
+    const owner = this.#nodes.get(this.#ring.nodeFor(key)) as CacheNode;
+    if (owner.ejectedAt === undefined) return { node: owner, capped: false };
+    // Rehashing onto live nodes spreads a dead node's load over the ring (not onto one neighbour
+    // like memjs's failover); the gutter, when configured, keeps it off the live nodes entirely.
+    const ring = this.#gutterRing ?? this.#ring;
+    for (const server of ring.candidates(key)) {
+      const node = this.#nodes.get(server) as CacheNode;
+      if (node.ejectedAt === undefined) return { node, capped: true };
+    }
+    throw new CacheUnavailableError(
+      this.#gutterRing
+        ? `memcached ${owner.pool.server} and every gutter node are ejected`
+        : 'every memcached node is ejected',
+      { node: owner.pool.server },
+    );
+  }
+
+  #ttl(target: Target, ttlSeconds: number): number {
+    if (!target.capped) return ttlSeconds;
+    // 0 means "never expires"; absolute (epoch) TTLs are larger than any cap, so min() works for both.
+    return ttlSeconds > 0 ? Math.min(ttlSeconds, this.#gutterTtlSeconds) : this.#gutterTtlSeconds;
+  }
+
+  async #run<T>(target: Target, op: string, fn: (pool: NodePool) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn(target.node.pool);
+    } finally {
+      this.#metrics.observeOperation(target.node.pool.server, op, (performance.now() - started) / 1000);
+    }
+  }
+
+  #recordFailure(node: CacheNode, error: CacheError): void {
+    if (this.#closed || node.ejectedAt !== undefined) return;
+    node.consecutiveFailures += 1;
+    this.#warn('transport', node, error);
+    if (node.consecutiveFailures >= this.#ejectAfterFailures) this.#eject(node, error);
+  }
+
+  #eject(node: CacheNode, cause: CacheError): void {
+    const server = node.pool.server;
+    node.ejectedAt = this.#clock();
+    this.#metrics.recordNodeEjection(server);
+    this.#metrics.setNodeUp(server, false);
+    this.#logger.warn(
+      { node: server, role: node.role, consecutiveFailures: node.consecutiveFailures, ...errorFields(cause) },
+      'memcached node ejected',
+    );
+    // Whatever is still waiting on it would only run into its timeout.
+    node.pool.reset(new CacheUnavailableError(`memcached ${server} was ejected`, { node: server }));
+    node.probeTimer = setInterval(() => void this.#probe(node), this.#probeIntervalMs);
+    node.probeTimer.unref();
+  }
+
+  async #probe(node: CacheNode): Promise<void> {
+    if (node.probing || this.#closed || node.ejectedAt === undefined) return;
+    node.probing = true;
+    const server = node.pool.server;
+    try {
+      await node.pool.version(this.#opTimeoutMs);
+      if (this.#flushOnRejoin) await node.pool.flush(this.#opTimeoutMs);
+      if (this.#closed) return;
+      if (node.probeTimer) clearInterval(node.probeTimer);
+      node.probeTimer = undefined;
+      const ejectedForMs = this.#clock() - (node.ejectedAt ?? this.#clock());
+      node.ejectedAt = undefined;
+      node.consecutiveFailures = 0;
+      this.#metrics.setNodeUp(server, true);
+      this.#logger.info(
+        { node: server, role: node.role, ejectedForMs, flushed: this.#flushOnRejoin },
+        'memcached node rejoined',
+      );
+    } catch {
+      // Still down: the next probe tries again.
+    } finally {
+      node.probing = false;
+    }
+  }
+
+  #warn(kind: string, node: CacheNode, error: unknown): void {
+    const server = node.pool.server;
+    this.#log.warn(`${kind}:${server}`, { node: server, ...errorFields(error) }, `memcached ${kind} failure`);
+  }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}
