@@ -1,0 +1,64 @@
+import { decodeEnvelope, encodeEnvelope, encodeLease, leaseToken } from './codec';
+
+/**
+ * What Cache stores under a key, in its own terms. On the wire it is codec.ts's envelope:
+ * `graceUntil` is the envelope's `staleUntil` (the last moment the value may be served at all);
+ * the stale-while-revalidate window is `freshUntil + staleSeconds` of the reading call, capped
+ * by it, so changing `staleSeconds` takes effect without rewriting entries.
+ */
+export interface CacheEntry<T> {
+  /** null = negative entry (the loader found nothing) */
+  value: T | null;
+  /** epoch ms: fresh (a hit) until then */
+  freshUntil: number;
+  /** epoch ms: until then the value may be served stale (SWR window, stale-if-error) */
+  graceUntil: number;
+  /** epoch ms the value was read from the source (the gap rule distrusts older entries) */
+  storedAt: number;
+  /** writeThrough's version; a write never replaces a newer one */
+  version?: number;
+}
+
+export type DecodedItem =
+  | { kind: 'entry'; entry: CacheEntry<unknown> }
+  | { kind: 'lease'; token: string }
+  | { kind: 'corrupt'; reason: string };
+
+/** Serialisation of entries and lease placeholders; injectable for tests and other formats. */
+export interface EntryCodec {
+  encodeEntry(entry: CacheEntry<unknown>): Buffer;
+  encodeLease(token: string): Buffer;
+  /** Never throws: garbage is `corrupt`. */
+  decode(raw: Buffer): DecodedItem;
+}
+
+export const defaultEntryCodec: EntryCodec = Object.freeze({
+  encodeEntry(entry: CacheEntry<unknown>): Buffer {
+    return encodeEnvelope({
+      storedAt: entry.storedAt,
+      freshUntil: entry.freshUntil,
+      staleUntil: entry.graceUntil,
+      ...(entry.version === undefined ? {} : { version: entry.version }),
+      ...(entry.value === null ? { negative: true } : {}),
+      data: entry.value,
+    });
+  },
+  encodeLease,
+  decode(raw: Buffer): DecodedItem {
+    const token = leaseToken(raw);
+    if (token !== null) return { kind: 'lease', token };
+    const result = decodeEnvelope(raw);
+    if (!result.ok) return { kind: 'corrupt', reason: result.reason };
+    const e = result.envelope;
+    return {
+      kind: 'entry',
+      entry: {
+        value: e.negative ? null : e.data,
+        freshUntil: e.freshUntil,
+        graceUntil: e.staleUntil,
+        storedAt: e.storedAt,
+        ...(e.version === undefined ? {} : { version: e.version }),
+      },
+    };
+  },
+});

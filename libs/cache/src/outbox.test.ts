@@ -1,0 +1,189 @@
+import { Pool, type PoolClient } from 'pg';
+import { Registry } from 'prom-client';
+import {
+  createTestDatabase,
+  deleteRabbitObjects,
+  rabbitUrl,
+  uniqueName,
+  waitFor,
+  type TestDatabase,
+} from '@memshop/testing';
+import { InvalidationBus, type InvalidationEvent } from './invalidation-bus';
+import { createPromCacheMetrics } from './metrics';
+import {
+  enqueueOutboxEvent,
+  OUTBOX_TABLE_SQL,
+  OutboxRelay,
+  pgSqlExecutor,
+  prismaSqlExecutor,
+  type OutboxTransaction,
+} from './outbox';
+
+jest.setTimeout(60_000);
+
+let db: TestDatabase;
+let pool: Pool;
+let publisher: InvalidationBus;
+let consumer: InvalidationBus;
+const exchange = uniqueName('outbox-ex');
+const queue = uniqueName('outbox-q');
+const received: InvalidationEvent[] = [];
+
+/** What Prisma's interactive transaction gives the callback, on a pg client inside BEGIN. */
+function prismaLikeTx(client: PoolClient): OutboxTransaction {
+  return {
+    $executeRawUnsafe: async (sql: string, ...values: unknown[]) =>
+      (await client.query(sql, values)).rowCount ?? 0,
+  };
+}
+
+async function transaction<T>(
+  fn: (tx: OutboxTransaction, client: PoolClient) => Promise<T>,
+  rollback = false,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(prismaLikeTx(client), client);
+    await client.query(rollback ? 'ROLLBACK' : 'COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const productEvent = (entityId: string) => ({
+  source: 'catalog',
+  entity: 'product',
+  action: 'updated' as const,
+  entityId,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase('outbox');
+  pool = new Pool({ connectionString: db.url, max: 6 });
+  await pool.query(OUTBOX_TABLE_SQL);
+  await pool.query('CREATE TABLE product (id text PRIMARY KEY, name text NOT NULL)');
+  consumer = new InvalidationBus({ url: rabbitUrl(), service: 'order', exchange, queue, bindings: ['#'] });
+  consumer.subscribe(async (e) => {
+    received.push(e);
+  });
+  publisher = new InvalidationBus({ url: rabbitUrl(), service: 'catalog', exchange });
+  await Promise.all([consumer.start(), publisher.start()]);
+  await Promise.all([consumer.waitUntilConnected(), publisher.waitUntilConnected()]);
+});
+
+afterAll(async () => {
+  await publisher?.close();
+  await consumer?.close();
+  await pool?.end();
+  await db?.drop();
+  await deleteRabbitObjects({ queues: [queue], exchanges: [exchange] });
+});
+
+beforeEach(async () => {
+  await pool.query('DELETE FROM memshop_outbox');
+});
+
+describe('transactional outbox against real Postgres and RabbitMQ', () => {
+  it('publishes an event enqueued in a committed transaction and marks it published', async () => {
+    const registry = new Registry();
+    const relay = new OutboxRelay({
+      db: pgSqlExecutor(pool),
+      publisher,
+      metrics: createPromCacheMetrics(registry),
+    });
+    const event = await transaction(async (tx, client) => {
+      await client.query(`INSERT INTO product VALUES ('p1', 'one')`);
+      return enqueueOutboxEvent(tx, productEvent('p1'));
+    });
+    expect(await relay.backlog()).toEqual({ count: 1, oldestAgeSeconds: expect.any(Number) });
+    expect(await relay.publishPending()).toEqual({ published: 1, failed: 0 });
+    await waitFor(() => received.some((e) => e.id === event.id), { message: 'the committed event' });
+    const { rows } = await pool.query(
+      'SELECT published_at, attempts FROM memshop_outbox WHERE event_id = $1',
+      [event.id],
+    );
+    expect(rows[0].published_at).not.toBeNull();
+    expect(rows[0].attempts).toBe(1);
+    expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0 });
+    const backlog = (await registry.getSingleMetric('memshop_outbox_backlog')?.get())?.values[0]?.value;
+    expect(backlog).toBe(0);
+  });
+
+  it('publishes nothing for a rolled-back transaction', async () => {
+    const relay = new OutboxRelay({ db: pgSqlExecutor(pool), publisher });
+    const rolledBack = await transaction(async (tx, client) => {
+      await client.query(`INSERT INTO product VALUES ('p2', 'two')`);
+      return enqueueOutboxEvent(tx, productEvent('p2'));
+    }, true);
+    const marker = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('marker')));
+    expect(await relay.publishPending()).toEqual({ published: 1, failed: 0 });
+    await waitFor(() => received.some((e) => e.id === marker.id), { message: 'the marker event' });
+    expect(received.some((e) => e.id === rolledBack.id)).toBe(false);
+    expect((await pool.query('SELECT count(*)::int AS n FROM product WHERE id = $1', ['p2'])).rows[0].n).toBe(
+      0,
+    );
+  });
+
+  it('keeps the row pending with a backoff while the broker is unreachable, then publishes it', async () => {
+    const down = new InvalidationBus({ url: 'amqp://guest:guest@127.0.0.1:1', service: 'catalog', exchange });
+    await down.start();
+    const failing = new OutboxRelay({ db: pgSqlExecutor(pool), publisher: down, retryBaseSeconds: 30 });
+    const event = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('p3')));
+    expect(await failing.publishPending()).toEqual({ published: 0, failed: 1 });
+    const { rows } = await pool.query(
+      `SELECT published_at, attempts, last_error, next_attempt_at > now() + interval '20 seconds' AS backed_off
+         FROM memshop_outbox WHERE event_id = $1`,
+      [event.id],
+    );
+    expect(rows[0]).toMatchObject({ published_at: null, attempts: 1, backed_off: true });
+    expect(rows[0].last_error).toMatch(/not connected/);
+    // Not due yet: a healthy relay leaves it alone until the backoff passes.
+    const healthy = new OutboxRelay({ db: pgSqlExecutor(pool), publisher });
+    expect(await healthy.publishPending()).toEqual({ published: 0, failed: 0 });
+    await pool.query(`UPDATE memshop_outbox SET next_attempt_at = now() WHERE event_id = $1`, [event.id]);
+    expect(await healthy.publishPending()).toEqual({ published: 1, failed: 0 });
+    await waitFor(() => received.some((e) => e.id === event.id), { message: 'the retried event' });
+    await down.close();
+  });
+
+  it('lets two relays (pg and Prisma-style executors) share the table: every event published exactly once', async () => {
+    const events = await transaction(async (tx) => {
+      const out: InvalidationEvent[] = [];
+      for (let i = 0; i < 120; i += 1) out.push(await enqueueOutboxEvent(tx, productEvent(`bulk-${i}`)));
+      return out;
+    });
+    const publishes = new Map<string, number>();
+    const counting = {
+      publish: async (e: InvalidationEvent) => {
+        publishes.set(e.id, (publishes.get(e.id) ?? 0) + 1);
+        await publisher.publish(e);
+      },
+    };
+    const prismaLike = {
+      $queryRawUnsafe: async (sql: string, ...values: unknown[]) => (await pool.query(sql, values)).rows,
+      $executeRawUnsafe: async (sql: string, ...values: unknown[]) =>
+        (await pool.query(sql, values)).rowCount ?? 0,
+    };
+    const a = new OutboxRelay({ db: pgSqlExecutor(pool), publisher: counting, batchSize: 10 });
+    const b = new OutboxRelay({ db: prismaSqlExecutor(prismaLike), publisher: counting, batchSize: 10 });
+    const [ra, rb] = await Promise.all([a.publishPending(), b.publishPending()]);
+    expect(ra.published + rb.published).toBe(120);
+    expect(events.every((e) => publishes.get(e.id) === 1)).toBe(true);
+    await waitFor(() => events.every((e) => received.some((r) => r.id === e.id)), { message: '120 events' });
+  });
+
+  it('publishes right after commit on kick(), without waiting for the poll', async () => {
+    const relay = new OutboxRelay({ db: pgSqlExecutor(pool), publisher, pollIntervalMs: 600_000 });
+    relay.start();
+    await waitFor(async () => (await relay.backlog()).count === 0);
+    const event = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('kicked')));
+    relay.kick();
+    await waitFor(() => received.some((e) => e.id === event.id), { message: 'the kicked event' });
+    await relay.stop();
+  });
+});

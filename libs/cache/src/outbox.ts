@@ -1,0 +1,307 @@
+import {
+  createInvalidationEvent,
+  invalidationRoutingKey,
+  type InvalidationEvent,
+  type NewInvalidationEvent,
+} from './invalidation-bus';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
+import { noopCacheMetrics, type CacheMetrics } from './metrics';
+import { publishDiagnostic } from './tracing';
+
+export const OUTBOX_TABLE = 'memshop_outbox';
+
+/**
+ * The outbox table, as Prisma's migration for the model in the README creates it (so a service
+ * may either paste the model into schema.prisma or run this SQL in a migration).
+ */
+export const OUTBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS "memshop_outbox" (
+    "seq" BIGSERIAL NOT NULL,
+    "event_id" UUID NOT NULL,
+    "routing_key" TEXT NOT NULL,
+    "payload" JSONB NOT NULL,
+    "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "published_at" TIMESTAMPTZ(6),
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "next_attempt_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "last_error" TEXT,
+    CONSTRAINT "memshop_outbox_pkey" PRIMARY KEY ("seq")
+);
+CREATE UNIQUE INDEX IF NOT EXISTS "memshop_outbox_event_id_key" ON "memshop_outbox"("event_id");
+CREATE INDEX IF NOT EXISTS "memshop_outbox_published_at_next_attempt_at_idx" ON "memshop_outbox"("published_at", "next_attempt_at");
+`;
+
+/** Anything with Prisma's `$executeRawUnsafe`: the `tx` of `prisma.$transaction(async (tx) => ...)`. */
+export interface OutboxTransaction {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> | PromiseLike<number>;
+}
+
+/**
+ * Writes the event in the caller's transaction, so it commits or rolls back with the change
+ * (no lost invalidation when the process dies between commit and publish, issue 4 hole 3).
+ * Returns the stored event; call `relay.kick()` after the commit to publish it at once.
+ */
+export async function enqueueOutboxEvent(
+  tx: OutboxTransaction,
+  fields: NewInvalidationEvent,
+): Promise<InvalidationEvent> {
+  const event = createInvalidationEvent(fields);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO "${OUTBOX_TABLE}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`,
+    event.id,
+    invalidationRoutingKey(event),
+    JSON.stringify(event),
+  );
+  return event;
+}
+
+/** The two calls the relay makes; adapters below wrap Prisma clients and pg pools. */
+export interface SqlExecutor {
+  query<R extends object>(sql: string, params: unknown[]): Promise<R[]>;
+  execute(sql: string, params: unknown[]): Promise<number>;
+}
+
+/** A Prisma client (or anything with `$queryRawUnsafe` / `$executeRawUnsafe`). */
+export function prismaSqlExecutor(prisma: {
+  $queryRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+}): SqlExecutor {
+  return {
+    query: async <R extends object>(sql: string, params: unknown[]) =>
+      (await prisma.$queryRawUnsafe(sql, ...params)) as R[],
+    execute: async (sql, params) => prisma.$executeRawUnsafe(sql, ...params),
+  };
+}
+
+/** A `pg` Pool or Client (anything with `query(text, values)` returning `{ rows, rowCount }`). */
+export function pgSqlExecutor(pool: {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}): SqlExecutor {
+  return {
+    query: async <R extends object>(sql: string, params: unknown[]) =>
+      (await pool.query(sql, params)).rows as R[],
+    execute: async (sql, params) => (await pool.query(sql, params)).rowCount ?? 0,
+  };
+}
+
+export interface OutboxPublisher {
+  publish(event: InvalidationEvent): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  db: SqlExecutor;
+  /** Usually the InvalidationBus; must resolve only once the broker confirmed. */
+  publisher: OutboxPublisher;
+  /** Poll for pending rows this often (rows of crashed or other writers). Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** Rows claimed per round. Default 100. */
+  batchSize?: number;
+  /**
+   * A claimed row is invisible to other relays this long: if this relay dies mid-publish, the
+   * row is published again by someone else afterwards (at-least-once). Default 30 s.
+   */
+  claimTimeoutSeconds?: number;
+  /** Retry backoff after a failed publish: base * 2^(attempts-1), capped. Defaults 1 s and 60 s. */
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+  /** Published rows are deleted after this long (kept for debugging). Default 3600 s. */
+  retainPublishedSeconds?: number;
+  logger?: LoggerLike;
+  metrics?: CacheMetrics;
+  clock?: () => number;
+}
+
+interface ClaimedRow {
+  event_id: string;
+  payload: InvalidationEvent | string;
+}
+
+/**
+ * Publishes outbox rows. Several instances may run against one database: rows are claimed with
+ * `FOR UPDATE SKIP LOCKED` in a single statement that also pushes `next_attempt_at` out by the
+ * claim timeout, so no long transaction is held while waiting for the broker.
+ */
+export class OutboxRelay {
+  readonly #db: SqlExecutor;
+  readonly #publisher: OutboxPublisher;
+  readonly #pollIntervalMs: number;
+  readonly #batchSize: number;
+  readonly #claimTimeoutSeconds: number;
+  readonly #retryBaseSeconds: number;
+  readonly #retryMaxSeconds: number;
+  readonly #retainPublishedSeconds: number;
+  readonly #log: RateLimitedLogger;
+  readonly #metrics: CacheMetrics;
+  readonly #clock: () => number;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = true;
+  #consecutiveFailures = 0;
+  #lastCleanupAt = 0;
+
+  constructor(opts: OutboxRelayOptions) {
+    this.#db = opts.db;
+    this.#publisher = opts.publisher;
+    this.#pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.#batchSize = opts.batchSize ?? 100;
+    this.#claimTimeoutSeconds = opts.claimTimeoutSeconds ?? 30;
+    this.#retryBaseSeconds = opts.retryBaseSeconds ?? 1;
+    this.#retryMaxSeconds = opts.retryMaxSeconds ?? 60;
+    this.#retainPublishedSeconds = opts.retainPublishedSeconds ?? 3600;
+    this.#log = new RateLimitedLogger(opts.logger ?? silentLogger, { clock: opts.clock });
+    this.#metrics = opts.metrics ?? noopCacheMetrics;
+    this.#clock = opts.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.kick();
+  }
+
+  /** Publish now (call right after the transaction that enqueued an event commits). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#clearTimer();
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+      if (this.#stopped) return;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+        return;
+      }
+      // Back off polling while the database keeps failing (up to 30 s).
+      const delay = Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(this.#consecutiveFailures, 5));
+      this.#timer = setTimeout(() => this.kick(), delay);
+      this.#timer.unref();
+    });
+  }
+
+  /** Stops polling and waits for the round in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimer();
+    await this.#running;
+  }
+
+  /**
+   * One pass: claims and publishes batches until none is left. Returns how many were published.
+   * Exposed for tests and for services that prefer to drive the relay themselves.
+   */
+  async publishPending(): Promise<{ published: number; failed: number }> {
+    let published = 0;
+    let failed = 0;
+    for (;;) {
+      const rows = await this.#claim();
+      if (rows.length === 0) break;
+      const results = await Promise.allSettled(
+        rows.map((row) => this.#publisher.publish(parsePayload(row.payload))),
+      );
+      const ok: string[] = [];
+      for (let i = 0; i < rows.length; i += 1) {
+        const result = results[i] as PromiseSettledResult<void>;
+        const row = rows[i] as ClaimedRow;
+        if (result.status === 'fulfilled') {
+          ok.push(row.event_id);
+        } else {
+          failed += 1;
+          await this.#scheduleRetry(row.event_id, result.reason);
+        }
+      }
+      if (ok.length > 0) await this.#markPublished(ok);
+      published += ok.length;
+      publishDiagnostic('outbox', { published: ok.length, failed: rows.length - ok.length });
+      // Stop on failures: the broker is likely down, the rows come back after their backoff.
+      if (ok.length < rows.length || rows.length < this.#batchSize) break;
+    }
+    return { published, failed };
+  }
+
+  /** Pending rows and the age of the oldest one; also sets the backlog gauges. */
+  async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const [row] = await this.#db.query<{ count: number | string; oldest: number | string | null }>(
+      `SELECT count(*)::int AS "count", EXTRACT(EPOCH FROM (now() - min("created_at")))::float8 AS "oldest"
+         FROM "${OUTBOX_TABLE}" WHERE "published_at" IS NULL`,
+      [],
+    );
+    const count = Number(row?.count ?? 0);
+    const oldestAgeSeconds = row?.oldest == null ? 0 : Number(row.oldest);
+    this.#metrics.setOutboxBacklog(count);
+    this.#metrics.setOutboxOldestAge(oldestAgeSeconds);
+    return { count, oldestAgeSeconds };
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      await this.publishPending();
+      await this.backlog();
+      await this.#cleanup();
+      this.#consecutiveFailures = 0;
+    } catch (err) {
+      this.#consecutiveFailures += 1;
+      this.#log.warn('outbox-relay', errorFields(err), 'outbox relay round failed, retrying');
+    }
+  }
+
+  #claim(): Promise<ClaimedRow[]> {
+    return this.#db.query<ClaimedRow>(
+      `UPDATE "${OUTBOX_TABLE}" SET "attempts" = "attempts" + 1,
+              "next_attempt_at" = now() + make_interval(secs => $2::float8)
+        WHERE "seq" IN (
+          SELECT "seq" FROM "${OUTBOX_TABLE}"
+           WHERE "published_at" IS NULL AND "next_attempt_at" <= now()
+           ORDER BY "seq" LIMIT $1::int
+           FOR UPDATE SKIP LOCKED)
+        RETURNING "event_id"::text AS "event_id", "payload"`,
+      [this.#batchSize, this.#claimTimeoutSeconds],
+    );
+  }
+
+  async #markPublished(eventIds: string[]): Promise<void> {
+    const placeholders = eventIds.map((_, i) => `$${i + 1}::uuid`).join(', ');
+    await this.#db.execute(
+      `UPDATE "${OUTBOX_TABLE}" SET "published_at" = now(), "last_error" = NULL WHERE "event_id" IN (${placeholders})`,
+      eventIds,
+    );
+  }
+
+  async #scheduleRetry(eventId: string, reason: unknown): Promise<void> {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    this.#log.warn(
+      'outbox-publish',
+      { eventId, ...errorFields(reason) },
+      'outbox publish failed, will retry',
+    );
+    await this.#db.execute(
+      `UPDATE "${OUTBOX_TABLE}"
+          SET "last_error" = $2,
+              "next_attempt_at" = now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, GREATEST("attempts" - 1, 0))))
+        WHERE "event_id" = $1::uuid`,
+      [eventId, message.slice(0, 1000), this.#retryBaseSeconds, this.#retryMaxSeconds],
+    );
+  }
+
+  async #cleanup(): Promise<void> {
+    const now = this.#clock();
+    if (now - this.#lastCleanupAt < 60_000) return;
+    this.#lastCleanupAt = now;
+    await this.#db.execute(
+      `DELETE FROM "${OUTBOX_TABLE}" WHERE "published_at" < now() - make_interval(secs => $1::float8)`,
+      [this.#retainPublishedSeconds],
+    );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+function parsePayload(payload: InvalidationEvent | string): InvalidationEvent {
+  return typeof payload === 'string' ? (JSON.parse(payload) as InvalidationEvent) : payload;
+}
