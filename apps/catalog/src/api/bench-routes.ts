@@ -1,0 +1,44 @@
+import { idSchema, NotFoundError } from '@memshop/service-kit';
+import { Router, type Request } from 'express';
+import type { CatalogService } from '../domain/catalog-service';
+import type { Product } from '../domain/product';
+
+/**
+ * Benchmark-only routes (`npm run bench`, issue 6), on only with BENCH_ROUTES=1: the baselines
+ * that the cached `GET /products/:id` is compared with. Never set it in production: the bypass
+ * header would let any client send every read to Postgres.
+ */
+export function benchRoutesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['BENCH_ROUTES'] === '1';
+}
+
+/**
+ * `X-Cache-Bypass: 1` on `GET /products/:id` asks the data layer to skip the cache (P2's
+ * baseline: the same endpoint, Prisma to Postgres on every request). The header is checked
+ * first so ordinary requests never pay for the env lookup.
+ */
+export function cacheBypassRequested(req: Request): boolean {
+  return req.headers['x-cache-bypass'] === '1' && benchRoutesEnabled();
+}
+
+/**
+ * `GET /bench/memory/products/:id`: the same JSON as `GET /products/:id`, from a Map in this
+ * process (P1's baseline: Express and JSON serialization with no cache round trip). Each id is
+ * loaded once through the service on its first request; later requests never leave the process.
+ */
+export function benchRoutes(catalog: CatalogService): Router {
+  const router = Router();
+  const products = new Map<number, Product>();
+  router.get('/bench/memory/products/:id', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    let product = products.get(id);
+    if (!product) {
+      const { value } = await catalog.getProduct(id);
+      if (!value) throw new NotFoundError(`product ${id} not found`);
+      product = value;
+      products.set(id, product);
+    }
+    res.json(product);
+  });
+  return router;
+}

@@ -1,0 +1,31 @@
+import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { Router } from 'express';
+import type { CatalogService } from '../domain/catalog-service';
+import { toHttpError } from './domain-errors';
+import { pageQuerySchema, updateCategorySchema } from './schemas';
+
+export function categoryRoutes(catalog: CatalogService): Router {
+  const router = Router();
+
+  /** `GET /categories/:id/products?offset=0&limit=20` (limit <= 100): product summaries, no stock. */
+  router.get('/categories/:id/products', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    const { offset, limit } = pageQuerySchema.parse(req.query);
+    const { value, cacheStatus } = await catalog.getCategoryProducts(id, offset, limit);
+    setCacheHeader(res, cacheStatus);
+    if (!value) throw new NotFoundError(`category ${id} not found`);
+    res.json(value);
+  });
+
+  router.patch('/categories/:id', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    const changes = updateCategorySchema.parse(req.body);
+    try {
+      res.json(await catalog.updateCategory(id, changes));
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  });
+
+  return router;
+}

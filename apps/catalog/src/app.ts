@@ -1,0 +1,24 @@
+import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import type { Express } from 'express';
+import { categoryRoutes } from './api/category-routes';
+import { productRoutes } from './api/product-routes';
+import { stockRoutes } from './api/stock-routes';
+import type { CatalogService } from './domain/catalog-service';
+
+export interface CatalogAppDeps {
+  catalog: CatalogService;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** /health/ready checks: database (critical), memcached, rabbitmq. */
+  healthChecks: Record<string, HealthCheck>;
+}
+
+/** The HTTP app; no I/O here, so tests build it around their own clients. */
+export function createApp({ catalog, logger, metrics, healthChecks }: CatalogAppDeps): Express {
+  return createServiceApp({
+    logger,
+    metrics,
+    health: { checks: healthChecks },
+    routers: [productRoutes(catalog), categoryRoutes(catalog), stockRoutes(catalog)],
+  });
+}

@@ -1,0 +1,115 @@
+import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
+import {
+  isCategoryProductsPage,
+  isProduct,
+  type CategoryProductsPage,
+  type Product,
+} from '../domain/product';
+
+export interface CatalogCacheOptions {
+  cache: Cache;
+  /** CACHE_SCHEMA_VERSION: a deploy that changes a value's shape bumps it and never reads old entries. */
+  schemaVersion: number;
+}
+
+export interface Cached<T> {
+  value: T | null;
+  status: CacheStatus;
+}
+
+// Products change rarely and every change is purged or written through, so the TTL only bounds
+// how long a missed invalidation could live; lists are cheaper to rebuild and live shorter.
+const PRODUCT_TTL_SECONDS = 300;
+const LIST_TTL_SECONDS = 60;
+
+/**
+ * The catalog's cache-aside wiring: one place that builds keys (with the schema version) and
+ * says how long each entity lives.
+ */
+export class CatalogCache {
+  readonly #cache: Cache;
+  readonly #products;
+  readonly #categoryPages;
+
+  constructor({ cache, schemaVersion }: CatalogCacheOptions) {
+    this.#cache = cache;
+    this.#products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion });
+    this.#categoryPages = keySpace({ prefix: 'catalog', entity: 'category-products', schemaVersion });
+  }
+
+  productKey(id: number): string {
+    return this.#products.key(String(id));
+  }
+
+  /** Unknown ids come back as null and are cached briefly (negative caching, issue 4 hole 7). */
+  getProduct(id: number, load: () => Promise<Product | null>): Promise<Cached<Product>> {
+    return this.#cache.getOrLoad(this.productKey(id), load, {
+      namespace: 'product',
+      ttlSeconds: PRODUCT_TTL_SECONDS,
+      validate: isProduct,
+    });
+  }
+
+  /** One multi-get for all ids, one loader call for every miss. */
+  async getProducts(
+    ids: number[],
+    load: (missing: number[]) => Promise<Map<number, Product>>,
+  ): Promise<Map<number, Cached<Product>>> {
+    const keyToId = new Map(ids.map((id) => [this.productKey(id), id]));
+    const results = await this.#cache.getManyOrLoad<Product>(
+      [...keyToId.keys()],
+      async (missingKeys) => {
+        const loaded = await load(missingKeys.map((key) => keyToId.get(key)!));
+        return new Map(missingKeys.map((key) => [key, loaded.get(keyToId.get(key)!) ?? null]));
+      },
+      { namespace: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProduct },
+    );
+    const byId = new Map<number, Cached<Product>>();
+    for (const [key, result] of results) byId.set(keyToId.get(key)!, result);
+    return byId;
+  }
+
+  /**
+   * A page of a category's products under the category's namespace version: any change in the
+   * category bumps the version, which orphans every page at once (no key scan).
+   */
+  async getCategoryPage(
+    categoryId: number,
+    offset: number,
+    limit: number,
+    load: () => Promise<CategoryProductsPage | null>,
+  ): Promise<Cached<CategoryProductsPage>> {
+    const nsVersion = await this.#cache.namespaceVersion(this.#categoryNamespace(categoryId));
+    const key = this.#categoryPages.key(`${categoryId}:${offset}:${limit}`, nsVersion);
+    return this.#cache.getOrLoad(key, load, {
+      namespace: 'category-products',
+      ttlSeconds: LIST_TTL_SECONDS,
+      validate: isCategoryProductsPage,
+    });
+  }
+
+  /** Write-through: the committed product replaces the entry unless a newer version is there. */
+  writeProduct(product: Product): Promise<void> {
+    return this.#cache.writeThrough(this.productKey(product.id), product, {
+      version: product.version,
+      ttlSeconds: PRODUCT_TTL_SECONDS,
+      namespace: 'product',
+    });
+  }
+
+  purgeProducts(ids: number[]): Promise<void> {
+    return ids.length === 0
+      ? Promise.resolve()
+      : this.#cache.invalidate(ids.map((id) => this.productKey(id)));
+  }
+
+  async bumpCategories(categoryIds: number[]): Promise<void> {
+    await Promise.all(
+      [...new Set(categoryIds)].map((id) => this.#cache.bumpNamespace(this.#categoryNamespace(id))),
+    );
+  }
+
+  #categoryNamespace(categoryId: number): string {
+    return `catalog:category-products:${categoryId}`;
+  }
+}

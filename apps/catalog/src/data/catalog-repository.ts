@@ -1,0 +1,294 @@
+import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
+import { Prisma, type PrismaClient } from '../prisma/generated/client';
+import {
+  CategoryNotFoundError,
+  DuplicateSkuError,
+  InsufficientStockError,
+  ProductNotFoundError,
+} from '../domain/errors';
+import type {
+  Category,
+  CategoryProductsPage,
+  NewProduct,
+  Product,
+  ProductChanges,
+  ProductSummary,
+  StockItem,
+} from '../domain/product';
+
+const productInclude = {
+  category: { select: { id: true, name: true } },
+  stock: { select: { quantity: true } },
+} as const;
+type ProductRow = Prisma.ProductGetPayload<{ include: typeof productInclude }>;
+type Tx = Prisma.TransactionClient;
+
+function toProduct(row: ProductRow): Product {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    priceCents: row.priceCents,
+    currency: row.currency,
+    stock: row.stock?.quantity ?? 0,
+    categoryId: row.categoryId,
+    category: { id: row.category.id, name: row.category.name },
+    version: row.version,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+function toSummary(
+  row: Omit<ProductRow, 'category' | 'stock' | 'description' | 'createdAt'>,
+): ProductSummary {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    priceCents: row.priceCents,
+    currency: row.currency,
+    categoryId: row.categoryId,
+    version: row.version,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const isKnownError = (err: unknown, code: string) =>
+  err instanceof Prisma.PrismaClientKnownRequestError && err.code === code;
+
+/** What a committed write returns: the new state and the events its transaction enqueued. */
+export interface ProductWrite {
+  product: Product;
+  /** Categories whose product lists changed (two when the product moved). */
+  categoryIds: number[];
+  events: InvalidationEvent[];
+}
+
+/**
+ * Postgres access for the catalog. Every write changes its rows and enqueues its invalidation
+ * event in ONE interactive transaction (transactional outbox, issue 4 hole 3).
+ */
+export class CatalogRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async findProduct(id: number): Promise<Product | null> {
+    const row = await this.prisma.product.findUnique({ where: { id }, include: productInclude });
+    return row ? toProduct(row) : null;
+  }
+
+  async findProducts(ids: number[]): Promise<Map<number, Product>> {
+    const rows = await this.prisma.product.findMany({ where: { id: { in: ids } }, include: productInclude });
+    return new Map(rows.map((row) => [row.id, toProduct(row)]));
+  }
+
+  async findCategory(id: number): Promise<Category | null> {
+    const row = await this.prisma.category.findUnique({ where: { id } });
+    return row
+      ? { id: row.id, name: row.name, version: row.version, updatedAt: row.updatedAt.toISOString() }
+      : null;
+  }
+
+  async listCategoryProducts(
+    categoryId: number,
+    offset: number,
+    limit: number,
+  ): Promise<CategoryProductsPage | null> {
+    const category = await this.prisma.category.findUnique({
+      where: { id: categoryId },
+      select: { id: true, name: true },
+    });
+    if (!category) return null;
+    const [rows, total] = await Promise.all([
+      this.prisma.product.findMany({
+        where: { categoryId },
+        orderBy: { id: 'asc' },
+        skip: offset,
+        take: limit,
+        omit: { description: true, createdAt: true },
+      }),
+      this.prisma.product.count({ where: { categoryId } }),
+    ]);
+    return { category, items: rows.map(toSummary), total, offset, limit };
+  }
+
+  async createProduct(input: NewProduct): Promise<ProductWrite> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        await this.#requireCategory(tx, input.categoryId);
+        const row = await tx.product.create({
+          data: {
+            sku: input.sku,
+            name: input.name,
+            description: input.description ?? '',
+            priceCents: input.priceCents,
+            currency: input.currency,
+            categoryId: input.categoryId,
+            stock: { create: { quantity: input.stock } },
+          },
+          include: productInclude,
+        });
+        const event = await this.#enqueue(tx, 'product', 'created', row.id, row.version);
+        return { product: toProduct(row), categoryIds: [row.categoryId], events: [event] };
+      });
+    } catch (err) {
+      if (isKnownError(err, 'P2002')) throw new DuplicateSkuError(input.sku);
+      throw err;
+    }
+  }
+
+  async updateProduct(id: number, changes: ProductChanges): Promise<ProductWrite> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const before = await tx.product.findUnique({ where: { id }, select: { categoryId: true } });
+        if (!before) throw new ProductNotFoundError(id);
+        if (changes.categoryId !== undefined) await this.#requireCategory(tx, changes.categoryId);
+        const { stock, ...fields } = changes;
+        const row = await tx.product.update({
+          where: { id },
+          data: {
+            ...fields,
+            version: { increment: 1 },
+            ...(stock !== undefined
+              ? { stock: { upsert: { create: { quantity: stock }, update: { quantity: stock } } } }
+              : {}),
+          },
+          include: productInclude,
+        });
+        const event = await this.#enqueue(tx, 'product', 'updated', id, row.version);
+        const categoryIds = [...new Set([before.categoryId, row.categoryId])];
+        return { product: toProduct(row), categoryIds, events: [event] };
+      });
+    } catch (err) {
+      if (isKnownError(err, 'P2002') && changes.sku) throw new DuplicateSkuError(changes.sku);
+      if (isKnownError(err, 'P2025')) throw new ProductNotFoundError(id);
+      throw err;
+    }
+  }
+
+  async deleteProduct(id: number): Promise<{ categoryId: number; events: InvalidationEvent[] }> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.product.delete({ where: { id }, select: { categoryId: true, version: true } });
+        const event = await this.#enqueue(tx, 'product', 'deleted', id, row.version + 1);
+        return { categoryId: row.categoryId, events: [event] };
+      });
+    } catch (err) {
+      if (isKnownError(err, 'P2025')) throw new ProductNotFoundError(id);
+      throw err;
+    }
+  }
+
+  /** Returns the category and the ids of its products, whose cached entries embed its name. */
+  async updateCategory(
+    id: number,
+    changes: { name: string },
+  ): Promise<{ category: Category; productIds: number[]; events: InvalidationEvent[] }> {
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.category.update({
+          where: { id },
+          data: { name: changes.name, version: { increment: 1 } },
+        });
+        const products = await tx.product.findMany({ where: { categoryId: id }, select: { id: true } });
+        const event = await this.#enqueue(tx, 'category', 'updated', id, row.version);
+        return {
+          category: {
+            id: row.id,
+            name: row.name,
+            version: row.version,
+            updatedAt: row.updatedAt.toISOString(),
+          },
+          productIds: products.map((p) => p.id),
+          events: [event],
+        };
+      });
+    } catch (err) {
+      if (isKnownError(err, 'P2025')) throw new CategoryNotFoundError(id);
+      throw err;
+    }
+  }
+
+  /**
+   * Adds `sign * quantity` to each product's stock, all or nothing. A decrement never takes
+   * stock below zero: the conditional UPDATE is the check, so two concurrent orders cannot both
+   * take the last unit. Rows are locked in id order so concurrent reservations cannot deadlock.
+   */
+  async adjustStock(
+    items: StockItem[],
+    sign: 1 | -1,
+  ): Promise<{ products: Product[]; events: InvalidationEvent[] }> {
+    const merged = new Map<number, number>();
+    for (const item of items) merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity);
+    const ids = [...merged.keys()].sort((a, b) => a - b);
+    return this.prisma.$transaction(async (tx) => {
+      const shortages: Array<{ productId: number; requested: number; available: number }> = [];
+      for (const productId of ids) {
+        const quantity = merged.get(productId)!;
+        const { count } =
+          sign < 0
+            ? await tx.stock.updateMany({
+                where: { productId, quantity: { gte: quantity } },
+                data: { quantity: { decrement: quantity } },
+              })
+            : await tx.stock.updateMany({
+                where: { productId },
+                data: { quantity: { increment: quantity } },
+              });
+        if (count === 1) continue;
+        const current = await tx.stock.findUnique({ where: { productId }, select: { quantity: true } });
+        if (!current) throw new ProductNotFoundError(productId);
+        shortages.push({ productId, requested: quantity, available: current.quantity });
+      }
+      if (shortages.length > 0) throw new InsufficientStockError(shortages);
+      await tx.product.updateMany({ where: { id: { in: ids } }, data: { version: { increment: 1 } } });
+      const rows = await tx.product.findMany({
+        where: { id: { in: ids } },
+        include: productInclude,
+        orderBy: { id: 'asc' },
+      });
+      const events: InvalidationEvent[] = [];
+      for (const row of rows) events.push(await this.#enqueue(tx, 'product', 'updated', row.id, row.version));
+      return { products: rows.map(toProduct), events };
+    });
+  }
+
+  /** Write-back target of the view counters: adds each delta (rows of deleted products are skipped). */
+  async addProductViews(deltas: Map<number, number>): Promise<void> {
+    if (deltas.size === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `INSERT INTO "product_views" ("product_id", "views", "updated_at")
+       SELECT d.id, d.views, now() FROM unnest($1::int[], $2::bigint[]) AS d(id, views)
+         JOIN "products" p ON p.id = d.id
+       ON CONFLICT ("product_id") DO UPDATE
+         SET "views" = "product_views"."views" + EXCLUDED."views", "updated_at" = now()`,
+      [...deltas.keys()],
+      [...deltas.values()],
+    );
+  }
+
+  async categoryProductIds(categoryId: number): Promise<number[]> {
+    const rows = await this.prisma.product.findMany({ where: { categoryId }, select: { id: true } });
+    return rows.map((row) => row.id);
+  }
+
+  async productViews(id: number): Promise<number> {
+    const row = await this.prisma.productViews.findUnique({ where: { productId: id } });
+    return Number(row?.views ?? 0);
+  }
+
+  async #requireCategory(tx: Tx, categoryId: number): Promise<void> {
+    const category = await tx.category.findUnique({ where: { id: categoryId }, select: { id: true } });
+    if (!category) throw new CategoryNotFoundError(categoryId);
+  }
+
+  #enqueue(
+    tx: Tx,
+    entity: 'product' | 'category',
+    action: InvalidationEvent['action'],
+    id: number,
+    version: number,
+  ) {
+    return enqueueOutboxEvent(tx, { source: 'catalog', entity, action, entityId: String(id), version });
+  }
+}

@@ -1,0 +1,125 @@
+import type { CacheStatus } from '@memshop/cache';
+import type { Logger } from '@memshop/service-kit';
+import type { CatalogCache } from '../data/catalog-cache';
+import type { CatalogRepository } from '../data/catalog-repository';
+import type {
+  Category,
+  CategoryProductsPage,
+  NewProduct,
+  Product,
+  ProductChanges,
+  StockItem,
+} from './product';
+
+export interface CatalogServiceDeps {
+  repository: CatalogRepository;
+  cache: CatalogCache;
+  /** Publishes the outbox right after a commit (OutboxRelay.kick). */
+  afterCommit: () => void;
+  /** Counts a product view (ProductViewFlusher.recordView); optional. */
+  recordView?: (productId: number) => void;
+  logger: Logger;
+}
+
+export interface WithCacheStatus<T> {
+  value: T;
+  cacheStatus: CacheStatus;
+}
+
+/**
+ * What the catalog does. Reads go through the cache; writes commit (rows + outbox event in one
+ * transaction), then fix this service's own cache entries at once. The event repeats the fix
+ * for any instance that died between the commit and its own purge.
+ */
+export class CatalogService {
+  constructor(private readonly deps: CatalogServiceDeps) {}
+
+  /** null for an unknown id (the absence is cached too, hence the status). */
+  async getProduct(id: number): Promise<WithCacheStatus<Product | null>> {
+    const { value, status } = await this.deps.cache.getProduct(id, () =>
+      this.deps.repository.findProduct(id),
+    );
+    if (value) this.deps.recordView?.(id);
+    return { value, cacheStatus: status };
+  }
+
+  /** Products in request order; unknown ids are listed in `missing`. */
+  async getProducts(
+    ids: number[],
+  ): Promise<{ products: Product[]; missing: number[]; statuses: CacheStatus[] }> {
+    const results = await this.deps.cache.getProducts(ids, (missing) =>
+      this.deps.repository.findProducts(missing),
+    );
+    const products: Product[] = [];
+    const missing: number[] = [];
+    const statuses: CacheStatus[] = [];
+    for (const id of ids) {
+      const result = results.get(id);
+      if (result) statuses.push(result.status);
+      if (result?.value) products.push(result.value);
+      else missing.push(id);
+    }
+    return { products, missing, statuses };
+  }
+
+  async getCategoryProducts(
+    categoryId: number,
+    offset: number,
+    limit: number,
+  ): Promise<WithCacheStatus<CategoryProductsPage | null>> {
+    const { value, status } = await this.deps.cache.getCategoryPage(categoryId, offset, limit, () =>
+      this.deps.repository.listCategoryProducts(categoryId, offset, limit),
+    );
+    return { value, cacheStatus: status };
+  }
+
+  async createProduct(input: NewProduct): Promise<Product> {
+    const { product, categoryIds } = await this.deps.repository.createProduct(input);
+    this.deps.afterCommit();
+    // The id may sit in the cache as "not found" (negative caching): purge it.
+    await this.deps.cache.purgeProducts([product.id]);
+    await this.deps.cache.bumpCategories(categoryIds);
+    return product;
+  }
+
+  async updateProduct(id: number, changes: ProductChanges): Promise<Product> {
+    const { product, categoryIds } = await this.deps.repository.updateProduct(id, changes);
+    this.deps.afterCommit();
+    await this.deps.cache.writeProduct(product);
+    await this.deps.cache.bumpCategories(categoryIds);
+    return product;
+  }
+
+  async deleteProduct(id: number): Promise<void> {
+    const { categoryId } = await this.deps.repository.deleteProduct(id);
+    this.deps.afterCommit();
+    await this.deps.cache.purgeProducts([id]);
+    await this.deps.cache.bumpCategories([categoryId]);
+  }
+
+  async updateCategory(id: number, changes: { name: string }): Promise<Category> {
+    const { category, productIds } = await this.deps.repository.updateCategory(id, changes);
+    this.deps.afterCommit();
+    await this.deps.cache.bumpCategories([id]);
+    // Cached products embed their category's name.
+    await this.deps.cache.purgeProducts(productIds);
+    return category;
+  }
+
+  /** Takes stock for an order, all items or none (InsufficientStockError). */
+  reserveStock(items: StockItem[]): Promise<Product[]> {
+    return this.#adjustStock(items, -1);
+  }
+
+  /** Gives stock back (an order that failed after its reservation). */
+  releaseStock(items: StockItem[]): Promise<Product[]> {
+    return this.#adjustStock(items, 1);
+  }
+
+  async #adjustStock(items: StockItem[], sign: 1 | -1): Promise<Product[]> {
+    const { products } = await this.deps.repository.adjustStock(items, sign);
+    this.deps.afterCommit();
+    await Promise.all(products.map((product) => this.deps.cache.writeProduct(product)));
+    return products;
+  }
+}

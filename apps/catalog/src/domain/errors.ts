@@ -1,0 +1,32 @@
+/** Domain outcomes the API turns into status codes (no express in here). */
+export class ProductNotFoundError extends Error {
+  constructor(readonly productId: number) {
+    super(`product ${productId} not found`);
+    this.name = 'ProductNotFoundError';
+  }
+}
+
+export class CategoryNotFoundError extends Error {
+  constructor(readonly categoryId: number) {
+    super(`category ${categoryId} not found`);
+    this.name = 'CategoryNotFoundError';
+  }
+}
+
+export class DuplicateSkuError extends Error {
+  constructor(readonly sku: string) {
+    super(`a product with sku "${sku}" already exists`);
+    this.name = 'DuplicateSkuError';
+  }
+}
+
+export class InsufficientStockError extends Error {
+  constructor(readonly shortages: Array<{ productId: number; requested: number; available: number }>) {
+    super(
+      `insufficient stock for ${shortages
+        .map((s) => `product ${s.productId} (requested ${s.requested}, available ${s.available})`)
+        .join(', ')}`,
+    );
+    this.name = 'InsufficientStockError';
+  }
+}

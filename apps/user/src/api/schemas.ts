@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+const email = z.string().trim().max(254).email({ message: 'must be an email address' });
+const name = z.string().trim().min(1).max(200);
+const bio = z.string().max(1000);
+const locale = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, { message: 'must be a locale like en or de-CH' });
+
+export const createUserSchema = z.strictObject({
+  email,
+  name,
+  bio: bio.optional(),
+  locale: locale.optional(),
+});
+
+export const updateUserSchema = z
+  .strictObject({
+    email: email.optional(),
+    name: name.optional(),
+    bio: bio.optional(),
+    locale: locale.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'at least one field to change is required' });

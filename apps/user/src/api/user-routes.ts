@@ -1,0 +1,55 @@
+import { ConflictError, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { Router } from 'express';
+import { DuplicateEmailError, UserNotFoundError } from '../domain/errors';
+import type { UserService } from '../domain/user-service';
+import { createUserSchema, updateUserSchema } from './schemas';
+
+function toHttpError(err: unknown): unknown {
+  if (err instanceof UserNotFoundError) return new NotFoundError(err.message);
+  if (err instanceof DuplicateEmailError) return new ConflictError(err.message);
+  return err;
+}
+
+export function userRoutes(users: UserService): Router {
+  const router = Router();
+
+  router.get('/users/:id', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    const { value, cacheStatus } = await users.getUser(id);
+    setCacheHeader(res, cacheStatus);
+    if (!value) throw new NotFoundError(`user ${id} not found`);
+    res.json(value);
+  });
+
+  router.post('/users', async (req, res) => {
+    const input = createUserSchema.parse(req.body);
+    try {
+      const user = await users.createUser(input);
+      res.status(201).location(`/users/${user.id}`).json(user);
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  });
+
+  router.patch('/users/:id', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    const changes = updateUserSchema.parse(req.body);
+    try {
+      res.json(await users.updateUser(id, changes));
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  });
+
+  router.delete('/users/:id', async (req, res) => {
+    const id = idSchema.parse(req.params.id);
+    try {
+      await users.deleteUser(id);
+      res.status(204).end();
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  });
+
+  return router;
+}

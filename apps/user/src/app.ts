@@ -1,0 +1,22 @@
+import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import type { Express } from 'express';
+import { userRoutes } from './api/user-routes';
+import type { UserService } from './domain/user-service';
+
+export interface UserAppDeps {
+  users: UserService;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** /health/ready checks: database (critical), memcached, rabbitmq. */
+  healthChecks: Record<string, HealthCheck>;
+}
+
+/** The HTTP app; no I/O here, so tests build it around their own clients. */
+export function createApp({ users, logger, metrics, healthChecks }: UserAppDeps): Express {
+  return createServiceApp({
+    logger,
+    metrics,
+    health: { checks: healthChecks },
+    routers: [userRoutes(users)],
+  });
+}

@@ -1,0 +1,7 @@
+import { portSchema, serviceEnvShape } from '@memshop/service-kit';
+import { z } from 'zod';
+
+/** Every env var user-service reads (docs/architecture.md), validated at start. */
+export const userConfigSchema = z.object({ ...serviceEnvShape, PORT: portSchema(3002) });
+
+export type UserConfig = z.infer<typeof userConfigSchema>;

@@ -1,0 +1,46 @@
+import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
+import { isUser, type User } from '../domain/user';
+
+const USER_TTL_SECONDS = 300;
+
+export interface Cached<T> {
+  value: T | null;
+  status: CacheStatus;
+}
+
+/** The user service's cache-aside wiring: keys (with the schema version) and lifetimes in one place. */
+export class UserCache {
+  readonly #cache: Cache;
+  readonly #users;
+
+  constructor({ cache, schemaVersion }: { cache: Cache; schemaVersion: number }) {
+    this.#cache = cache;
+    this.#users = keySpace({ prefix: 'user', entity: 'user', schemaVersion });
+  }
+
+  userKey(id: number): string {
+    return this.#users.key(String(id));
+  }
+
+  /** Unknown ids come back as null and are cached briefly (negative caching). */
+  getUser(id: number, load: () => Promise<User | null>): Promise<Cached<User>> {
+    return this.#cache.getOrLoad(this.userKey(id), load, {
+      namespace: 'user',
+      ttlSeconds: USER_TTL_SECONDS,
+      validate: isUser,
+    });
+  }
+
+  /** Write-through: the committed user replaces the entry unless a newer version is there. */
+  writeUser(user: User): Promise<void> {
+    return this.#cache.writeThrough(this.userKey(user.id), user, {
+      version: user.version,
+      ttlSeconds: USER_TTL_SECONDS,
+      namespace: 'user',
+    });
+  }
+
+  purgeUser(id: number): Promise<void> {
+    return this.#cache.invalidate(this.userKey(id));
+  }
+}

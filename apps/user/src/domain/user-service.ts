@@ -1,0 +1,47 @@
+import type { CacheStatus } from '@memshop/cache';
+import type { UserCache } from '../data/user-cache';
+import type { UserRepository } from '../data/user-repository';
+import type { NewUser, User, UserChanges } from './user';
+
+export interface UserServiceDeps {
+  repository: UserRepository;
+  cache: UserCache;
+  /** Publishes the outbox right after a commit (OutboxRelay.kick). */
+  afterCommit: () => void;
+}
+
+/**
+ * What the user service does. Reads go through the cache; writes commit (rows + outbox event in
+ * one transaction), then fix this service's own entry at once; the event repeats the fix if
+ * this instance dies in between.
+ */
+export class UserService {
+  constructor(private readonly deps: UserServiceDeps) {}
+
+  /** null for an unknown id (the absence is cached too, hence the status). */
+  async getUser(id: number): Promise<{ value: User | null; cacheStatus: CacheStatus }> {
+    const { value, status } = await this.deps.cache.getUser(id, () => this.deps.repository.findUser(id));
+    return { value, cacheStatus: status };
+  }
+
+  async createUser(input: NewUser): Promise<User> {
+    const { user } = await this.deps.repository.createUser(input);
+    this.deps.afterCommit();
+    // The id may sit in the cache as "not found" (negative caching): purge it.
+    await this.deps.cache.purgeUser(user.id);
+    return user;
+  }
+
+  async updateUser(id: number, changes: UserChanges): Promise<User> {
+    const { user } = await this.deps.repository.updateUser(id, changes);
+    this.deps.afterCommit();
+    await this.deps.cache.writeUser(user);
+    return user;
+  }
+
+  async deleteUser(id: number): Promise<void> {
+    await this.deps.repository.deleteUser(id);
+    this.deps.afterCommit();
+    await this.deps.cache.purgeUser(id);
+  }
+}

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { redactUrl } from './redact';
+
+/** A bad or missing env var. The message names the variables, never their values. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** TCP port with a default, e.g. `PORT: portSchema(3001)`. */
+export function portSchema(defaultPort: number) {
+  return z.coerce.number().int().min(1).max(65_535).default(defaultPort);
+}
+
+/** An http(s) URL, e.g. CATALOG_URL. */
+export const httpUrlSchema = z
+  .string()
+  .url({ message: 'must be an http(s) URL' })
+  .refine((v) => /^https?:\/\//.test(v), { message: 'must be an http(s) URL' });
+
+const serverPattern = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+/**
+ * Comma-separated `host:port` list. The port is required because hashring drops a default
+ * `:11211` and every service must build the same ring from the same strings.
+ */
+export const serverListSchema = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .refine((list) => list.length > 0, { message: 'needs at least one host:port' })
+  .refine((list) => list.every((s) => serverPattern.test(s)), { message: 'entries must be host:port' });
+
+const optionalServerList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .refine((list) => list.every((s) => serverPattern.test(s)), { message: 'entries must be host:port' });
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/**
+ * The env vars every service reads (docs/architecture.md). A service builds its schema with
+ * `z.object({ ...serviceEnvShape, PORT: portSchema(3001) })`.
+ */
+export const serviceEnvShape = {
+  DATABASE_URL: z
+    .string({ message: 'is required' })
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), { message: 'must be a postgres:// URL' }),
+  MEMCACHED_SERVERS: serverListSchema,
+  RABBITMQ_URL: z
+    .string({ message: 'is required' })
+    .refine((v) => /^amqps?:\/\//.test(v), { message: 'must be an amqp:// URL' }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MEMCACHED_GUTTER_SERVERS: optionalServerList,
+  MEMCACHED_USERNAME: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MEMCACHED_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
+  CACHE_SCHEMA_VERSION: z.coerce.number().int().min(1).default(1),
+  OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()),
+  INVALIDATION_EXCHANGE: z.string().min(1).default('memshop.invalidation'),
+  SERVICE_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+};
+
+/** Parses env with the schema; throws ConfigError naming every bad variable. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  // Zod's messages describe the expected type, not the received value, so secrets stay out.
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(env)';
+    const missing = issue.code === 'invalid_type' && env[name] === undefined;
+    return `${name}: ${missing ? 'is required' : issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** parseConfig for a composition root: prints the problem and exits 1 instead of throwing. */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+const secretKey = /PASSWORD|SECRET|TOKEN|KEY/i;
+
+/** The config as it is safe to log: URL passwords and *PASSWORD*-like values masked. */
+export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value !== undefined && secretKey.test(key)) out[key] = '***';
+    else if (typeof value === 'string' && value.includes('://')) out[key] = redactUrl(value);
+    else out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { isDatabaseUnavailableError } from './database-errors';
+import { HttpError } from './errors';
+
+interface ErrorBody {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+function describeZodError(err: ZodError): ErrorBody {
+  const details = err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  return { status: 400, code: 'bad_request', message: message || 'invalid request', details };
+}
+
+// Prisma's "the data is wrong" codes, a safety net behind the routes' own validation.
+const prismaClientErrors: Record<string, { status: number; code: string; message: string }> = {
+  P2000: { status: 400, code: 'bad_request', message: 'a value is too long for its field' },
+  P2002: { status: 409, code: 'conflict', message: 'a record with this unique value already exists' },
+  P2003: {
+    status: 409,
+    code: 'conflict',
+    message: 'a referenced record does not exist or is still referenced',
+  },
+  P2020: { status: 400, code: 'bad_request', message: 'a value is out of range' },
+  P2023: { status: 400, code: 'bad_request', message: 'a value has the wrong format' },
+  P2025: { status: 404, code: 'not_found', message: 'record not found' },
+};
+
+/** Maps any thrown value to the status the contract promises: 4xx for the caller, 503, or 500 (a bug). */
+export function describeError(err: unknown): ErrorBody {
+  if (err instanceof HttpError) {
+    return { status: err.status, code: err.code, message: err.message, details: err.details };
+  }
+  if (err instanceof ZodError) return describeZodError(err);
+  const e = err as {
+    type?: unknown;
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  // body-parser errors (express.json)
+  if (e?.type === 'entity.too.large') {
+    return { status: 413, code: 'payload_too_large', message: 'request body is too large' };
+  }
+  if (e?.type === 'entity.parse.failed') {
+    return { status: 400, code: 'bad_request', message: 'request body is not valid JSON' };
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return {
+      status: e.status,
+      code: 'bad_request',
+      message: e.expose && typeof e.message === 'string' ? e.message : 'bad request',
+    };
+  }
+  if (isDatabaseUnavailableError(err)) {
+    return {
+      status: 503,
+      code: 'database_unavailable',
+      message: 'the database is unavailable, try again later',
+    };
+  }
+  if (
+    e?.name === 'PrismaClientKnownRequestError' &&
+    typeof e.code === 'string' &&
+    prismaClientErrors[e.code]
+  ) {
+    return { ...prismaClientErrors[e.code]! };
+  }
+  return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/** Last middleware: logs 5xx (with the error) and answers JSON. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const body = describeError(err);
+    if (body.status >= 500) {
+      const level = body.status === 503 ? 'warn' : 'error';
+      logger[level]({ err, method: req.method, url: req.originalUrl, status: body.status }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { status, ...error } = body;
+    res.status(status).json({ error });
+  };
+}
+
+/** After every router: an unknown path is a 404, not Express's HTML page. */
+export function notFoundHandler(): RequestHandler {
+  return (req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path}` } });
+  };
+}

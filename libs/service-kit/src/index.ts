@@ -1,0 +1,46 @@
+export {
+  ConfigError,
+  httpUrlSchema,
+  loadConfig,
+  parseConfig,
+  portSchema,
+  redactConfig,
+  serverListSchema,
+  serviceEnvShape,
+} from './config';
+export { redactUrl } from './redact';
+export { createLogger, type Logger, type LoggerOptions } from './logger';
+export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
+export { isDatabaseUnavailableError } from './database-errors';
+export { describeError, errorHandler, notFoundHandler } from './error-handler';
+export { jsonBody } from './json-body';
+export { combineCacheStatus, setCacheHeader, type CacheHeaderStatus } from './cache-header';
+export { bodyIdSchema, idListSchema, idSchema } from './request-schemas';
+export {
+  databaseCheck,
+  healthRouter,
+  memcachedCheck,
+  rabbitmqCheck,
+  type CheckResult,
+  type CheckStatus,
+  type HealthCheck,
+  type HealthOptions,
+} from './health';
+export {
+  createServiceMetrics,
+  httpMetricsMiddleware,
+  metricsRouter,
+  routeLabel,
+  type ServiceMetrics,
+} from './metrics';
+export {
+  httpTracingMiddleware,
+  setupTracing,
+  traceHeaders,
+  type Tracing,
+  type TracingOptions,
+  type TracesExporter,
+} from './tracing';
+export { createPrismaClient, type PrismaClientFactoryOptions } from './prisma';
+export { startService, type Closable, type RunningService, type StartServiceOptions } from './lifecycle';
+export { createServiceApp, type ServiceAppOptions } from './service-app';

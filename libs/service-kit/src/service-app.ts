@@ -1,0 +1,41 @@
+import express, { type Express, type Router } from 'express';
+import type { Logger } from 'pino';
+import { errorHandler, notFoundHandler } from './error-handler';
+import { healthRouter, type HealthOptions } from './health';
+import { jsonBody } from './json-body';
+import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
+import { httpTracingMiddleware } from './tracing';
+
+export interface ServiceAppOptions {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  health: HealthOptions;
+  /** The service's own routers, mounted after /health and /metrics. */
+  routers: Router[];
+  /** JSON body limit, default '100kb' (larger -> 413). */
+  bodyLimit?: string;
+}
+
+/**
+ * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
+ * the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ */
+export function createServiceApp({
+  logger,
+  metrics,
+  health,
+  routers,
+  bodyLimit,
+}: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(httpMetricsMiddleware(metrics));
+  app.use(jsonBody(bodyLimit));
+  app.use(httpTracingMiddleware());
+  app.use(healthRouter(health));
+  app.use(metricsRouter(metrics.registry));
+  for (const router of routers) app.use(router);
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}

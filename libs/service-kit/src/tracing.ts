@@ -1,0 +1,104 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import type { RequestHandler } from 'express';
+import { routeLabel } from './metrics';
+
+export type TracesExporter = 'none' | 'console' | 'otlp';
+
+export interface TracingOptions {
+  serviceName: string;
+  serviceInstanceId?: string;
+  /** OTEL_TRACES_EXPORTER; `none` (the default) registers no SDK, so spans cost nothing. */
+  exporter?: TracesExporter;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT, the base URL; `/v1/traces` is appended. */
+  otlpEndpoint?: string;
+  /** Tests: export to this (e.g. an InMemorySpanExporter) synchronously, whatever `exporter` says. */
+  spanExporter?: SpanExporter;
+}
+
+export interface Tracing {
+  enabled: boolean;
+  /** Flushes pending spans and unregisters the global SDK (so a test can register another). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers the OpenTelemetry SDK globally: W3C `traceparent` propagation and an
+ * AsyncLocalStorage context manager. Call once, first thing in main.ts.
+ */
+export function setupTracing(opts: TracingOptions): Tracing {
+  const processors: SpanProcessor[] = [];
+  if (opts.spanExporter) processors.push(new SimpleSpanProcessor(opts.spanExporter));
+  else if (opts.exporter === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
+  else if (opts.exporter === 'otlp') {
+    const url = opts.otlpEndpoint ? `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` : undefined;
+    processors.push(new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {})));
+  }
+  if (processors.length === 0) return { enabled: false, shutdown: async () => {} };
+
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      'service.name': opts.serviceName,
+      ...(opts.serviceInstanceId ? { 'service.instance.id': opts.serviceInstanceId } : {}),
+    }),
+    spanProcessors: processors,
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  return {
+    enabled: true,
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+function tracer(): Tracer {
+  return trace.getTracer('@memshop/service-kit');
+}
+
+/**
+ * A SERVER span per request, continuing the caller's trace from `traceparent`. Mount it after
+ * the body parser: body-parser resumes from stream events, which would drop the active context.
+ */
+export function httpTracingMiddleware(): RequestHandler {
+  return (req, res, next) => {
+    const parent = propagation.extract(context.active(), req.headers);
+    const span = tracer().startSpan(
+      `${req.method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method, 'url.path': req.path },
+      },
+      parent,
+    );
+    res.once('finish', () => {
+      const route = routeLabel(req);
+      span.updateName(`${req.method} ${route}`);
+      span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), next);
+  };
+}
+
+/** Headers that carry the active trace to another service (`traceparent`); empty without an SDK. */
+export function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
