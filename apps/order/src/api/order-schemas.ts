@@ -1,0 +1,53 @@
+import { bodyIdSchema, idSchema } from '@memshop/service-kit';
+import { z } from 'zod';
+
+/** Lines per order. An order reads all its products in one batch; 50 keeps that batch small. */
+export const MAX_ORDER_LINES = 50;
+/** Per line: a shop's sanity limit, and it keeps every total within int4 cents for sane prices. */
+export const MAX_LINE_QUANTITY = 1000;
+
+export const placeOrderBodySchema = z
+  .object(
+    {
+      userId: bodyIdSchema,
+      items: z
+        .array(
+          z.object(
+            {
+              productId: bodyIdSchema,
+              quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+            },
+            { message: 'must be an object { productId, quantity }' },
+          ),
+          { message: 'must be an array of { productId, quantity }' },
+        )
+        .min(1, { message: 'needs at least one item' })
+        .max(MAX_ORDER_LINES, { message: `at most ${MAX_ORDER_LINES} items` }),
+    },
+    { message: 'must be a JSON object { userId, items }' },
+  )
+  .superRefine((body, ctx) => {
+    const seen = new Set<number>();
+    body.items.forEach((item, i) => {
+      if (seen.has(item.productId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['items', i, 'productId'],
+          message: `product ${item.productId} appears more than once (put the total in one line)`,
+        });
+      }
+      seen.add(item.productId);
+    });
+  });
+
+export const orderIdParamsSchema = z.object({ id: idSchema });
+
+export const userOrdersQuerySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, { message: 'must be an integer 1..100' })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 100, { message: 'must be an integer 1..100' })
+    .optional(),
+  before: idSchema.optional(),
+});

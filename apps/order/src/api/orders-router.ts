@@ -1,0 +1,50 @@
+import { combineCacheStatus, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { Router } from 'express';
+import { UnknownUserError } from '../domain/errors';
+import { listUserOrders, viewOrder, type OrderViewDeps } from '../domain/order-view';
+import { placeOrder, type PlaceOrderDeps } from '../domain/place-order';
+import { domainErrorMapper } from './domain-errors';
+import { orderIdParamsSchema, placeOrderBodySchema, userOrdersQuerySchema } from './order-schemas';
+
+export type OrdersApiDeps = PlaceOrderDeps & OrderViewDeps;
+
+const DEFAULT_PAGE_SIZE = 20;
+
+/** POST /orders, GET /orders/:id, GET /users/:id/orders (README "The API"). */
+export function ordersRouter(deps: OrdersApiDeps): Router {
+  const router = Router();
+
+  router.post('/orders', async (req, res) => {
+    const body = placeOrderBodySchema.parse(req.body);
+    const order = await placeOrder(deps, body);
+    res.status(201).location(`/orders/${order.id}`).json(order);
+  });
+
+  router.get('/orders/:id', async (req, res) => {
+    const { id } = orderIdParamsSchema.parse(req.params);
+    const result = await viewOrder(deps, id);
+    if (!result) throw new NotFoundError(`order ${id} not found`);
+    setCacheHeader(res, combineCacheStatus(result.statuses));
+    res.json(result.value);
+  });
+
+  router.get('/users/:id/orders', async (req, res) => {
+    const { id } = orderIdParamsSchema.parse(req.params);
+    const query = userOrdersQuerySchema.parse(req.query);
+    let result;
+    try {
+      result = await listUserOrders(deps, id, {
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        beforeId: query.before,
+      });
+    } catch (err) {
+      if (err instanceof UnknownUserError) throw new NotFoundError(`user ${id} not found`);
+      throw err;
+    }
+    setCacheHeader(res, combineCacheStatus(result.statuses));
+    res.json(result.value);
+  });
+
+  router.use(domainErrorMapper());
+  return router;
+}

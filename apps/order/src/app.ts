@@ -1,0 +1,20 @@
+import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import type { Express } from 'express';
+import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
+
+export interface OrderAppDeps extends OrdersApiDeps {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** /health/ready checks: database (critical), memcached, rabbitmq, catalog, user. */
+  healthChecks: Record<string, HealthCheck>;
+}
+
+/** The HTTP app; no I/O here, so tests build it around their own clients. */
+export function createApp({ logger, metrics, healthChecks, ...api }: OrderAppDeps): Express {
+  return createServiceApp({
+    logger,
+    metrics,
+    health: { checks: healthChecks },
+    routers: [ordersRouter(api)],
+  });
+}

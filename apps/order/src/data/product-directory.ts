@@ -1,0 +1,40 @@
+import type { Cache } from '@memshop/cache';
+import type { ProductDirectory, ProductSummary, Read } from '../domain/order';
+import type { CatalogClient } from './catalog-client';
+import type { OrderCacheKeys } from './cache-keys';
+import { isProductSummary, PRODUCT_TTL_SECONDS } from './summaries';
+
+/**
+ * catalog's products through order-service's cache: one multi-get for all of an order's
+ * products, one batch call to catalog for the misses. Entries are purged by catalog.product.*
+ * events (events/), so the TTL only bounds how long a lost event could matter.
+ */
+export class CachedProductDirectory implements ProductDirectory {
+  constructor(
+    private readonly cache: Cache,
+    private readonly catalog: CatalogClient,
+    private readonly keys: OrderCacheKeys,
+  ) {}
+
+  async getProducts(ids: number[]): Promise<Map<number, Read<ProductSummary | null>>> {
+    const distinct = [...new Set(ids)];
+    const idOfKey = new Map(distinct.map((id) => [this.keys.product(id), id]));
+    const results = await this.cache.getManyOrLoad<ProductSummary>(
+      [...idOfKey.keys()],
+      async (missingKeys) => {
+        const loaded = await this.catalog.getProducts(missingKeys.map((key) => idOfKey.get(key)!));
+        return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
+      },
+      { namespace: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },
+    );
+    const byId = new Map<number, Read<ProductSummary | null>>();
+    for (const [key, id] of idOfKey) {
+      const result = results.get(key);
+      byId.set(
+        id,
+        result ? { value: result.value, status: result.status } : { value: null, status: 'bypass' },
+      );
+    }
+    return byId;
+  }
+}

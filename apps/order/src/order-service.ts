@@ -1,0 +1,161 @@
+import {
+  Cache,
+  CacheCluster,
+  createPromCacheMetrics,
+  InvalidationBus,
+  OutboxRelay,
+  prismaSqlExecutor,
+} from '@memshop/cache';
+import {
+  createPrismaClient,
+  createServiceMetrics,
+  databaseCheck,
+  memcachedCheck,
+  rabbitmqCheck,
+  type Closable,
+  type HealthCheck,
+  type Logger,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
+import type { Express } from 'express';
+import { createApp } from './app';
+import type { OrderConfig } from './config';
+import { orderCacheKeys } from './data/cache-keys';
+import { CatalogClient } from './data/catalog-client';
+import { OrderRepository } from './data/order-repository';
+import { CachedOrderStore } from './data/order-store';
+import { CachedProductDirectory } from './data/product-directory';
+import { ServiceClient } from './data/service-client';
+import { UserClient } from './data/user-client';
+import { CachedUserDirectory } from './data/user-directory';
+import { createUpstreamInvalidationHandler, ORDER_EVENT_BINDINGS } from './events/upstream-invalidation';
+import { PrismaClient } from './prisma/generated/client';
+
+export interface OrderService {
+  app: Express;
+  prisma: PrismaClient;
+  cluster: CacheCluster;
+  cache: Cache;
+  bus: InvalidationBus;
+  relay: OutboxRelay;
+  metrics: ServiceMetrics;
+  /** Connects the bus (in the background, never throws) and starts the relay. */
+  start(): Promise<void>;
+  /** What to close after the HTTP server, in order. */
+  closers: Closable[];
+}
+
+export interface OrderServiceOptions {
+  logger: Logger;
+}
+
+/**
+ * Builds every client order-service needs from its config: Prisma, the memcached ring, the
+ * cache, the bus and relay, the HTTP clients of catalog and user. No I/O until start().
+ * main.ts runs it; component tests build it around their own databases and queues.
+ */
+export function createOrderService(config: OrderConfig, { logger }: OrderServiceOptions): OrderService {
+  const metrics = createServiceMetrics('order');
+  const cacheMetrics = createPromCacheMetrics(metrics.registry);
+  const prisma = createPrismaClient(PrismaClient, { databaseUrl: config.DATABASE_URL, logger });
+  const cluster = new CacheCluster({
+    servers: config.MEMCACHED_SERVERS,
+    gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
+    username: config.MEMCACHED_USERNAME,
+    password: config.MEMCACHED_PASSWORD,
+    logger,
+    metrics: cacheMetrics,
+  });
+  const cache = new Cache({ cluster, logger, metrics: cacheMetrics });
+  const bus = new InvalidationBus({
+    url: config.RABBITMQ_URL,
+    service: 'order',
+    exchange: config.INVALIDATION_EXCHANGE,
+    queue: config.INVALIDATION_QUEUE,
+    bindings: ORDER_EVENT_BINDINGS,
+    logger,
+    metrics: cacheMetrics,
+  });
+  const relay = new OutboxRelay({
+    db: prismaSqlExecutor(prisma),
+    publisher: bus,
+    logger,
+    metrics: cacheMetrics,
+  });
+
+  const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
+  const catalogHttp = new ServiceClient({
+    service: 'catalog',
+    baseUrl: config.CATALOG_URL,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  });
+  const userHttp = new ServiceClient({
+    service: 'user',
+    baseUrl: config.USER_URL,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+  });
+  const catalog = new CatalogClient(catalogHttp);
+  const users = new CachedUserDirectory(cache, new UserClient(userHttp), keys);
+  const products = new CachedProductDirectory(cache, catalog, keys);
+  const orders = new CachedOrderStore(cache, new OrderRepository(prisma), keys, relay);
+
+  bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
+  // Copies purged by events must not outlive a gap in the event feed (issue 4 hole 4).
+  cache.trackInvalidationFeed(bus, ['product', 'user']);
+
+  const app = createApp({
+    logger,
+    metrics,
+    users,
+    products,
+    orders,
+    stock: {
+      reserve: (lines, reference) => catalog.reserveStock(lines, reference),
+      release: (reservation, reference) => catalog.releaseStock(reservation, reference),
+    },
+    onReleaseFailed: (err, reference) =>
+      logger.error(
+        { err, reference },
+        'stock reserved for an order that was not committed could not be released',
+      ),
+    healthChecks: {
+      database: databaseCheck(prisma),
+      memcached: memcachedCheck(cluster),
+      rabbitmq: rabbitmqCheck(() => bus.connected),
+      catalog: upstreamCheck(catalogHttp),
+      user: upstreamCheck(userHttp),
+    },
+  });
+
+  return {
+    app,
+    prisma,
+    cluster,
+    cache,
+    bus,
+    relay,
+    metrics,
+    async start() {
+      await bus.start();
+      relay.start();
+    },
+    closers: [
+      { name: 'outbox-relay', close: () => relay.stop() },
+      { name: 'invalidation-bus', close: () => bus.close() },
+      { name: 'cache', close: () => cache.close() },
+      { name: 'memcached', close: () => cluster.close() },
+      { name: 'prisma', close: () => prisma.$disconnect() },
+    ],
+  };
+}
+
+/**
+ * Not critical for readiness: with catalog or user down, orders already cached still read,
+ * and an instance that reports not-ready would only move the 503s elsewhere.
+ */
+function upstreamCheck(http: ServiceClient): HealthCheck {
+  return async () => {
+    const response = await http.request('GET', '/health/live');
+    return { status: response.status === 200 ? 'up' : 'down' };
+  };
+}

@@ -1,0 +1,361 @@
+import fc from 'fast-check';
+import request from 'supertest';
+import { startOrderFixture, type OrderFixture } from './order-fixture';
+
+let f: OrderFixture;
+
+beforeAll(async () => {
+  f = await startOrderFixture();
+}, 120_000);
+
+afterAll(async () => {
+  await f?.close();
+});
+
+interface CatalogProduct {
+  id: number;
+  name: string;
+  priceCents: number;
+  stock: number;
+  version: number;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+async function sendJson<T>(method: string, url: string, body: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300)
+    throw new Error(`${method} ${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+const catalogProduct = (id: number) => getJson<CatalogProduct>(`${f.catalogUrl}/products/${id}`);
+
+/** catalog publishes catalog.product.updated per product whose stock an order took; wait until order has them all. */
+async function waitForProductEvents(productIds: number[]): Promise<void> {
+  for (const id of productIds) {
+    const { version } = await catalogProduct(id);
+    await f.waitForConsumed(
+      (e) => e.entity === 'product' && e.entityId === String(id) && (e.version ?? 0) >= version,
+      `order-service to consume product ${id} v${version}`,
+    );
+  }
+}
+
+async function placeOrder(userId: number, items: Array<{ productId: number; quantity: number }>) {
+  const res = await request(f.service.app).post('/orders').send({ userId, items }).expect(201);
+  await waitForProductEvents(items.map((i) => i.productId));
+  return res.body as { id: number; totalCents: number };
+}
+
+describe('POST /orders', () => {
+  it('records the prices at order time and takes the stock in catalog', async () => {
+    const [p11, p12] = await Promise.all([catalogProduct(11), catalogProduct(12)]);
+    const user = await getJson<{ id: number; name: string }>(`${f.userUrl}/users/3`);
+
+    const res = await request(f.service.app)
+      .post('/orders')
+      .send({
+        userId: 3,
+        items: [
+          { productId: 12, quantity: 1 },
+          { productId: 11, quantity: 2 },
+        ],
+      })
+      .expect(201);
+
+    expect(res.headers['location']).toBe(`/orders/${res.body.id}`);
+    expect(res.body).toMatchObject({
+      userId: 3,
+      status: 'confirmed',
+      currency: 'EUR',
+      totalCents: 2 * p11.priceCents + p12.priceCents,
+      user: { id: 3, name: user.name },
+      items: [
+        {
+          productId: 11,
+          quantity: 2,
+          unitPriceCents: p11.priceCents,
+          product: { id: 11, name: p11.name, priceCents: p11.priceCents },
+        },
+        {
+          productId: 12,
+          quantity: 1,
+          unitPriceCents: p12.priceCents,
+          product: { id: 12, name: p12.name, priceCents: p12.priceCents },
+        },
+      ],
+    });
+    const [after11, after12] = await Promise.all([catalogProduct(11), catalogProduct(12)]);
+    expect(after11.stock).toBe(p11.stock - 2);
+    expect(after12.stock).toBe(p12.stock - 1);
+
+    const read = await request(f.service.app).get(`/orders/${res.body.id}`).expect(200);
+    expect(read.body).toEqual(res.body);
+  });
+
+  it.each([
+    ['a JSON array', []],
+    ['an empty object', {}],
+    ['a string userId', { userId: '1', items: [{ productId: 1, quantity: 1 }] }],
+    ['no items', { userId: 1, items: [] }],
+    ['items not an array', { userId: 1, items: { productId: 1, quantity: 1 } }],
+    ['a zero quantity', { userId: 1, items: [{ productId: 1, quantity: 0 }] }],
+    ['a fractional quantity', { userId: 1, items: [{ productId: 1, quantity: 1.5 }] }],
+    ['a huge quantity', { userId: 1, items: [{ productId: 1, quantity: 1001 }] }],
+    ['a negative productId', { userId: 1, items: [{ productId: -1, quantity: 1 }] }],
+    ['a productId beyond int4', { userId: 1, items: [{ productId: 2 ** 31, quantity: 1 }] }],
+    [
+      'a product twice',
+      {
+        userId: 1,
+        items: [
+          { productId: 1, quantity: 1 },
+          { productId: 1, quantity: 2 },
+        ],
+      },
+    ],
+    [
+      '51 lines',
+      { userId: 1, items: Array.from({ length: 51 }, (_, i) => ({ productId: i + 1, quantity: 1 })) },
+    ],
+  ])('answers 400 for %s', async (_what, body) => {
+    const res = await request(f.service.app)
+      .post('/orders')
+      .send(body as object)
+      .expect(400);
+    expect(res.body.error.code).toBe('bad_request');
+    expect(res.body.error.message.length).toBeGreaterThan(0);
+  });
+
+  it('answers 400 for a body that is not JSON and 413 for an oversized one', async () => {
+    await request(f.service.app)
+      .post('/orders')
+      .set('content-type', 'application/json')
+      .send('{"userId":')
+      .expect(400);
+    const huge = { userId: 1, items: [{ productId: 1, quantity: 1 }], padding: 'x'.repeat(200_000) };
+    await request(f.service.app).post('/orders').send(huge).expect(413);
+  });
+
+  it('answers 422 for an unknown user or product, and takes no stock', async () => {
+    const before = await catalogProduct(13);
+    const unknownUser = await request(f.service.app)
+      .post('/orders')
+      .send({ userId: 99_999, items: [{ productId: 13, quantity: 1 }] })
+      .expect(422);
+    expect(unknownUser.body.error).toMatchObject({ code: 'unknown_user', details: { userId: 99_999 } });
+
+    const unknownProduct = await request(f.service.app)
+      .post('/orders')
+      .send({
+        userId: 1,
+        items: [
+          { productId: 13, quantity: 1 },
+          { productId: 99_998, quantity: 1 },
+        ],
+      })
+      .expect(422);
+    expect(unknownProduct.body.error).toMatchObject({
+      code: 'unknown_product',
+      details: { productIds: [99_998] },
+    });
+    expect((await catalogProduct(13)).stock).toBe(before.stock);
+  });
+
+  it('answers 409 when catalog lacks the stock, and commits nothing', async () => {
+    const before = await catalogProduct(14);
+    const orders = await f.service.prisma.order.count();
+    // 14 has enough for 1; 15's stock is set below what is asked, so the whole order is refused.
+    await sendJson('PATCH', `${f.catalogUrl}/products/15`, { stock: 2 });
+    const res = await request(f.service.app)
+      .post('/orders')
+      .send({
+        userId: 1,
+        items: [
+          { productId: 14, quantity: 1 },
+          { productId: 15, quantity: 3 },
+        ],
+      })
+      .expect(409);
+    expect(res.body.error.code).toBe('conflict');
+    expect(res.body.error.details).toEqual({ shortages: [{ productId: 15, requested: 3, available: 2 }] });
+    expect((await catalogProduct(14)).stock).toBe(before.stock);
+    expect(await f.service.prisma.order.count()).toBe(orders);
+  });
+});
+
+describe('GET /orders/:id', () => {
+  it('is a miss, then a hit once the background populate is done', async () => {
+    const order = await placeOrder(4, [
+      { productId: 21, quantity: 1 },
+      { productId: 22, quantity: 1 },
+    ]);
+    const first = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(first.headers['x-cache']).toBe('miss');
+    await f.service.cache.drain();
+    const second = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(second.headers['x-cache']).toBe('hit');
+    expect(second.body).toEqual(first.body);
+  });
+
+  it('answers 400 for malformed ids and 404 for unknown ones, even just before they exist', async () => {
+    for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999']) {
+      await request(f.service.app).get(`/orders/${id}`).expect(400);
+    }
+    const next = ((await f.service.prisma.order.aggregate({ _max: { id: true } }))._max.id ?? 0) + 1;
+    await request(f.service.app).get(`/orders/${next}`).expect(404);
+    await f.service.cache.drain();
+    // The 404 was cached (negative caching); creating the order must purge it.
+    const order = await placeOrder(5, [{ productId: 23, quantity: 1 }]);
+    expect(order.id).toBe(next);
+    await request(f.service.app).get(`/orders/${next}`).expect(200);
+  });
+});
+
+describe('GET /users/:id/orders', () => {
+  it("lists a user's orders newest first, in pages", async () => {
+    const placed = [];
+    for (const productId of [24, 25, 26]) placed.push(await placeOrder(6, [{ productId, quantity: 1 }]));
+    const page1 = await request(f.service.app).get('/users/6/orders?limit=2').expect(200);
+    expect(page1.body.user.id).toBe(6);
+    expect(page1.body.orders.map((o: { id: number }) => o.id)).toEqual([placed[2]!.id, placed[1]!.id]);
+    const page2 = await request(f.service.app)
+      .get(`/users/6/orders?limit=2&before=${page1.body.nextBefore}`)
+      .expect(200);
+    expect(page2.body.orders.map((o: { id: number }) => o.id)).toEqual([placed[0]!.id]);
+    expect(page2.body.nextBefore).toBeNull();
+  });
+
+  it('answers 404 for an unknown user and 400 for bad paging', async () => {
+    await request(f.service.app).get('/users/99999/orders').expect(404);
+    await request(f.service.app).get('/users/6/orders?limit=0').expect(400);
+    await request(f.service.app).get('/users/6/orders?limit=abc').expect(400);
+    await request(f.service.app).get('/users/6/orders?before=-3').expect(400);
+  });
+});
+
+describe('invalidation from the owning services', () => {
+  it("purges order-service's copy of a product when catalog changes its price", async () => {
+    const before = await catalogProduct(31);
+    const order = await placeOrder(7, [{ productId: 31, quantity: 1 }]);
+    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await f.service.cache.drain();
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(cached.headers['x-cache']).toBe('hit');
+    expect(cached.body.items[0].product.priceCents).toBe(before.priceCents);
+
+    const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/31`, {
+      priceCents: before.priceCents + 500,
+    });
+    await f.waitForConsumed(
+      (e) => e.entity === 'product' && e.entityId === '31' && e.version === patched.version,
+      'the price change event',
+    );
+    const fresh = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(fresh.headers['x-cache']).toBe('miss');
+    expect(fresh.body.items[0]).toMatchObject({
+      unitPriceCents: before.priceCents,
+      product: { id: 31, priceCents: before.priceCents + 500 },
+    });
+  });
+
+  it("purges order-service's copy of a user when user-service renames them", async () => {
+    const order = await placeOrder(8, [{ productId: 32, quantity: 1 }]);
+    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await f.service.cache.drain();
+    const renamed = await sendJson<{ id: number; name: string }>('PATCH', `${f.userUrl}/users/8`, {
+      name: 'Renamed Eight',
+    });
+    expect(renamed.name).toBe('Renamed Eight');
+    await f.waitForConsumed((e) => e.entity === 'user' && e.entityId === '8', 'the user rename event');
+    const fresh = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(fresh.body.user).toEqual({ id: 8, name: 'Renamed Eight' });
+  });
+});
+
+describe('catalog unreachable', () => {
+  afterEach(() => f.catalogProxy.restore());
+
+  it('still answers cached orders, and 503 for what needs catalog', async () => {
+    const order = await placeOrder(9, [{ productId: 41, quantity: 1 }]);
+    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await f.service.cache.drain();
+
+    f.catalogProxy.cut();
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(cached.headers['x-cache']).toBe('hit');
+
+    const uncached = await request(f.service.app)
+      .post('/orders')
+      .send({ userId: 9, items: [{ productId: 42, quantity: 1 }] })
+      .expect(503);
+    expect(uncached.body.error).toMatchObject({
+      code: 'dependency_unavailable',
+      details: { service: 'catalog' },
+    });
+    // Product 41 is cached, but taking its stock needs catalog itself.
+    const reserve = await request(f.service.app)
+      .post('/orders')
+      .send({ userId: 9, items: [{ productId: 41, quantity: 1 }] })
+      .expect(503);
+    expect(reserve.body.error.code).toBe('dependency_unavailable');
+
+    const ready = await request(f.service.app).get('/health/ready').expect(200);
+    expect(ready.body.checks.catalog.status).toBe('down');
+  });
+});
+
+describe('GET /metrics', () => {
+  it('counts cache requests by namespace and result', async () => {
+    const res = await request(f.service.app).get('/metrics').expect(200);
+    expect(res.text).toMatch(
+      /memshop_cache_requests_total\{[^}]*namespace="product"[^}]*result="hit"[^}]*\} [1-9]/,
+    );
+    expect(res.text).toMatch(/memshop_invalidations_consumed_total\{[^}]*entity="product"[^}]*\} [1-9]/);
+  });
+});
+
+describe('robustness', () => {
+  it('answers random ids, queries and bodies with no 5xx', async () => {
+    const anyJson = fc.oneof(
+      fc.jsonValue(),
+      fc.record({
+        userId: fc.oneof(fc.integer({ min: -5, max: 120 }), fc.string(), fc.constant(null)),
+        items: fc.oneof(
+          fc.array(
+            fc.record({
+              productId: fc.oneof(fc.integer({ min: -5, max: 1200 }), fc.double(), fc.string()),
+              quantity: fc.oneof(fc.integer({ min: -2, max: 2000 }), fc.double()),
+            }),
+            { maxLength: 60 },
+          ),
+          fc.jsonValue(),
+        ),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.string(), anyJson, async (id, query, body) => {
+        const path = encodeURIComponent(id);
+        const responses = await Promise.all([
+          request(f.service.app).get(`/orders/${path}`),
+          request(f.service.app).get(`/users/${path}/orders?${encodeURIComponent(query)}=${path}`),
+          request(f.service.app)
+            .post('/orders')
+            .set('content-type', 'application/json')
+            .send(JSON.stringify(body)),
+        ]);
+        for (const res of responses) expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -1,0 +1,109 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { ServiceClient } from '../data/service-client';
+import { DependencyUnavailableError } from '../domain/errors';
+
+/** A real HTTP server whose answer each test chooses (no fetch mocks). */
+let handler: http.RequestListener = (_req, res) => res.end();
+const server = http.createServer((req, res) => handler(req, res));
+let client: ServiceClient;
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = new ServiceClient({ service: 'catalog', baseUrl: `http://127.0.0.1:${port}/`, timeoutMs: 300 });
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const productSchema = z.object({ id: z.number(), name: z.string() });
+
+function answer(status: number, body: unknown): void {
+  handler = (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<DependencyUnavailableError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DependencyUnavailableError);
+  return err as DependencyUnavailableError;
+}
+
+describe('ServiceClient', () => {
+  it('parses a 200 body against the schema', async () => {
+    answer(200, { id: 1, name: 'Lamp', extra: true });
+    await expect(client.getJson('/products/1', productSchema)).resolves.toEqual({ id: 1, name: 'Lamp' });
+  });
+
+  it('maps 404 to null', async () => {
+    answer(404, { error: { code: 'not_found' } });
+    await expect(client.getJson('/products/1', productSchema)).resolves.toBeNull();
+  });
+
+  it('treats 5xx, an unexpected status and a body of the wrong shape as unavailable', async () => {
+    answer(500, { error: 'boom' });
+    expect((await failure(client.getJson('/products/1', productSchema))).message).toMatch(
+      /catalog answered GET \/products\/1 with 500/,
+    );
+    answer(401, {});
+    await failure(client.getJson('/products/1', productSchema));
+    answer(200, { id: 'one' });
+    expect((await failure(client.getJson('/products/1', productSchema))).message).toMatch(
+      /unexpected body \(id:/,
+    );
+    answer(200, 'not json');
+    await failure(client.getJson('/products/1', productSchema));
+  });
+
+  it('gives up after its timeout', async () => {
+    handler = () => undefined; // never answers
+    const err = await failure(client.getJson('/products/1', productSchema));
+    expect(err.message).toMatch(/no answer within 300 ms/);
+    expect(err.service).toBe('catalog');
+  });
+
+  it('reports a refused connection as unavailable', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = new ServiceClient({
+      service: 'user',
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 1000,
+    });
+    const err = await failure(refused.getJson('/users/1', productSchema));
+    expect(err.message).toMatch(/user is unavailable \(GET \/users\/1: ECONNREFUSED\)/);
+  });
+
+  it('hands 4xx answers of a POST to the caller, with JSON headers and its own', async () => {
+    let seen: http.IncomingHttpHeaders = {};
+    let received = '';
+    handler = (req, res) => {
+      seen = req.headers;
+      req.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      req.on('end', () => {
+        res.writeHead(409, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'conflict' } }));
+      });
+    };
+    const response = await client.postJson(
+      '/stock/reservations',
+      { items: [] },
+      { 'idempotency-key': 'abc' },
+    );
+    expect(response).toEqual({ status: 409, body: { error: { code: 'conflict' } } });
+    expect(JSON.parse(received)).toEqual({ items: [] });
+    expect(seen['content-type']).toBe('application/json');
+    expect(seen['idempotency-key']).toBe('abc');
+  });
+});

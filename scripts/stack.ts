@@ -1,0 +1,320 @@
+/**
+ * `npm run stack`: the whole memshop stack, natively, on loopback. Three memcached nodes,
+ * the three databases migrated and seeded, catalog :3001, user :3002, order :3003, until
+ * Ctrl-C or SIGTERM; then everything it started is stopped (children by pid).
+ *
+ * `startStack()` is the same thing as a function: the demo, the e2e test and the benchmark start
+ * their stacks with it (free ports, fresh databases, isolated RabbitMQ names, several instances).
+ */
+import path from 'node:path';
+import vm from 'node:vm';
+import {
+  createTestDatabase,
+  deleteRabbitObjects,
+  startMemcachedCluster,
+  uniqueName,
+  type MemcachedCluster,
+  type TestDatabase,
+} from '../libs/testing/src';
+import {
+  databaseUrl,
+  DEFAULT_PG_ADMIN_URL,
+  ensurePrismaClient,
+  migrateDatabase,
+  seedDatabase,
+} from './lib/stack-databases';
+import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
+
+// Under Jest, `process` is a per-file copy whose 'exit' never fires; the real one does.
+const realProcess = vm.runInThisContext('process') as NodeJS.Process;
+
+export type ServiceName = 'catalog' | 'user' | 'order';
+export const SERVICES: readonly ServiceName[] = ['catalog', 'user', 'order'];
+export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
+  catalog: 3001,
+  user: 3002,
+  order: 3003,
+};
+export const DEFAULT_EXCHANGE = 'memshop.invalidation';
+const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
+  catalog: 'memshop_catalog',
+  user: 'memshop_user',
+  order: 'memshop_order',
+};
+
+export interface StartStackOptions {
+  /** Which services to start (and migrate and seed). Default all three. */
+  services?: ServiceName[];
+  /** Port of each service's first instance; 0 = a free port from the OS. Default 3001, 3002, 3003. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** Instances per service (extra instances get free ports). Default 1 each. */
+  instances?: Partial<Record<ServiceName, number>>;
+  /**
+   * 'fixed' (default): memshop_catalog, memshop_user, memshop_order, created when missing and kept.
+   * 'fresh': new uniquely named databases, dropped by stop() (and on a crash of this process).
+   */
+  databases?: 'fixed' | 'fresh';
+  /** Default env PG_ADMIN_URL or postgresql://postgres@127.0.0.1:5432/postgres. */
+  pgAdminUrl?: string;
+  /** Use these memcached servers instead of starting `count` nodes (default 3). */
+  memcached?: { count?: number; servers?: string[]; memoryMb?: number };
+  /** Default env RABBITMQ_URL or amqp://guest:guest@127.0.0.1:5672. */
+  rabbitmqUrl?: string;
+  /**
+   * 'shared' (default): exchange memshop.invalidation and each service's default queue.
+   * 'isolated': a unique exchange and unique queues (deleted by stop()), so the stack can run
+   * beside another one on the same broker.
+   */
+  rabbit?: 'shared' | 'isolated';
+  /** Run the seeds. Default true. */
+  seed?: boolean;
+  /** LOG_LEVEL of the services. Default 'info'. */
+  logLevel?: string;
+  /** Where the services' output goes (`<service>-<n>.log`); null discards it. Default tmp/stack. */
+  logDir?: string | null;
+  /** Extra env for every service. */
+  env?: Record<string, string>;
+  /** Per service instance. Default 60 s (a cold tsx start on a busy 2-core box takes several). */
+  readyTimeoutMs?: number;
+  /** Progress lines ("migrating catalog", ...). Default: silent. */
+  onProgress?: (message: string) => void;
+}
+
+/** With `services`, the records below only have entries for the services started. */
+export interface Stack {
+  /** First instance of each service. */
+  urls: Record<ServiceName, string>;
+  processes: Record<ServiceName, ServiceProcess[]>;
+  memcachedServers: string[];
+  databases: Record<ServiceName, { name: string; url: string }>;
+  rabbit: { url: string; exchange: string; queues: Record<ServiceName, string> };
+  /** Stops the services (SIGTERM by pid), then memcached nodes it started, then drops fresh databases and isolated RabbitMQ objects. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const pgAdminUrl = opts.pgAdminUrl ?? process.env['PG_ADMIN_URL'] ?? DEFAULT_PG_ADMIN_URL;
+  const rabbitmqUrl = opts.rabbitmqUrl ?? process.env['RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const logDir = opts.logDir === undefined ? path.join(WORKSPACE_ROOT, 'tmp', 'stack') : opts.logDir;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 60_000;
+  const services = SERVICES.filter((s) => !opts.services || opts.services.includes(s));
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const processes: Record<ServiceName, ServiceProcess[]> = { catalog: [], user: [], order: [] };
+  const killChildrenOnExit = () => services.forEach((s) => processes[s].forEach((p) => p.killNow()));
+  realProcess.on('exit', killChildrenOnExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const errors: unknown[] = [];
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+      realProcess.removeListener('exit', killChildrenOnExit);
+      if (errors.length > 0) throw new AggregateError(errors, 'stopping the stack failed partly');
+    })();
+    return stopping;
+  };
+
+  try {
+    const ports = await choosePorts(opts, services);
+
+    let cluster: MemcachedCluster | undefined;
+    let memcachedServers = opts.memcached?.servers;
+    if (!memcachedServers) {
+      const count = opts.memcached?.count ?? 3;
+      progress(`starting ${count} memcached nodes`);
+      cluster = await startMemcachedCluster(count, { memoryMb: opts.memcached?.memoryMb ?? 64 });
+      const started = cluster;
+      cleanups.push(() => started.stop());
+      memcachedServers = cluster.servers;
+    }
+
+    const databases = {} as Record<ServiceName, { name: string; url: string }>;
+    if (opts.databases === 'fresh') {
+      for (const service of services) {
+        const db: TestDatabase = await createTestDatabase(`stack_${service}`);
+        cleanups.push(() => db.drop());
+        databases[service] = { name: db.name, url: db.url };
+      }
+    } else {
+      for (const service of services) {
+        databases[service] = {
+          name: DEFAULT_DATABASES[service],
+          url: databaseUrl(pgAdminUrl, DEFAULT_DATABASES[service]),
+        };
+      }
+    }
+
+    const generated = await Promise.all(services.map((s) => ensurePrismaClient(s)));
+    if (generated.some(Boolean))
+      progress(`generated Prisma clients for ${services.filter((_, i) => generated[i]).join(', ')}`);
+    for (const service of services) {
+      const { created, applied } = await migrateDatabase(service, databases[service].url);
+      progress(
+        `database ${databases[service].name}: ${created ? 'created, ' : ''}${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`,
+      );
+    }
+    if (opts.seed ?? true) {
+      const outputs = await Promise.all(services.map((s) => seedDatabase(s, databases[s].url)));
+      outputs.forEach((line) => progress(line.split('\n').pop() ?? ''));
+    }
+
+    const isolated = opts.rabbit === 'isolated';
+    const exchange = isolated
+      ? uniqueName('exchange')
+      : (process.env['INVALIDATION_EXCHANGE'] ?? DEFAULT_EXCHANGE);
+    const queues = {} as Record<ServiceName, string>;
+    for (const service of services)
+      queues[service] = isolated ? uniqueName(`${service}-queue`) : `memshop.${service}.invalidation`;
+    if (isolated) {
+      cleanups.push(() => deleteRabbitObjects({ queues: Object.values(queues), exchanges: [exchange] }));
+    }
+
+    const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s][0]}`])) as Record<
+      ServiceName,
+      string
+    >;
+    const baseEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      MEMCACHED_SERVERS: memcachedServers.join(','),
+      RABBITMQ_URL: rabbitmqUrl,
+      INVALIDATION_EXCHANGE: exchange,
+      CATALOG_URL: urls.catalog,
+      USER_URL: urls.user,
+      ...opts.env,
+    };
+    cleanups.push(async () => {
+      await Promise.all(services.flatMap((s) => processes[s].map((p) => p.stop())));
+    });
+    for (const service of services) {
+      ports[service].forEach((port, instance) => {
+        processes[service].push(
+          new ServiceProcess({
+            service,
+            instance,
+            port,
+            env: {
+              ...baseEnv,
+              DATABASE_URL: databases[service].url,
+              INVALIDATION_QUEUE: queues[service],
+              SERVICE_INSTANCE_ID: `${service}-${instance + 1}`,
+            },
+            logFile: logDir ? path.join(logDir, `${service}-${instance + 1}.log`) : null,
+          }),
+        );
+      });
+    }
+    progress(`starting ${services.map((s) => `${processes[s].length} ${s}`).join(', ')}`);
+    await Promise.all(services.flatMap((s) => processes[s].map((p) => waitUntilReady(p, readyTimeoutMs))));
+
+    return {
+      urls,
+      processes,
+      memcachedServers,
+      databases,
+      rabbit: { url: rabbitmqUrl, exchange, queues },
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function choosePorts(
+  opts: StartStackOptions,
+  services: ServiceName[],
+): Promise<Record<ServiceName, number[]>> {
+  const ports: Record<ServiceName, number[]> = { catalog: [], user: [], order: [] };
+  const taken = new Set<number>();
+  for (const service of services) {
+    const count = Math.max(1, opts.instances?.[service] ?? 1);
+    const first = opts.ports?.[service] ?? DEFAULT_PORTS[service];
+    const list: number[] = [];
+    for (let i = 0; i < count; i += 1) {
+      let port = i === 0 ? first : 0;
+      if (port !== 0 && (await portInUse(port))) {
+        throw new Error(
+          `port ${port} (${service}) is already in use: is a stack already running? (npm run demo uses it; stop it with Ctrl-C)`,
+        );
+      }
+      while (port === 0 || taken.has(port)) port = await freePort();
+      taken.add(port);
+      list.push(port);
+    }
+    ports[service] = list;
+  }
+  return ports;
+}
+
+function printSummary(stack: Stack, startedMs: number): void {
+  const lines = [
+    '',
+    `memshop stack is up (${(startedMs / 1000).toFixed(1)} s)`,
+    ...SERVICES.map(
+      (s) =>
+        `  ${s.padEnd(8)} ${stack.processes[s].map((p) => `${p.url} (pid ${p.pid})`).join(', ')}   db ${stack.databases[s].name}`,
+    ),
+    `  memcached ${stack.memcachedServers.join(', ')}`,
+    `  rabbitmq  exchange ${stack.rabbit.exchange}`,
+    `  logs      ${path.relative(process.cwd(), path.join(WORKSPACE_ROOT, 'tmp', 'stack'))}/<service>-<n>.log`,
+    '',
+    'try:  curl -i http://127.0.0.1:3001/products/1     (twice: X-Cache miss, then hit)',
+    '      npm run demo                                  (uses this stack)',
+    'Ctrl-C stops everything.',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let shuttingDown = false;
+  const starting = startStack({ onProgress: (m) => console.log(`stack: ${m}`) });
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log(`\n${signal}: stopping the stack`);
+    // During startup, let startStack finish (or fail and clean up) before stopping it.
+    starting
+      .then((stack) => stack.stop())
+      .then(
+        () => {
+          console.log('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          console.error('stopping failed:', err);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const stack = await starting;
+  if (shuttingDown) return;
+  printSummary(stack, Date.now() - started);
+  for (const service of SERVICES) {
+    for (const proc of stack.processes[service]) {
+      void proc.exited().then((code) => {
+        if (!shuttingDown)
+          console.error(`${proc.name} exited unexpectedly (code ${code}); see ${proc.logFile}`);
+      });
+    }
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('stack failed:', err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,148 @@
+/**
+ * The seed's workflow across the three real services (child processes started by startStack,
+ * as `npm run stack` runs them): an order shows the product's price through order-service's own
+ * cache; a PATCH in catalog goes through the outbox and RabbitMQ; order-service purges its copy;
+ * the next read shows the new price. Nothing sleeps: every wait polls for the thing it waits for.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { startMemcachedCluster, uniqueName, waitFor, type MemcachedCluster } from '@memshop/testing';
+import { startStack, type Stack } from '../../../scripts/stack';
+
+let memcached: MemcachedCluster | undefined;
+let stack: Stack | undefined;
+
+beforeAll(async () => {
+  memcached = await startMemcachedCluster(3);
+  stack = await startStack({
+    ports: { catalog: 0, user: 0, order: 0 },
+    databases: 'fresh',
+    rabbit: 'isolated',
+    memcached: { servers: memcached.servers },
+    logLevel: 'warn',
+    logDir: path.join(os.tmpdir(), uniqueName('e2e-workflow-logs')),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  // Each step runs even when an earlier one fails: stop() collects errors and rethrows at the end.
+  try {
+    await stack?.stop();
+  } finally {
+    await memcached?.stop();
+  }
+}, 60_000);
+
+interface Reply<T> {
+  status: number;
+  cache: string | null;
+  body: T;
+}
+
+async function http<T>(method: string, url: string, body?: unknown): Promise<Reply<T>> {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return {
+    status: response.status,
+    cache: response.headers.get('x-cache'),
+    body: (await response.json()) as T,
+  };
+}
+
+interface OrderView {
+  id: number;
+  userId: number;
+  totalCents: number;
+  user: { id: number; name: string } | null;
+  items: Array<{
+    productId: number;
+    quantity: number;
+    unitPriceCents: number;
+    product: { id: number; name: string; priceCents: number } | null;
+  }>;
+}
+
+/** order-service's `memshop_invalidations_consumed_total{entity=...}`, summed. */
+async function consumedEvents(entity: string): Promise<number> {
+  const text = await (await fetch(`${stack!.urls.order}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('memshop_invalidations_consumed_total{') && line.includes(`entity="${entity}"`)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
+describe('workflow across catalog, user and order', () => {
+  it("shows the old price, then the new one once catalog's event has purged order-service's copy", async () => {
+    const { catalog, order } = stack!.urls;
+    const productId = 7;
+    const product = await http<{ priceCents: number; version: number }>(
+      'GET',
+      `${catalog}/products/${productId}`,
+    );
+    expect(product.status).toBe(200);
+    const oldPrice = product.body.priceCents;
+
+    const created = await http<OrderView>('POST', `${order}/orders`, {
+      userId: 2,
+      items: [{ productId, quantity: 3 }],
+    });
+    expect(created.status).toBe(201);
+    const orderUrl = `${order}/orders/${created.body.id}`;
+
+    // Taking the stock published catalog.product.updated; let order-service consume it, so the
+    // copy cached next is one only the price change can purge.
+    await waitFor(async () => (await consumedEvents('product')) >= 1, {
+      message: 'the stock event to be consumed',
+    });
+
+    const cached = await waitFor(
+      async () => {
+        const reply = await http<OrderView>('GET', orderUrl);
+        return reply.cache === 'hit' && reply;
+      },
+      { intervalMs: 20, message: "order-service's cached copy of the order" },
+    );
+    expect(cached.status).toBe(200);
+    expect(cached.body.items).toEqual([
+      {
+        productId,
+        quantity: 3,
+        unitPriceCents: oldPrice,
+        product: expect.objectContaining({ id: productId, priceCents: oldPrice }),
+      },
+    ]);
+
+    const consumedBefore = await consumedEvents('product');
+    const newPrice = oldPrice + 1234;
+    const patched = await http<{ priceCents: number }>('PATCH', `${catalog}/products/${productId}`, {
+      priceCents: newPrice,
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.priceCents).toBe(newPrice);
+
+    const fresh = await waitFor(
+      async () => {
+        const reply = await http<OrderView>('GET', orderUrl);
+        return reply.body.items[0]?.product?.priceCents === newPrice && reply;
+      },
+      { intervalMs: 10, message: 'order-service to show the new price' },
+    );
+    // A miss: the copy was purged by the event and reloaded from catalog, not expired.
+    expect(fresh.cache).toBe('miss');
+    expect(fresh.body.items[0]).toEqual({
+      productId,
+      quantity: 3,
+      unitPriceCents: oldPrice,
+      product: expect.objectContaining({ id: productId, priceCents: newPrice }),
+    });
+    expect(fresh.body.totalCents).toBe(3 * oldPrice);
+    expect(await consumedEvents('product')).toBeGreaterThan(consumedBefore);
+  });
+});
