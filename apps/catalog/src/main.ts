@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     url: config.RABBITMQ_URL,
     service: 'catalog',
     exchange: config.INVALIDATION_EXCHANGE,
+    queue: config.INVALIDATION_QUEUE,
     bindings: CATALOG_EVENT_BINDINGS,
     logger,
     metrics: cacheMetrics,

@@ -14,11 +14,6 @@ export const orderConfigSchema = z.object({
    * Per call to catalog or user. 2 s: far above their cached p99 (a few ms), short enough that a
    * hung dependency turns into a 503 before the client's own timeout.
    */
-  /**
-   * This service's durable queue; default memshop.order.invalidation. Only tests and
-   * side-by-side stacks set it, so two order-services on one broker don't share events.
-   */
-  INVALIDATION_QUEUE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(200).optional()),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
 });
 

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     url: config.RABBITMQ_URL,
     service: 'user',
     exchange: config.INVALIDATION_EXCHANGE,
+    queue: config.INVALIDATION_QUEUE,
     bindings: USER_EVENT_BINDINGS,
     logger,
     metrics: cacheMetrics,

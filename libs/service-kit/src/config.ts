@@ -71,6 +71,8 @@ export const serviceEnvShape = {
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()),
   INVALIDATION_EXCHANGE: z.string().min(1).default('memshop.invalidation'),
+  /** This service's durable queue; default memshop.<service>.invalidation. Tests and side-by-side stacks override it. */
+  INVALIDATION_QUEUE: z.preprocess(emptyAsUndefined, z.string().min(1).max(200).optional()),
   SERVICE_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
 };
 
