@@ -1,0 +1,85 @@
+# syntax=docker/dockerfile:1.7
+# One Dockerfile for the three services and the migrate job; pick one with --target:
+#   docker build --target catalog -t memshop/catalog .     (also: user, order, migrate)
+# docker-compose.yml builds each target. Stages:
+#   deps       all npm dependencies (the build needs esbuild, prisma, tsx)
+#   build      Prisma clients generated, each service bundled by esbuild into dist/<svc>/
+#   prod-deps  production dependencies only
+#   runtime    node:20-slim, non-root, prod deps; each target adds only its own bundle
+ARG NODE_IMAGE=node:20-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /repo
+COPY package.json package-lock.json ./
+# Install scripts stay off, as package.json's allowScripts says: nothing here needs a native
+# build or an engine download (Prisma 7's client and schema engine are JS + WebAssembly).
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
+FROM deps AS build
+COPY tsconfig.base.json ./
+COPY libs ./libs
+COPY apps ./apps
+# Generated clients land in apps/<svc>/src/prisma/generated (gitignored) and get bundled below.
+RUN for svc in catalog user order; do \
+      npm run --silent migrate -- generate --schema "apps/$svc/src/prisma/schema.prisma" \
+        --config "apps/$svc/prisma.config.ts" || exit 1; \
+    done
+# Workspace code (apps + libs via the tsconfig path aliases) is bundled; npm packages stay
+# external and come from node_modules at run time (prisma's wasm, pino's worker, prom-client).
+RUN set -e; \
+    bundle() { npx esbuild "$1" --bundle --platform=node --target=node20 --format=cjs \
+                 --packages=external --sourcemap --tsconfig=tsconfig.base.json --outfile="$2"; }; \
+    for svc in catalog user order; do \
+      bundle "apps/$svc/src/main.ts" "dist/$svc/main.js"; \
+      bundle "apps/$svc/src/prisma/seed.ts" "dist/$svc/seed.js"; \
+    done; \
+    bundle libs/migrate/src/cli.ts dist/migrate/cli.js
+
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY package.json ./
+# Files stay root-owned and the process runs as the image's unprivileged `node` user (uid 1000),
+# so a compromised process cannot rewrite its own code.
+USER node
+
+FROM runtime AS catalog
+COPY --from=build /repo/dist/catalog/main.js /repo/dist/catalog/main.js.map ./dist/catalog/
+ENV PORT=3001
+EXPOSE 3001
+CMD ["node", "--enable-source-maps", "dist/catalog/main.js"]
+
+FROM runtime AS user
+COPY --from=build /repo/dist/user/main.js /repo/dist/user/main.js.map ./dist/user/
+ENV PORT=3002
+EXPOSE 3002
+CMD ["node", "--enable-source-maps", "dist/user/main.js"]
+
+FROM runtime AS order
+COPY --from=build /repo/dist/order/main.js /repo/dist/order/main.js.map ./dist/order/
+ENV PORT=3003
+EXPOSE 3003
+CMD ["node", "--enable-source-maps", "dist/order/main.js"]
+
+# The one-shot job: the offline migrator (its WebAssembly schema engine is the
+# @prisma/schema-engine-wasm production dependency), each service's schema + migrations at the
+# paths the repo uses, and the bundled seeds.
+FROM runtime AS migrate
+COPY --from=build /repo/dist/migrate ./dist/migrate
+COPY --from=build /repo/dist/catalog/seed.js /repo/dist/catalog/seed.js.map ./dist/catalog/
+COPY --from=build /repo/dist/user/seed.js /repo/dist/user/seed.js.map ./dist/user/
+COPY --from=build /repo/dist/order/seed.js /repo/dist/order/seed.js.map ./dist/order/
+COPY apps/catalog/src/prisma/schema.prisma ./apps/catalog/src/prisma/schema.prisma
+COPY apps/catalog/src/prisma/migrations ./apps/catalog/src/prisma/migrations
+COPY apps/user/src/prisma/schema.prisma ./apps/user/src/prisma/schema.prisma
+COPY apps/user/src/prisma/migrations ./apps/user/src/prisma/migrations
+COPY apps/order/src/prisma/schema.prisma ./apps/order/src/prisma/schema.prisma
+COPY apps/order/src/prisma/migrations ./apps/order/src/prisma/migrations
+COPY infra/migrate/migrate-and-seed.sh ./migrate-and-seed.sh
+CMD ["sh", "./migrate-and-seed.sh"]
