@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { generatePrismaClient } from '@memshop/migrate';
 import { runCli } from '../src/cli';
 import { TestDatabases } from './postgres';
@@ -137,7 +137,8 @@ describe('generate', () => {
       stdio: 'pipe',
     });
 
-    expect(output).toContain('Generated Prisma Client');
+    // Prisma colours its output when it thinks it has a terminal (FORCE_COLOR under Nx).
+    expect(stripVTControlCharacters(output)).toContain('Generated Prisma Client');
     expect((await stat(path.join(folder, 'generated', 'client.ts'))).isFile()).toBe(true);
     expect(await readdir(path.join(folder, 'generated', 'models'))).toEqual(['Author.ts', 'Post.ts']);
   });
