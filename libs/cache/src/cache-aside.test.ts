@@ -441,11 +441,28 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, v) => (v % 2 ? cache : other).writeThrough(key, { v }, { version: v })),
     );
-    expect((await cache.getOrLoad(key, async () => ({ v: -1 }))).value).toEqual({ v: 19 });
+    // The newest version wins, or (a writer that kept losing CAS races gives up) the key is
+    // deleted and the next read loads from the source: never an older version.
+    const versionOf = (value: { v: number }) => value.v;
+    expect((await cache.getOrLoad(key, async () => ({ v: 19 }), { versionOf })).value).toEqual({ v: 19 });
+    await cache.drain();
     await cache.writeThrough(key, { v: 5 }, { version: 5 });
     expect((await cache.getOrLoad(key, async () => ({ v: -1 }))).value).toEqual({ v: 19 });
     await cache.writeThrough(key, { v: 20 }, { version: 20 });
     expect(await cache.getOrLoad(key, async () => ({ v: -1 }))).toEqual({ value: { v: 20 }, status: 'hit' });
+  });
+
+  it('a populated entry keeps its version, so a delayed older writeThrough cannot replace it', async () => {
+    const cache = new Cache({ cluster: newCluster() });
+    const key = freshKey('versioned-populate');
+    const versionOf = (value: { v: number }) => value.v;
+    expect((await cache.getOrLoad(key, async () => ({ v: 7 }), { versionOf })).status).toBe('miss');
+    await cache.drain();
+    await cache.writeThrough(key, { v: 6 }, { version: 6 });
+    expect(await cache.getOrLoad(key, async () => ({ v: -1 }), { versionOf })).toEqual({
+      value: { v: 7 },
+      status: 'hit',
+    });
   });
 
   it('writeThrough revokes a running load (its populate loses the CAS)', async () => {

@@ -38,9 +38,14 @@ export interface GetOrLoadOptions<T> {
   negativeTtlSeconds?: number;
   /** Shape check on read; a failure means corrupt, which is a miss (and the entry is replaced). */
   validate?: (v: unknown) => v is T;
+  /**
+   * The entity's own version (a row version column). Recorded on populate so that a delayed
+   * `writeThrough` of an older version cannot replace a value loaded after it. Default: none.
+   */
+  versionOf?: (v: T) => number | undefined;
 }
 
-export type CacheDefaults = Required<Omit<GetOrLoadOptions<unknown>, 'validate'>> & {
+export type CacheDefaults = Required<Omit<GetOrLoadOptions<unknown>, 'validate' | 'versionOf'>> & {
   /** TTL jitter, so entries written together don't expire together. Default 0.1 (+-10%). */
   jitterRatio: number;
 };
@@ -91,7 +96,10 @@ export interface CacheOptions {
   codec?: EntryCodec;
 }
 
-type ResolvedOptions = CacheDefaults & { validate?: (v: unknown) => boolean };
+type ResolvedOptions = CacheDefaults & {
+  validate?: (v: unknown) => boolean;
+  versionOf?: (v: unknown) => number | undefined;
+};
 
 interface Outcome {
   value: unknown;
@@ -676,7 +684,8 @@ export class Cache {
   #populate(key: string, value: unknown, o: ResolvedOptions, lease: Held, loadedAt: number): void {
     this.#queue.push(async (): Promise<PopulateResult> => {
       const now = this.#clock();
-      const entry = this.#buildEntry(value, o, now, loadedAt);
+      const version = value === null || !o.versionOf ? undefined : o.versionOf(value);
+      const entry = this.#buildEntry(value, o, now, loadedAt, version);
       let encoded: Buffer;
       try {
         encoded = this.#codec.encodeEntry(entry);
@@ -818,6 +827,7 @@ export class Cache {
       negativeTtlSeconds: opts.negativeTtlSeconds ?? d.negativeTtlSeconds,
       jitterRatio: d.jitterRatio,
       validate: opts.validate as ((v: unknown) => boolean) | undefined,
+      versionOf: opts.versionOf as ((v: unknown) => number | undefined) | undefined,
     };
   }
 

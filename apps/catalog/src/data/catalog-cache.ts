@@ -47,6 +47,7 @@ export class CatalogCache {
       namespace: 'product',
       ttlSeconds: PRODUCT_TTL_SECONDS,
       validate: isProduct,
+      versionOf: productVersion,
     });
   }
 
@@ -62,7 +63,12 @@ export class CatalogCache {
         const loaded = await load(missingKeys.map((key) => keyToId.get(key)!));
         return new Map(missingKeys.map((key) => [key, loaded.get(keyToId.get(key)!) ?? null]));
       },
-      { namespace: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProduct },
+      {
+        namespace: 'product',
+        ttlSeconds: PRODUCT_TTL_SECONDS,
+        validate: isProduct,
+        versionOf: productVersion,
+      },
     );
     const byId = new Map<number, Cached<Product>>();
     for (const [key, result] of results) byId.set(keyToId.get(key)!, result);
@@ -113,3 +119,6 @@ export class CatalogCache {
     return `catalog:category-products:${categoryId}`;
   }
 }
+
+/** The row version, so a populate and a write-through compare like with like. */
+const productVersion = (product: Product): number => product.version;
