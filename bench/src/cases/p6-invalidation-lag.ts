@@ -1,0 +1,143 @@
+import { CacheCluster, keySpace } from '../../../libs/cache/src';
+import memjs from 'memjs';
+import pg from 'pg';
+import { expectStatus, scrapeMetrics, sleep, untilHit } from '../http-probe';
+import { bucketQuantile, diffBuckets, histogramBuckets } from '../prometheus';
+import { quantile, summarize, type Summary } from '../stats';
+
+export interface InvalidationLagResult {
+  /** Commit (the event's occurredAt) to the moment order-service's copy is gone from memcached. */
+  p50Ms: Summary;
+  p99Ms: Summary;
+  maxMs: number;
+  /** The same, from the PATCH response instead of occurredAt: a lower bound on the true lag. */
+  fromResponseP50Ms: number;
+  fromResponseP99Ms: number;
+  /** order-service's own memshop_invalidation_lag_seconds over the run, as bucket upper bounds. */
+  serviceHistogramP50Ms: number | null;
+  serviceHistogramP99Ms: number | null;
+  updates: number;
+  /** Updates whose purge was not seen within the timeout. */
+  timeouts: number;
+  pollIntervalMs: number;
+}
+
+const nowWallMs = () => performance.timeOrigin + performance.now();
+const POLL_INTERVAL_MS = 1;
+const PURGE_TIMEOUT_MS = 5_000;
+
+/**
+ * P6, measured from outside the services. For each update: make sure order-service holds its
+ * copy of the product (GET an order containing it until X-Cache: hit), PATCH the product on
+ * catalog, then poll the memcached node that owns order-service's key (`order:product:v1:<id>`)
+ * every millisecond until the key is gone. The commit time is the event's `occurredAt` (stamped
+ * inside the transaction just before COMMIT, ms resolution; read back from catalog's outbox
+ * table after the purge), so the lag is slightly over-, never under-estimated.
+ */
+export async function runInvalidationLag(opts: {
+  catalogUrl: string;
+  orderUrl: string;
+  memcachedServers: string[];
+  catalogDatabaseUrl: string;
+  /** An existing user and the products to update (one order is placed per product). */
+  userId: number;
+  productIds: number[];
+  updates: number;
+  schemaVersion?: number;
+}): Promise<InvalidationLagResult> {
+  const catalogDb = new pg.Client({ connectionString: opts.catalogDatabaseUrl });
+  await catalogDb.connect();
+  const ring = new CacheCluster({ servers: opts.memcachedServers });
+  const clients = new Map<string, memjs.Client>();
+  try {
+    // The order seed is empty by design (orders are placed through the API), so place a few.
+    const pairs: Array<{ orderId: number; productId: number }> = [];
+    for (const productId of opts.productIds) {
+      const placed = await expectStatus(`${opts.orderUrl}/orders`, 201, {
+        method: 'POST',
+        body: { userId: opts.userId, items: [{ productId, quantity: 1 }] },
+      });
+      pairs.push({ orderId: (placed.body as { id: number }).id, productId });
+    }
+    const orderKeys = keySpace({
+      prefix: 'order',
+      entity: 'product',
+      schemaVersion: opts.schemaVersion ?? 1,
+    });
+    const clientFor = (server: string) => {
+      let client = clients.get(server);
+      if (!client) {
+        client = memjs.Client.create(server, { retries: 0, logger: { log: () => {} } });
+        clients.set(server, client);
+      }
+      return client;
+    };
+
+    const metricsBefore = await scrapeMetrics(opts.orderUrl);
+    const fromCommit: number[] = [];
+    const fromResponse: number[] = [];
+    let timeouts = 0;
+    for (let i = 0; i < opts.updates; i++) {
+      const pair = pairs[i % pairs.length]!;
+      const key = orderKeys.key(String(pair.productId));
+      const client = clientFor(ring.nodeFor(key));
+      await untilHit(`${opts.orderUrl}/orders/${pair.orderId}`);
+      if (!(await client.get(key)).value)
+        throw new Error(`P6: ${key} not in memcached after an order read hit`);
+
+      const patched = await expectStatus(`${opts.catalogUrl}/products/${pair.productId}`, 200, {
+        method: 'PATCH',
+        body: { priceCents: 1000 + (i % 500) },
+      });
+      const respondedAt = nowWallMs();
+      const version = (patched.body as { version: number }).version;
+
+      let purgedAt: number | undefined;
+      const deadline = respondedAt + PURGE_TIMEOUT_MS;
+      while (nowWallMs() < deadline) {
+        if (!(await client.get(key)).value) {
+          purgedAt = nowWallMs();
+          break;
+        }
+        await sleep(POLL_INTERVAL_MS);
+      }
+      if (purgedAt === undefined) {
+        // A purge that never came counts as infinitely late, so it shows in the p99.
+        timeouts++;
+        fromCommit.push(Infinity);
+        fromResponse.push(Infinity);
+        continue;
+      }
+      const { rows } = await catalogDb.query<{ occurred_at: string }>(
+        `SELECT payload->>'occurredAt' AS occurred_at FROM memshop_outbox
+          WHERE routing_key = 'catalog.product.updated' AND payload->>'entityId' = $1 AND (payload->>'version')::int = $2`,
+        [String(pair.productId), version],
+      );
+      if (!rows[0]) throw new Error(`P6: no outbox row for product ${pair.productId} version ${version}`);
+      fromCommit.push(purgedAt - Date.parse(rows[0].occurred_at));
+      fromResponse.push(purgedAt - respondedAt);
+    }
+    const metricsAfter = await scrapeMetrics(opts.orderUrl);
+    const lagBuckets = diffBuckets(
+      histogramBuckets(metricsBefore, 'memshop_invalidation_lag_seconds', { entity: 'product' }),
+      histogramBuckets(metricsAfter, 'memshop_invalidation_lag_seconds', { entity: 'product' }),
+    );
+    const toMs = (s: number | null) => (s === null ? null : s * 1000);
+    return {
+      p50Ms: summarize([quantile(fromCommit, 0.5)]),
+      p99Ms: summarize([quantile(fromCommit, 0.99)]),
+      maxMs: Math.max(...fromCommit),
+      fromResponseP50Ms: quantile(fromResponse, 0.5),
+      fromResponseP99Ms: quantile(fromResponse, 0.99),
+      serviceHistogramP50Ms: toMs(bucketQuantile(lagBuckets, 0.5)),
+      serviceHistogramP99Ms: toMs(bucketQuantile(lagBuckets, 0.99)),
+      updates: opts.updates,
+      timeouts,
+      pollIntervalMs: POLL_INTERVAL_MS,
+    };
+  } finally {
+    for (const client of clients.values()) client.close();
+    await ring.close();
+    await catalogDb.end();
+  }
+}

@@ -1,0 +1,424 @@
+/**
+ * `npm run bench` (issue 6): starts its own memcached nodes and its own stack (free ports, fresh
+ * databases, isolated RabbitMQ names, so it runs beside `npm run stack`), drives load from a
+ * separate process, and prints/writes the table of cases P1..P8 plus context rows.
+ * `npm run bench -- --quick`: the same cases with tiny sizes (< 1 min), for CI; no timing is
+ * asserted, but a case that cannot run fails the command.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+// Relative imports like scripts/ use: `npm run bench` runs tsx from the workspace root, where no
+// tsconfig.json maps the @memshop/* aliases.
+import { ensureMemcached, startMemcachedCluster } from '../../libs/testing/src';
+import { startStack, type Stack } from '../../scripts/stack';
+import { renderBenchChart } from './bench-chart';
+import { runContext, type ContextResult } from './cases/context';
+import { runThroughput, type ThroughputResult } from './cases/p1-p2-p7-throughput';
+import { runGetOrLoadMicro, type P3Result } from './cases/p3-get-or-load';
+import { runBatch, type BatchResult } from './cases/p4-batch';
+import { runStampede, type StampedeResult } from './cases/p5-stampede';
+import { runInvalidationLag, type InvalidationLagResult } from './cases/p6-invalidation-lag';
+import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
+import { LoadGenerator } from './load-client';
+import { renderTable, verdict, type Row } from './report';
+import { topUpProducts } from './seed-products';
+import { settingsFor, type BenchSettings } from './settings';
+import { summarize } from './stats';
+
+const RESULTS_DIR = path.join(__dirname, '..', 'results');
+const log = (line: string) => console.log(line);
+
+interface Results {
+  p3?: P3Result;
+  context?: ContextResult;
+  throughput?: ThroughputResult;
+  p4?: BatchResult;
+  p5?: StampedeResult;
+  p6?: InvalidationLagResult;
+  p8?: ZipfMixResult;
+}
+
+/** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
+async function attempt<T>(
+  name: string,
+  failures: Map<string, string>,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  const started = performance.now();
+  log(`\n${name}`);
+  try {
+    const result = await fn();
+    log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    failures.set(name.split(' ')[0]!, message);
+    log(`  FAILED: ${err instanceof Error ? (err.stack ?? message) : message}`);
+    return undefined;
+  }
+}
+
+function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>): Row[] {
+  const failed = (...ids: string[]) => {
+    for (const id of ids) {
+      const message = failures.get(id);
+      if (message) return `n/a (failed: ${message.split('\n')[0]!.slice(0, 80)})`;
+    }
+    return 'n/a';
+  };
+  const t = r.throughput;
+  const rows: Row[] = [
+    {
+      id: 'P1',
+      measure: 'cache-hit GET /products/:id req/s ÷ in-memory Express route req/s',
+      summary: t?.hitOverMemory ?? null,
+      unit: '',
+      digits: 2,
+      target: { op: '>=', value: 0.9 },
+      note: failed('P1'),
+    },
+    {
+      id: 'P2',
+      measure: 'cache-hit req/s ÷ same endpoint with cache bypassed (Prisma → Postgres)',
+      summary: t?.hitOverBypass ?? null,
+      unit: '',
+      digits: 2,
+      target: { op: '>=', value: 4 },
+      note: failed('P1'),
+    },
+    {
+      id: 'P3',
+      measure: 'getOrLoad hit p50 ÷ bare memjs get p50 (same key, same node)',
+      summary: r.p3?.ratio ?? null,
+      unit: '',
+      digits: 2,
+      target: { op: '<=', value: 1.15 },
+      note: failed('P3'),
+    },
+    {
+      id: 'P4',
+      measure: 'GET /products?ids= (50 ids, all cached): memcached requests per node',
+      summary: r.p4?.requestsPerNode ?? null,
+      unit: '',
+      digits: 2,
+      target: { op: '==', value: 1, over: 'all' },
+      note: failed('P4'),
+    },
+    {
+      id: 'P5',
+      measure: `${s.p5Requests} concurrent cold GETs of one key over 3 instances: loader calls`,
+      summary: r.p5?.loaderCalls ?? null,
+      unit: '',
+      digits: 0,
+      target: { op: '==', value: 1, over: 'all' },
+      note: failed('P5'),
+    },
+    {
+      id: 'P6',
+      measure: `PATCH commit → order-service copy purged, p50 (${s.p6Updates} updates)`,
+      summary: r.p6?.p50Ms ?? null,
+      unit: 'ms',
+      digits: 1,
+      target: null,
+      note: failed('P6'),
+    },
+    {
+      id: 'P6',
+      measure: `PATCH commit → order-service copy purged, p99 (${s.p6Updates} updates)`,
+      summary: r.p6?.p99Ms ?? null,
+      unit: 'ms',
+      digits: 1,
+      target: { op: '<', value: 20, unit: 'ms' },
+      note: failed('P6'),
+    },
+    {
+      id: 'P7',
+      measure: 'peak RSS (VmHWM) of the catalog process under the P1 load',
+      summary: t ? summarize([t.peakRssMb]) : null,
+      unit: 'MB',
+      digits: 0,
+      target: { op: '<', value: 150, unit: 'MB' },
+      note: failed('P1'),
+    },
+    {
+      id: 'P8',
+      measure: 'Zipf(1.0) over 100k products, 5% writes: hit ratio',
+      summary: r.p8?.hitRatio ?? null,
+      unit: '',
+      digits: 3,
+      target: { op: '>=', value: 0.9 },
+      note: failed('P8'),
+    },
+    {
+      id: 'P8',
+      measure: 'Zipf(1.0) over 100k products, 5% writes: p99 latency',
+      summary: r.p8?.p99Ms ?? null,
+      unit: 'ms',
+      digits: 0,
+      target: null,
+      note: failed('P8'),
+    },
+    {
+      id: 'C1',
+      measure: `context: memcslap get, ${r.context?.memcslapThreads ?? 2} threads, binary protocol (ops/s)`,
+      summary: r.context?.memcslapGet ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: r.context?.memcslapMissing ? 'n/a (install libmemcached-tools)' : failed('C'),
+    },
+    {
+      id: 'C2',
+      measure: 'context: memcslap mget (multi-get keys/s)',
+      summary: r.context?.memcslapMget ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: r.context?.memcslapMissing ? 'n/a (install libmemcached-tools)' : failed('C'),
+    },
+    {
+      id: 'C3',
+      measure: `context: memjs pipelined get, 1 connection, ${r.context?.memjsWindow ?? 64} in flight (ops/s)`,
+      summary: r.context?.memjsPipelined ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: failed('C'),
+    },
+    {
+      id: 'C4',
+      measure: `context: catalog cache-hit GET /products/:id, ${s.connections} connections (req/s)`,
+      summary: t?.requestsPerSecond.hit ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: failed('P1'),
+    },
+  ];
+  return rows;
+}
+
+function machineInfo(): Record<string, unknown> {
+  let memcachedVersion = 'unknown';
+  try {
+    memcachedVersion = execFileSync('memcached', ['-V'], { encoding: 'utf8' }).trim();
+  } catch {
+    // reported as unknown
+  }
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    memcached: memcachedVersion,
+  };
+}
+
+async function catalogProductIds(databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<{ id: number }>('SELECT id FROM products ORDER BY id')).rows.map((r) => r.id);
+  } finally {
+    await client.end();
+  }
+}
+
+async function firstUserId(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: number }>('SELECT id FROM users ORDER BY id LIMIT 1');
+    if (!rows[0]) throw new Error('the user database has no users (is the user seed there?)');
+    return rows[0].id;
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const s = settingsFor(quick);
+  const startedAt = new Date();
+  const started = performance.now();
+  log(
+    `memshop bench (${s.mode}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
+  );
+
+  const failures = new Map<string, string>();
+  const results: Results = {};
+  let stack: Stack | undefined;
+  let load: LoadGenerator | undefined;
+  let interrupted = false;
+  const onSignal = (signal: string) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`\n${signal}: stopping what the bench started`);
+    void Promise.allSettled([load?.stop(), stack?.stop()]).then(() => process.exit(130));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    await ensureMemcached();
+    // P3 and the context rows need one quiet node and no stack: started first, stopped after.
+    const node = await startMemcachedCluster(1, { memoryMb: 256 });
+    try {
+      results.p3 = await attempt(
+        'P3 getOrLoad hit vs bare memjs get (in-process, sequential)',
+        failures,
+        () => runGetOrLoadMicro(node.servers[0]!, { rounds: s.rounds, iterations: s.p3Iterations }),
+      );
+      results.context = await attempt('C context: memcslap and memjs on their own', failures, () =>
+        runContext(node.servers[0]!, {
+          rounds: Math.min(s.rounds, 3),
+          executeNumber: s.memcslapExecuteNumber,
+          memjsDurationMs: s.memjsDurationMs,
+        }),
+      );
+    } finally {
+      await node.stop();
+    }
+
+    log('\nstarting the stack (3 memcached nodes, fresh databases, catalog x3, user, order)');
+    const stackStarted = performance.now();
+    stack = await startStack({
+      ports: { catalog: 0, user: 0, order: 0 },
+      instances: { catalog: 3 },
+      databases: 'fresh',
+      rabbit: 'isolated',
+      memcached: { count: 3, memoryMb: 128 },
+      logLevel: 'warn',
+      logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
+      env: { BENCH_ROUTES: '1' },
+      onProgress: (m) => log(`  stack: ${m}`),
+    });
+    log(`  stack up in ${((performance.now() - stackStarted) / 1000).toFixed(1)} s`);
+    const running = stack;
+    load = LoadGenerator.start();
+    const loadGenerator = load;
+    const catalog = running.processes.catalog;
+    const catalogUrl = catalog[0]!.url;
+    const seededIds = await catalogProductIds(running.databases.catalog.url);
+    if (seededIds.length < 600)
+      throw new Error(`the catalog seed has ${seededIds.length} products; the bench needs 600`);
+
+    results.throughput = await attempt(
+      'P1/P2/P7 hit vs in-memory route vs bypass (HTTP, autocannon)',
+      failures,
+      () =>
+        runThroughput(loadGenerator, {
+          catalogUrl,
+          catalogPid: catalog[0]!.pid!,
+          productId: seededIds[0]!,
+          rounds: s.rounds,
+          warmupSeconds: s.warmupSeconds,
+          durationSeconds: s.durationSeconds,
+          connections: s.connections,
+          log,
+        }),
+    );
+    results.p4 = await attempt('P4 GET /products?ids= with 50 ids', failures, () =>
+      runBatch({
+        catalogUrl,
+        memcachedServers: running.memcachedServers,
+        ids: seededIds.slice(100, 150),
+        requests: s.p4Requests,
+      }),
+    );
+    results.p5 = await attempt('P5 cold stampede over 3 catalog instances', failures, () =>
+      runStampede(loadGenerator, {
+        catalogUrls: catalog.map((p) => p.url),
+        memcachedServers: running.memcachedServers,
+        productIds: seededIds.slice(500, 500 + s.p5Rounds),
+        requests: s.p5Requests,
+      }),
+    );
+    results.p6 = await attempt(
+      'P6 invalidation lag: PATCH on catalog -> order-service copy purged',
+      failures,
+      async () =>
+        runInvalidationLag({
+          catalogUrl,
+          orderUrl: running.urls.order,
+          memcachedServers: running.memcachedServers,
+          catalogDatabaseUrl: running.databases.catalog.url,
+          userId: await firstUserId(running.databases.user.url),
+          productIds: seededIds.slice(200, 210),
+          updates: s.p6Updates,
+        }),
+    );
+    results.p8 = await attempt('P8 Zipf(1.0) mix over 100k products, 5% writes', failures, async () => {
+      const seedStarted = performance.now();
+      const ids = await topUpProducts(running.databases.catalog.url, s.p8Products);
+      log(
+        `  catalog database topped up to ${ids.length} products in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+      );
+      return runZipfMix(loadGenerator, {
+        catalogUrl,
+        ids,
+        prewarmIds: s.p8PrewarmProducts,
+        writeRatio: 0.05,
+        rounds: s.rounds,
+        warmupSeconds: s.warmupSeconds,
+        durationSeconds: s.durationSeconds,
+        connections: s.p8Connections,
+        log,
+      });
+    });
+  } catch (err) {
+    failures.set('setup', err instanceof Error ? err.message : String(err));
+    log(`\nSETUP FAILED: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
+  } finally {
+    await load?.stop();
+    await stack?.stop().catch((err: unknown) => log(`stopping the stack: ${err}`));
+  }
+
+  const rows = buildRows(results, s, failures);
+  const totalSeconds = (performance.now() - started) / 1000;
+  log(
+    `\nmemshop bench (${s.mode}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
+  );
+  log(renderTable(rows));
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const report = {
+    generatedAt: startedAt.toISOString(),
+    mode: s.mode,
+    totalSeconds,
+    machine: machineInfo(),
+    settings: s,
+    rows: rows.map((row) => ({
+      id: row.id,
+      measure: row.measure,
+      median: row.summary?.median ?? null,
+      min: row.summary?.min ?? null,
+      max: row.summary?.max ?? null,
+      runs: row.summary?.runs ?? [],
+      unit: row.unit,
+      target: row.target,
+      met: verdict(row),
+      note: row.summary ? undefined : row.note,
+    })),
+    details: results,
+    failures: Object.fromEntries(failures),
+  };
+  const jsonPath = path.join(RESULTS_DIR, 'latest.json');
+  const svgPath = path.join(RESULTS_DIR, 'latest.svg');
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
+  log(`\nwrote ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), svgPath)}`);
+  if (failures.size > 0) {
+    log(`\n${failures.size} case(s) could not run: ${[...failures.keys()].join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
