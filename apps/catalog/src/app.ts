@@ -1,5 +1,6 @@
 import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
 import { stockRoutes } from './api/stock-routes';
@@ -19,6 +20,11 @@ export function createApp({ catalog, logger, metrics, healthChecks }: CatalogApp
     logger,
     metrics,
     health: { checks: healthChecks },
-    routers: [productRoutes(catalog), categoryRoutes(catalog), stockRoutes(catalog)],
+    routers: [
+      ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
+      productRoutes(catalog),
+      categoryRoutes(catalog),
+      stockRoutes(catalog),
+    ],
   });
 }

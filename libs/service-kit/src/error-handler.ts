@@ -73,7 +73,37 @@ export function describeError(err: unknown): ErrorBody {
   ) {
     return { ...prismaClientErrors[e.code]! };
   }
+  if (isDataException(err)) {
+    return {
+      status: 400,
+      code: 'bad_request',
+      message: 'a value cannot be stored (invalid character or out of range)',
+    };
+  }
   return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/**
+ * Postgres class 22 "data exception" (NUL in text, value too long, out of range, bad syntax): the
+ * request's data, not the server, is at fault. Validation should catch these first; this keeps a
+ * case it missed from being a 500. Prisma with a driver adapter nests the code in
+ * `meta.driverAdapterError.cause.originalCode`; pg errors carry it as `code`.
+ */
+function isDataException(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && typeof current === 'object' && depth < 6; depth += 1) {
+    const e = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: unknown } };
+    };
+    for (const code of [e.originalCode, e.code]) {
+      if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
+    }
+    current = e.meta?.driverAdapterError?.cause ?? e.cause;
+  }
+  return false;
 }
 
 /** Last middleware: logs 5xx (with the error) and answers JSON. */

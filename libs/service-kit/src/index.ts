@@ -15,7 +15,7 @@ export { isDatabaseUnavailableError } from './database-errors';
 export { describeError, errorHandler, notFoundHandler } from './error-handler';
 export { jsonBody } from './json-body';
 export { combineCacheStatus, setCacheHeader, type CacheHeaderStatus } from './cache-header';
-export { bodyIdSchema, idListSchema, idSchema } from './request-schemas';
+export { bodyIdSchema, idListSchema, idSchema, textSchema } from './request-schemas';
 export {
   databaseCheck,
   healthRouter,

@@ -29,3 +29,15 @@ export function idListSchema(max: number) {
     )
     .transform((ids) => [...new Set(ids)]);
 }
+
+/**
+ * Free text that Postgres can store: `text` columns reject U+0000 (SQLSTATE 22021), so a NUL is a
+ * 400 here rather than a failed INSERT. `min` 0 allows empty strings (descriptions, bios).
+ */
+export function textSchema(opts: { min?: number; max: number; trim?: boolean }) {
+  const base = opts.trim === false ? z.string() : z.string().trim();
+  return base
+    .min(opts.min ?? 0)
+    .max(opts.max)
+    .refine((v) => !v.includes('\u0000'), { message: 'must not contain NUL characters' });
+}

@@ -1,3 +1,4 @@
+import { cacheBypassRequested } from './bench-routes';
 import { combineCacheStatus, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
@@ -21,7 +22,7 @@ export function productRoutes(catalog: CatalogService): Router {
 
   router.get('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    const { value, cacheStatus } = await catalog.getProduct(id);
+    const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: cacheBypassRequested(req) });
     setCacheHeader(res, cacheStatus);
     if (!value) throw new NotFoundError(`product ${id} not found`);
     res.json(value);

@@ -1,4 +1,4 @@
-import { bodyIdSchema, idListSchema } from '@memshop/service-kit';
+import { textSchema, bodyIdSchema, idListSchema } from '@memshop/service-kit';
 import { z } from 'zod';
 
 /** `GET /products?ids=` accepts at most this many ids (issue 5: bounded batch size). */
@@ -10,7 +10,8 @@ export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => textSchema({ min: 1, max });
+const description = textSchema({ max: 2000, trim: false });
 const sku = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
   message: 'must be 1-64 letters, digits, ".", "_" or "-"',
 });
@@ -21,7 +22,7 @@ const stock = z.number().int().min(0).max(1_000_000_000);
 export const createProductSchema = z.strictObject({
   sku,
   name: text(200),
-  description: z.string().max(2000).optional(),
+  description: description.optional(),
   priceCents,
   currency,
   stock,
@@ -32,7 +33,7 @@ export const updateProductSchema = z
   .strictObject({
     sku: sku.optional(),
     name: text(200).optional(),
-    description: z.string().max(2000).optional(),
+    description: description.optional(),
     priceCents: priceCents.optional(),
     currency: currency.optional(),
     stock: stock.optional(),

@@ -35,9 +35,14 @@ export class CatalogService {
   constructor(private readonly deps: CatalogServiceDeps) {}
 
   /** null for an unknown id (the absence is cached too, hence the status). */
-  async getProduct(id: number): Promise<WithCacheStatus<Product | null>> {
-    const { value, status } = await this.deps.cache.getProduct(id, () =>
-      this.deps.repository.findProduct(id),
+  async getProduct(
+    id: number,
+    opts: { bypassCache?: boolean } = {},
+  ): Promise<WithCacheStatus<Product | null>> {
+    const { value, status } = await this.deps.cache.getProduct(
+      id,
+      () => this.deps.repository.findProduct(id),
+      opts,
     );
     if (value) this.deps.recordView?.(id);
     return { value, cacheStatus: status };

@@ -1,8 +1,9 @@
+import { textSchema } from '@memshop/service-kit';
 import { z } from 'zod';
 
 const email = z.string().trim().max(254).email({ message: 'must be an email address' });
-const name = z.string().trim().min(1).max(200);
-const bio = z.string().max(1000);
+const name = textSchema({ min: 1, max: 200 });
+const bio = textSchema({ max: 1000, trim: false });
 const locale = z
   .string()
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, { message: 'must be a locale like en or de-CH' });
