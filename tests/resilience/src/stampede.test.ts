@@ -1,0 +1,77 @@
+import os from 'node:os';
+import path from 'node:path';
+import { uniqueName } from '@memshop/testing';
+import { startStack, type Stack } from '../../../scripts/stack';
+import { requestJson } from './support/http-client';
+import { scrapeCounter } from './support/prom-counters';
+
+const INSTANCES = 3;
+/**
+ * The lease makes one process load; the others poll for its value. A poller that waited
+ * leaseWaitMs (300 ms) loads itself (the bound on anyone's wait), which a CPU-saturated 2-core
+ * box running 3 services, Postgres and 500 requests occasionally reaches. Single-flight keeps
+ * that to one load per process, so the stated bound is one load per process.
+ */
+const LOADER_CALLS_BOUND = INSTANCES;
+const CONCURRENT_REQUESTS = 500;
+/** Cold keys tried one after the other, each with its own burst. */
+const COLD_IDS = [3, 4, 5];
+
+let stack: Stack;
+let urls: string[];
+
+// Three real catalog processes (each its own event loop, cache client and single-flight table),
+// as in production: only the memcached lease can make them agree on one loader.
+beforeAll(async () => {
+  stack = await startStack({
+    services: ['catalog'],
+    instances: { catalog: INSTANCES },
+    ports: { catalog: 0 },
+    databases: 'fresh',
+    rabbit: 'isolated',
+    memcached: { count: 3 },
+    logLevel: 'warn',
+    logDir: path.join(os.tmpdir(), uniqueName('resilience-stampede-logs')),
+  });
+  urls = stack.processes.catalog.map((p) => p.url);
+  // Open every instance's memcached and Postgres connections (a cold pool is not a cold key).
+  await Promise.all(urls.map((url) => requestJson(url, '/products/1')));
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 60_000);
+
+const loaderCalls = async () => {
+  const counts = await Promise.all(
+    urls.map((url) => scrapeCounter(url, 'memshop_cache_loader_calls_total', { namespace: 'product' })),
+  );
+  return counts.reduce((total, n) => total + n, 0);
+};
+
+describe('stampede: one cold key, 500 concurrent requests over 3 catalog processes', () => {
+  it.each(COLD_IDS)('loads product %i from Postgres once (at most once per process)', async (id) => {
+    const before = await loaderCalls();
+
+    const responses = await Promise.all(
+      Array.from({ length: CONCURRENT_REQUESTS }, (_, n) =>
+        requestJson(urls[n % INSTANCES] as string, `/products/${id}`),
+      ),
+    );
+
+    const calls = (await loaderCalls()) - before;
+    const failed = responses.filter((r) => r.status !== 200).length;
+    const statuses: Record<string, number> = {};
+    for (const r of responses) statuses[r.xCache ?? 'none'] = (statuses[r.xCache ?? 'none'] ?? 0) + 1;
+    console.log(
+      `stampede product ${id}: ${CONCURRENT_REQUESTS} requests over ${INSTANCES} processes, ` +
+        `loader calls ${calls} (memshop_cache_loader_calls_total), failed ${failed}, X-Cache ${JSON.stringify(statuses)}`,
+    );
+    expect(failed).toBe(0);
+    expect(statuses['bypass'] ?? 0).toBe(0);
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(LOADER_CALLS_BOUND);
+    const bodies = new Set(responses.map((r) => JSON.stringify(r.body)));
+    expect(bodies.size).toBe(1);
+  });
+});
