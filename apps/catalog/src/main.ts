@@ -67,7 +67,11 @@ async function main(): Promise<void> {
   });
 
   const repository = new CatalogRepository(prisma);
-  const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+  const catalogCache = new CatalogCache({
+    cache,
+    schemaVersion: config.CACHE_SCHEMA_VERSION,
+    store: cluster,
+  });
   const viewFlusher = new ProductViewFlusher({
     cluster,
     store: (deltas) => repository.addProductViews(deltas),

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   });
 
   const repository = new UserRepository(prisma);
-  const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+  const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION, store: cluster });
   const users = new UserService({ repository, cache: userCache, afterCommit: () => relay.kick() });
   bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger }));
 

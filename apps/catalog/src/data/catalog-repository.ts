@@ -54,6 +54,12 @@ function toSummary(
   };
 }
 
+/**
+ * What a catalog event is about (routing key `catalog.<entity>.<action>`). `stock` events carry
+ * the product id and the product's row version: a stock change bumps it like any product write.
+ */
+export type CatalogEventEntity = 'product' | 'stock' | 'category';
+
 const isKnownError = (err: unknown, code: string) =>
   err instanceof Prisma.PrismaClientKnownRequestError && err.code === code;
 
@@ -190,6 +196,10 @@ export class CatalogRepository {
           where: { id },
           data: { name: changes.name, version: { increment: 1 } },
         });
+        // Cached products embed the category's name: a new version for each of them, so a
+        // write-through of a product read before the rename (same version, old name) loses to
+        // the refresh below instead of landing on an emptied key.
+        await tx.product.updateMany({ where: { categoryId: id }, data: { version: { increment: 1 } } });
         const products = await tx.product.findMany({ where: { categoryId: id }, select: { id: true } });
         const event = await this.#enqueue(tx, 'category', 'updated', id, row.version);
         return {
@@ -213,6 +223,8 @@ export class CatalogRepository {
    * Adds `sign * quantity` to each product's stock, all or nothing. A decrement never takes
    * stock below zero: the conditional UPDATE is the check, so two concurrent orders cannot both
    * take the last unit. Rows are locked in id order so concurrent reservations cannot deadlock.
+   * The products returned are read after the version bump has locked their rows, so their
+   * prices are the ones in force when the stock was taken (order-service records them).
    */
   async adjustStock(
     items: StockItem[],
@@ -247,8 +259,10 @@ export class CatalogRepository {
         include: productInclude,
         orderBy: { id: 'asc' },
       });
+      // Own routing key (catalog.stock.updated): only the catalog's product entries carry stock,
+      // so order-service, bound to catalog.product.*, keeps its copies through every order.
       const events: InvalidationEvent[] = [];
-      for (const row of rows) events.push(await this.#enqueue(tx, 'product', 'updated', row.id, row.version));
+      for (const row of rows) events.push(await this.#enqueue(tx, 'stock', 'updated', row.id, row.version));
       return { products: rows.map(toProduct), events };
     });
   }
@@ -284,7 +298,7 @@ export class CatalogRepository {
 
   #enqueue(
     tx: Tx,
-    entity: 'product' | 'category',
+    entity: CatalogEventEntity,
     action: InvalidationEvent['action'],
     id: number,
     version: number,

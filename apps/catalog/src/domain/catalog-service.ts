@@ -80,34 +80,40 @@ export class CatalogService {
 
   async createProduct(input: NewProduct): Promise<Product> {
     const { product, categoryIds } = await this.deps.repository.createProduct(input);
-    this.deps.afterCommit();
+    // Categories first: the event consumer takes a cached product entry of this version as
+    // proof that the writer's work is done (catalog-events.ts).
+    await this.deps.cache.bumpCategories(categoryIds);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeProducts([product.id]);
-    await this.deps.cache.bumpCategories(categoryIds);
+    this.deps.afterCommit();
     return product;
   }
 
   async updateProduct(id: number, changes: ProductChanges): Promise<Product> {
     const { product, categoryIds } = await this.deps.repository.updateProduct(id, changes);
-    this.deps.afterCommit();
-    await this.deps.cache.writeProduct(product);
+    // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
+    await this.deps.cache.writeProduct(product);
+    // Publish only now: a consumer that purges its copy and refetches from this service must
+    // find the new value here, not the old one (the relay's poll covers a crash before this).
+    this.deps.afterCommit();
     return product;
   }
 
   async deleteProduct(id: number): Promise<void> {
     const { categoryId } = await this.deps.repository.deleteProduct(id);
-    this.deps.afterCommit();
     await this.deps.cache.purgeProducts([id]);
     await this.deps.cache.bumpCategories([categoryId]);
+    this.deps.afterCommit();
   }
 
   async updateCategory(id: number, changes: { name: string }): Promise<Category> {
     const { category, productIds } = await this.deps.repository.updateCategory(id, changes);
-    this.deps.afterCommit();
     await this.deps.cache.bumpCategories([id]);
-    // Cached products embed their category's name.
-    await this.deps.cache.purgeProducts(productIds);
+    // Cached products embed their category's name; the rename gave each a new version, and a
+    // versioned refresh (not a purge) keeps a late write-through of the old name out.
+    await this.#refreshProducts(productIds);
+    this.deps.afterCommit();
     return category;
   }
 
@@ -121,10 +127,18 @@ export class CatalogService {
     return this.#adjustStock(items, 1);
   }
 
+  /** Category pages carry no stock, so a stock change bumps none (nor does its event, catalog.stock.updated). */
   async #adjustStock(items: StockItem[], sign: 1 | -1): Promise<Product[]> {
     const { products } = await this.deps.repository.adjustStock(items, sign);
-    this.deps.afterCommit();
     await Promise.all(products.map((product) => this.deps.cache.writeProduct(product)));
+    this.deps.afterCommit();
     return products;
+  }
+
+  /** Writes the current rows through (version-checked); ids gone meanwhile are purged. */
+  async #refreshProducts(ids: number[]): Promise<void> {
+    const products = await this.deps.repository.findProducts(ids);
+    await Promise.all([...products.values()].map((product) => this.deps.cache.writeProduct(product)));
+    await this.deps.cache.purgeProducts(ids.filter((id) => !products.has(id)));
   }
 }

@@ -3,11 +3,14 @@ import type { Logger } from '@memshop/service-kit';
 import type { CatalogCache } from '../data/catalog-cache';
 import type { CatalogRepository } from '../data/catalog-repository';
 
-/** Routing keys the catalog's queue is bound to: its own events. */
+/**
+ * Routing keys the catalog's queue is bound to: its own events, `catalog.product.*`,
+ * `catalog.stock.updated` (a stock change; entityId is the product id) and `catalog.category.*`.
+ */
 export const CATALOG_EVENT_BINDINGS = ['catalog.#'];
 
 export interface CatalogEventDeps {
-  repository: CatalogRepository;
+  repository: Pick<CatalogRepository, 'findProduct' | 'findProducts' | 'categoryProductIds'>;
   cache: CatalogCache;
   logger: Logger;
 }
@@ -26,38 +29,52 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       logger.warn({ eventId: event.id, entityId: event.entityId }, 'catalog event with a bad id ignored');
       return;
     }
-    if (event.entity === 'product') {
-      if (event.action === 'deleted') {
-        await cache.purgeProducts([id]);
-        return;
-      }
-      // Refresh rather than purge, so the write-through value survives its own event; the
-      // versioned write keeps whichever of the two is newer.
-      let product;
-      try {
-        product = await repository.findProduct(id);
-      } catch (err) {
-        logger.warn(
-          { err: { message: (err as Error).message }, eventId: event.id },
-          'refresh failed, purging',
-        );
-        await cache.purgeProducts([id]);
-        return;
-      }
-      if (!product) {
-        await cache.purgeProducts([id]);
-        return;
-      }
-      if (event.action === 'created') await cache.purgeProducts([id]);
-      else await cache.writeProduct(product);
-      await cache.bumpCategories([product.categoryId]);
+    if (event.entity === 'product' || event.entity === 'stock') {
+      await refreshProduct(event, id);
       return;
     }
     if (event.entity === 'category') {
       await cache.bumpCategories([id]);
       // Throws while the database is down: the bus retries the event later.
       const productIds = await repository.categoryProductIds(id);
-      await cache.purgeProducts(productIds);
+      const products = await repository.findProducts(productIds);
+      await Promise.all([...products.values()].map((product) => cache.writeProduct(product)));
+      await cache.purgeProducts(productIds.filter((pid) => !products.has(pid)));
     }
   };
+
+  async function refreshProduct(event: InvalidationEvent, id: number): Promise<void> {
+    if (event.action === 'deleted') {
+      await cache.purgeProducts([id]);
+      return;
+    }
+    // Every instance consumes its own events, so usually the writer's write-through (or a read
+    // after the commit) already holds this version: one get instead of a Postgres read, a CAS
+    // write and a category bump per event. The writer bumps its categories before it fixes the
+    // product entry, so its entry implies its bump; the case left (a writer that died before
+    // both, then a read that cached the new row before this event) leaves the category's pages
+    // to their 60 s TTL.
+    const cachedVersion = await cache.cachedProductVersion(id);
+    if (event.version !== undefined && cachedVersion !== undefined && cachedVersion >= event.version) {
+      return;
+    }
+    // Refresh rather than purge, so the write-through value survives its own event; the
+    // versioned write keeps whichever of the two is newer.
+    let product;
+    try {
+      product = await repository.findProduct(id);
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message }, eventId: event.id }, 'refresh failed, purging');
+      await cache.purgeProducts([id]);
+      return;
+    }
+    if (!product) {
+      await cache.purgeProducts([id]);
+      return;
+    }
+    if (event.action === 'created') await cache.purgeProducts([id]);
+    else await cache.writeProduct(product);
+    // Category pages carry no stock: a stock change leaves them alone.
+    if (event.entity === 'product') await cache.bumpCategories([product.categoryId]);
+  }
 }

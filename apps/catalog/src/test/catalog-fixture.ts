@@ -1,11 +1,14 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import path from 'node:path';
 import {
   Cache,
+  CACHE_CHANNEL_NAMES,
   CacheCluster,
   createPromCacheMetrics,
   InvalidationBus,
   OutboxRelay,
   prismaSqlExecutor,
+  type InvalidationEvent,
 } from '@memshop/cache';
 import { deployMigrations } from '@memshop/migrate';
 import {
@@ -23,6 +26,7 @@ import {
   startMemcachedCluster,
   startTcpProxy,
   uniqueName,
+  waitFor,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -56,6 +60,12 @@ export interface CatalogFixture {
   dbProxy: TcpProxy;
   memcached: MemcachedCluster;
   database: TestDatabase;
+  /** Events the catalog's own consumer has handled since the fixture started. */
+  consumed: InvalidationEvent[];
+  /** Resolves once the consumer has handled an event matching `match`. */
+  waitForConsumed(match: (event: InvalidationEvent) => boolean, what: string): Promise<InvalidationEvent>;
+  /** Products the event consumer has read from Postgres (refreshes), by id. */
+  eventReloads: number[];
   /** Moves the cache's clock forward (soft expiry) without waiting. */
   advanceClock(ms: number): void;
   close(): Promise<void>;
@@ -71,6 +81,13 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
+  const consumed: InvalidationEvent[] = [];
+  const onConsume = (message: unknown) => {
+    const { event, ok } = message as { event: InvalidationEvent; ok: boolean };
+    if (ok) consumed.push(event);
+  };
+  diagnosticsChannel.subscribe(CACHE_CHANNEL_NAMES.consume, onConsume);
+  cleanups.push(async () => diagnosticsChannel.unsubscribe(CACHE_CHANNEL_NAMES.consume, onConsume));
   try {
     const database = await createTestDatabase('catalog');
     cleanups.push(() => database.drop());
@@ -129,7 +146,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     cleanups.push(() => relay.stop());
 
     const repository = new CatalogRepository(prisma);
-    const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
+    const catalogCache = new CatalogCache({ cache, schemaVersion: 1, store: cluster });
     const flusher = new ProductViewFlusher({
       cluster,
       store: (deltas) => repository.addProductViews(deltas),
@@ -145,7 +162,16 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       recordView: (id) => flusher.recordView(id),
       logger,
     });
-    bus.subscribe(createCatalogEventHandler({ repository, cache: catalogCache, logger }));
+    const eventReloads: number[] = [];
+    const countingRepository = {
+      findProduct: (id: number) => {
+        eventReloads.push(id);
+        return repository.findProduct(id);
+      },
+      findProducts: (ids: number[]) => repository.findProducts(ids),
+      categoryProductIds: (id: number) => repository.categoryProductIds(id),
+    };
+    bus.subscribe(createCatalogEventHandler({ repository: countingRepository, cache: catalogCache, logger }));
     await bus.start();
     if (!(await bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
     relay.start();
@@ -175,6 +201,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       dbProxy,
       memcached,
       database,
+      consumed,
+      waitForConsumed: (match, what) =>
+        waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
+      eventReloads,
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },

@@ -193,8 +193,8 @@ describe('invalidation events', () => {
 
 describe('POST /stock/reservations', () => {
   it('takes stock for all items in one transaction and updates the cached products', async () => {
-    await request(f.app).patch('/products/12').send({ stock: 10 }).expect(200);
-    await request(f.app).patch('/products/13').send({ stock: 1 }).expect(200);
+    const p12 = await request(f.app).patch('/products/12').send({ stock: 10 }).expect(200);
+    const p13 = await request(f.app).patch('/products/13').send({ stock: 1 }).expect(200);
     const ok = await request(f.app)
       .post('/stock/reservations')
       .send({
@@ -205,8 +205,8 @@ describe('POST /stock/reservations', () => {
       })
       .expect(200);
     expect(ok.body.items).toEqual([
-      { productId: 12, quantity: 3, stock: 7 },
-      { productId: 13, quantity: 1, stock: 0 },
+      { productId: 12, quantity: 3, stock: 7, priceCents: p12.body.priceCents, currency: p12.body.currency },
+      { productId: 13, quantity: 1, stock: 0, priceCents: p13.body.priceCents, currency: p13.body.currency },
     ]);
     const cached = await request(f.app).get('/products/12').expect(200);
     expect(cached.headers['x-cache']).toBe('hit');

@@ -13,13 +13,18 @@ const productSchema = z.object({
 /** `{ products, missing }`; catalog answers 404 when none of the ids exists. */
 const productBatchSchema = z.object({ products: z.array(productSchema) }).transform((b) => b.products);
 
-/** `{ items: [{ productId, quantity, stock }] }`; a `priceCents` per item is used when catalog sends one. */
+/**
+ * `{ items: [{ productId, quantity, stock, priceCents, currency }] }`: catalog reads the price in
+ * the transaction that takes the stock. Both are optional so an older catalog (without them)
+ * still works; the order is then priced from order-service's cached copy.
+ */
 const reservationSchema = z.object({
   items: z.array(
     z.object({
       productId: z.number().int(),
       quantity: z.number().int(),
       priceCents: z.number().int().optional(),
+      currency: z.string().optional(),
     }),
   ),
 });
@@ -76,11 +81,14 @@ export class CatalogClient {
       );
     }
     const body = this.http.parse(path, response.body, reservationSchema);
-    const priceOf = new Map(body.items.map((item) => [item.productId, item.priceCents]));
+    const priceOf = new Map(body.items.map((item) => [item.productId, item]));
     return {
       items: items.map((line) => {
-        const priceCents = priceOf.get(line.productId);
-        return priceCents === undefined ? line : { ...line, priceCents };
+        const reserved = priceOf.get(line.productId);
+        if (reserved?.priceCents === undefined) return line;
+        return reserved.currency === undefined
+          ? { ...line, priceCents: reserved.priceCents }
+          : { ...line, priceCents: reserved.priceCents, currency: reserved.currency };
       }),
     };
   }

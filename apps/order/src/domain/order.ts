@@ -59,6 +59,8 @@ export interface ProductDirectory {
 export interface ReservedLine extends OrderLine {
   /** catalog's price at the moment it took the stock, when its answer carries one. */
   priceCents?: number;
+  /** The currency of `priceCents`. */
+  currency?: string;
 }
 
 export interface StockReservation {

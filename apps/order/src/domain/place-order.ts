@@ -56,27 +56,25 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
   }
   if (unknown.length > 0) throw new UnknownProductsError(unknown);
 
-  const currencies = new Set([...summaries.values()].map((p) => p.currency));
-  if (currencies.size > 1) {
-    throw new UnpriceableOrderError(
-      `the products are priced in different currencies (${[...currencies].join(', ')})`,
-    );
-  }
-  const currency = [...currencies][0]!;
-  // Priced once before the reservation too, so an overflowing total is refused before any stock is taken.
-  priceLines(input.items, (id) => summaries.get(id)!.priceCents);
+  // Priced once before the reservation too, so a mixed-currency or overflowing order is refused
+  // before any stock is taken.
+  priceLines(input.items, (id) => summaries.get(id)!);
 
   const reference = randomUUID();
   const reservation = await deps.stock.reserve(input.items, reference);
   let order: StoredOrder;
   try {
     // catalog's price at reservation time is authoritative; the cached one can lag an update by
-    // the time its invalidation event takes.
-    const reservedPrice = new Map(reservation.items.map((line) => [line.productId, line.priceCents]));
-    const { items, totalCents } = priceLines(
-      input.items,
-      (id) => reservedPrice.get(id) ?? summaries.get(id)!.priceCents,
-    );
+    // the time its invalidation event takes, and is never purged by a change made behind
+    // catalog's back.
+    const reserved = new Map(reservation.items.map((line) => [line.productId, line]));
+    const { items, totalCents, currency } = priceLines(input.items, (id) => {
+      const line = reserved.get(id);
+      const cached = summaries.get(id)!;
+      return line?.priceCents === undefined
+        ? cached
+        : { priceCents: line.priceCents, currency: line.currency ?? cached.currency };
+    });
     order = await deps.orders.create({ userId: input.userId, currency, totalCents, items });
   } catch (err) {
     await releaseQuietly(deps, reservation, reference);
@@ -85,20 +83,32 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
   return composeView(order, user.value, (id) => summaries.get(id) ?? null);
 }
 
+interface Price {
+  priceCents: number;
+  currency: string;
+}
+
 function priceLines(
   lines: OrderLine[],
-  priceOf: (productId: number) => number,
-): { items: StoredOrderItem[]; totalCents: number } {
+  priceOf: (productId: number) => Price,
+): { items: StoredOrderItem[]; totalCents: number; currency: string } {
   let totalCents = 0;
+  const currencies = new Set<string>();
   const items = lines.map((line) => {
-    const unitPriceCents = priceOf(line.productId);
+    const { priceCents: unitPriceCents, currency } = priceOf(line.productId);
+    currencies.add(currency);
     totalCents += unitPriceCents * line.quantity;
     return { ...line, unitPriceCents };
   });
+  if (currencies.size > 1) {
+    throw new UnpriceableOrderError(
+      `the products are priced in different currencies (${[...currencies].join(', ')})`,
+    );
+  }
   if (!Number.isSafeInteger(totalCents) || totalCents > MAX_CENTS) {
     throw new UnpriceableOrderError(`the order total exceeds ${MAX_CENTS} cents`);
   }
-  return { items, totalCents };
+  return { items, totalCents, currency: [...currencies][0]! };
 }
 
 async function releaseQuietly(

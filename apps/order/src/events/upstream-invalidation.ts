@@ -4,7 +4,9 @@ import type { OrderCacheKeys } from '../data/cache-keys';
 
 /**
  * What order-service's queue (memshop.order.invalidation) is bound to: changes of the data it
- * keeps copies of. Category changes are not among them: an order shows no category.
+ * keeps copies of. Category changes are not among them (an order shows no category), nor are
+ * stock changes (`catalog.stock.updated`): the copies carry no stock, and binding them would
+ * purge every ordered product's copy on every order.
  */
 export const ORDER_EVENT_BINDINGS = ['catalog.product.*', 'user.user.*'];
 

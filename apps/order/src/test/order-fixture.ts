@@ -29,6 +29,10 @@ export interface OrderFixture {
   userUrl: string;
   /** Between order-service and catalog: cut() makes catalog unreachable for order only. */
   catalogProxy: TcpProxy;
+  /** Between order-service and RabbitMQ: cut() disconnects order's consumer (a gap in its event feed). */
+  rabbitProxy: TcpProxy;
+  /** catalog's database, for changes made behind catalog's back. */
+  catalogDatabaseUrl: string;
   memcached: MemcachedCluster;
   database: TestDatabase;
   /** Events order-service's consumer has handled since the fixture started. */
@@ -81,12 +85,21 @@ export async function startOrderFixture(): Promise<OrderFixture> {
     });
     cleanups.push(() => catalogProxy.close());
 
+    const rabbitUrl = new URL(stack.rabbit.url);
+    const rabbitProxy = await startTcpProxy({
+      host: rabbitUrl.hostname,
+      port: Number(rabbitUrl.port || 5672),
+    });
+    cleanups.push(() => rabbitProxy.close());
+    rabbitUrl.hostname = rabbitProxy.host;
+    rabbitUrl.port = String(rabbitProxy.port);
+
     const queue = uniqueName('order-queue');
     cleanups.push(() => deleteRabbitObjects({ queues: [queue] }));
     const config = parseConfig(orderConfigSchema, {
       DATABASE_URL: database.url,
       MEMCACHED_SERVERS: memcached.servers.join(','),
-      RABBITMQ_URL: stack.rabbit.url,
+      RABBITMQ_URL: rabbitUrl.toString(),
       CATALOG_URL: `http://${catalogProxy.host}:${catalogProxy.port}`,
       USER_URL: stack.urls.user,
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
@@ -108,6 +121,8 @@ export async function startOrderFixture(): Promise<OrderFixture> {
       catalogUrl: stack.urls.catalog,
       userUrl: stack.urls.user,
       catalogProxy,
+      rabbitProxy,
+      catalogDatabaseUrl: stack.databases.catalog.url,
       memcached,
       database,
       consumed,

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { waitFor } from '@memshop/testing';
+import { Client } from 'pg';
 import request from 'supertest';
 import { startOrderFixture, type OrderFixture } from './order-fixture';
 
@@ -39,21 +41,32 @@ async function sendJson<T>(method: string, url: string, body: unknown): Promise<
 
 const catalogProduct = (id: number) => getJson<CatalogProduct>(`${f.catalogUrl}/products/${id}`);
 
-/** catalog publishes catalog.product.updated per product whose stock an order took; wait until order has them all. */
-async function waitForProductEvents(productIds: number[]): Promise<void> {
-  for (const id of productIds) {
-    const { version } = await catalogProduct(id);
-    await f.waitForConsumed(
-      (e) => e.entity === 'product' && e.entityId === String(id) && (e.version ?? 0) >= version,
-      `order-service to consume product ${id} v${version}`,
-    );
-  }
-}
-
 async function placeOrder(userId: number, items: Array<{ productId: number; quantity: number }>) {
   const res = await request(f.service.app).post('/orders').send({ userId, items }).expect(201);
-  await waitForProductEvents(items.map((i) => i.productId));
-  return res.body as { id: number; totalCents: number };
+  return res.body as { id: number; totalCents: number; items: Array<{ unitPriceCents: number }> };
+}
+
+/** A PATCH in catalog whose event order-service consumes: everything catalog published before it has arrived too. */
+async function eventBarrier(productId: number): Promise<void> {
+  const { name } = await catalogProduct(productId);
+  const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/${productId}`, {
+    name: `${name}.`,
+  });
+  await f.waitForConsumed(
+    (e) => e.entity === 'product' && e.entityId === String(productId) && e.version === patched.version,
+    `order-service to consume product ${productId} v${patched.version}`,
+  );
+}
+
+/** Changes a product in catalog's database only: no version bump, no event, no cache write. */
+async function changeBehindCatalogsBack(productId: number, priceCents: number): Promise<void> {
+  const db = new Client({ connectionString: f.catalogDatabaseUrl });
+  await db.connect();
+  try {
+    await db.query('UPDATE products SET price_cents = $1 WHERE id = $2', [priceCents, productId]);
+  } finally {
+    await db.end();
+  }
 }
 
 describe('POST /orders', () => {
@@ -100,6 +113,38 @@ describe('POST /orders', () => {
 
     const read = await request(f.service.app).get(`/orders/${res.body.id}`).expect(200);
     expect(read.body).toEqual(res.body);
+  });
+
+  it('records the price catalog read when it took the stock, not the cached copy', async () => {
+    const before = await catalogProduct(16);
+    // Both caches (catalog's product entry, order's copy) hold the price before the change.
+    await placeOrder(10, [{ productId: 16, quantity: 1 }]);
+    await f.service.cache.drain();
+    await changeBehindCatalogsBack(16, before.priceCents + 1);
+    expect((await catalogProduct(16)).priceCents).toBe(before.priceCents);
+
+    const res = await request(f.service.app)
+      .post('/orders')
+      .send({ userId: 10, items: [{ productId: 16, quantity: 3 }] })
+      .expect(201);
+    expect(res.body.items[0].unitPriceCents).toBe(before.priceCents + 1);
+    expect(res.body.totalCents).toBe(3 * (before.priceCents + 1));
+    const stored = await f.service.prisma.orderItem.findFirstOrThrow({ where: { orderId: res.body.id } });
+    expect(stored.unitPriceCents).toBe(before.priceCents + 1);
+  });
+
+  it("keeps order-service's product copies: a stock change is not an event order-service receives", async () => {
+    const first = await placeOrder(11, [{ productId: 17, quantity: 1 }]);
+    await request(f.service.app).get(`/orders/${first.id}`).expect(200);
+    await f.service.cache.drain();
+    expect((await request(f.service.app).get(`/orders/${first.id}`)).headers['x-cache']).toBe('hit');
+
+    await placeOrder(11, [{ productId: 17, quantity: 2 }]);
+    await eventBarrier(18);
+    expect(f.consumed.filter((e) => e.entity !== 'product' && e.entity !== 'user')).toEqual([]);
+    expect(f.consumed.filter((e) => e.entity === 'product' && e.entityId === '17')).toEqual([]);
+    const after = await request(f.service.app).get(`/orders/${first.id}`).expect(200);
+    expect(after.headers['x-cache']).toBe('hit');
   });
 
   it.each([
@@ -279,6 +324,45 @@ describe('invalidation from the owning services', () => {
     await f.waitForConsumed((e) => e.entity === 'user' && e.entityId === '8', 'the user rename event');
     const fresh = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
     expect(fresh.body.user).toEqual({ id: 8, name: 'Renamed Eight' });
+  });
+});
+
+describe('a gap in the event feed', () => {
+  afterEach(async () => {
+    f.rabbitProxy.restore();
+    expect(await f.service.bus.waitUntilConnected(15_000)).toBe(true);
+  });
+
+  it('copies cached before the disconnect are not served as hits while it lasts', async () => {
+    const before = await catalogProduct(33);
+    const order = await placeOrder(12, [{ productId: 33, quantity: 1 }]);
+    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await f.service.cache.drain();
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect([cached.headers['x-cache'], cached.body.items[0].product.priceCents]).toEqual([
+      'hit',
+      before.priceCents,
+    ]);
+
+    f.rabbitProxy.cut();
+    await waitFor(() => !f.service.bus.connected, { message: "order's consumer to notice the cut" });
+    // The event of this change waits in order's durable queue; until it arrives, only the gap
+    // rule keeps the old copy from being served.
+    const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/33`, {
+      priceCents: before.priceCents + 700,
+    });
+    const during = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    expect(during.headers['x-cache']).not.toBe('hit');
+    expect(during.body.items[0]).toMatchObject({
+      unitPriceCents: before.priceCents,
+      product: { id: 33, priceCents: patched.priceCents },
+    });
+
+    f.rabbitProxy.restore();
+    await f.waitForConsumed(
+      (e) => e.entity === 'product' && e.entityId === '33' && e.version === patched.version,
+      'the change event, delivered from the durable queue after the gap',
+    );
   });
 });
 

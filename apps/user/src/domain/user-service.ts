@@ -26,22 +26,23 @@ export class UserService {
 
   async createUser(input: NewUser): Promise<User> {
     const { user } = await this.deps.repository.createUser(input);
-    this.deps.afterCommit();
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeUser(user.id);
+    // Publish after fixing this service's own entry, so a consumer that refetches finds the new row.
+    this.deps.afterCommit();
     return user;
   }
 
   async updateUser(id: number, changes: UserChanges): Promise<User> {
     const { user } = await this.deps.repository.updateUser(id, changes);
-    this.deps.afterCommit();
     await this.deps.cache.writeUser(user);
+    this.deps.afterCommit();
     return user;
   }
 
   async deleteUser(id: number): Promise<void> {
     await this.deps.repository.deleteUser(id);
-    this.deps.afterCommit();
     await this.deps.cache.purgeUser(id);
+    this.deps.afterCommit();
   }
 }

@@ -15,7 +15,7 @@ export function createUserEventHandler({
   cache,
   logger,
 }: {
-  repository: UserRepository;
+  repository: Pick<UserRepository, 'findUser'>;
   cache: UserCache;
   logger: Logger;
 }) {
@@ -30,6 +30,10 @@ export function createUserEventHandler({
       await cache.purgeUser(id);
       return;
     }
+    // Usually the writer's write-through (or a read after the commit) already holds this
+    // version: one get instead of a Postgres read and a CAS write per event.
+    const cachedVersion = await cache.cachedUserVersion(id);
+    if (event.version !== undefined && cachedVersion !== undefined && cachedVersion >= event.version) return;
     // Refresh rather than purge, so the write-through value survives its own event; the
     // versioned write keeps whichever is newer. Without the database, purging is always safe.
     let user;

@@ -1,11 +1,14 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import path from 'node:path';
 import {
   Cache,
+  CACHE_CHANNEL_NAMES,
   CacheCluster,
   createPromCacheMetrics,
   InvalidationBus,
   OutboxRelay,
   prismaSqlExecutor,
+  type InvalidationEvent,
 } from '@memshop/cache';
 import { deployMigrations } from '@memshop/migrate';
 import {
@@ -23,6 +26,7 @@ import {
   startMemcachedCluster,
   startTcpProxy,
   uniqueName,
+  waitFor,
   type TcpProxy,
 } from '@memshop/testing';
 import type { Express } from 'express';
@@ -39,7 +43,12 @@ export interface UserFixture {
   cache: Cache;
   cluster: CacheCluster;
   userCache: UserCache;
+  repository: UserRepository;
   relay: OutboxRelay;
+  /** Resolves once the service's own consumer has handled an event matching `match`. */
+  waitForConsumed(match: (event: InvalidationEvent) => boolean, what: string): Promise<InvalidationEvent>;
+  /** Users the event consumer has read from Postgres (refreshes), by id. */
+  eventReloads: number[];
   adminPrisma: PrismaClient;
   dbProxy: TcpProxy;
   advanceClock(ms: number): void;
@@ -56,6 +65,13 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
+  const consumed: InvalidationEvent[] = [];
+  const onConsume = (message: unknown) => {
+    const { event, ok } = message as { event: InvalidationEvent; ok: boolean };
+    if (ok) consumed.push(event);
+  };
+  diagnosticsChannel.subscribe(CACHE_CHANNEL_NAMES.consume, onConsume);
+  cleanups.push(async () => diagnosticsChannel.unsubscribe(CACHE_CHANNEL_NAMES.consume, onConsume));
   try {
     const database = await createTestDatabase('user');
     cleanups.push(() => database.drop());
@@ -117,9 +133,16 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     cleanups.push(() => relay.stop());
 
     const repository = new UserRepository(prisma);
-    const userCache = new UserCache({ cache, schemaVersion: 1 });
+    const userCache = new UserCache({ cache, schemaVersion: 1, store: cluster });
     const users = new UserService({ repository, cache: userCache, afterCommit: () => relay.kick() });
-    bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger }));
+    const eventReloads: number[] = [];
+    const countingRepository = {
+      findUser: (id: number) => {
+        eventReloads.push(id);
+        return repository.findUser(id);
+      },
+    };
+    bus.subscribe(createUserEventHandler({ repository: countingRepository, cache: userCache, logger }));
     await bus.start();
     if (!(await bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
     relay.start();
@@ -139,7 +162,11 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       cache,
       cluster,
       userCache,
+      repository,
       relay,
+      waitForConsumed: (match, what) =>
+        waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
+      eventReloads,
       adminPrisma,
       dbProxy,
       advanceClock: (ms) => {

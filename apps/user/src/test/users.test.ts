@@ -1,6 +1,6 @@
 import { enqueueOutboxEvent } from '@memshop/cache';
 import { waitFor } from '@memshop/testing';
-import request from 'supertest';
+import request, { type Response } from 'supertest';
 import { seedUser } from '../prisma/seed';
 import { startUserFixture, type UserFixture } from './user-fixture';
 
@@ -131,6 +131,53 @@ describe('PATCH and DELETE /users/:id', () => {
   });
 });
 
+describe("the service's own events", () => {
+  it("find the writer's write-through current: no reload", async () => {
+    await request(f.app).get('/users/15').expect(200);
+    const reloadsBefore = f.eventReloads.length;
+    // Held until the write is answered: a consumer faster than the writer's own write-through
+    // reloads (correct, but not the case under test).
+    await f.relay.stop();
+    let updated: Response;
+    try {
+      updated = await request(f.app).patch('/users/15').send({ name: 'Fifteen Renamed' }).expect(200);
+    } finally {
+      f.relay.start();
+    }
+    await f.waitForConsumed(
+      (e) => e.entity === 'user' && e.entityId === '15' && e.version === updated.body.version,
+      'the rename event of user 15',
+    );
+    expect(f.eventReloads.slice(reloadsBefore)).toEqual([]);
+    const read = await request(f.app).get('/users/15').expect(200);
+    expect([read.headers['x-cache'], read.body]).toEqual(['hit', updated.body]);
+  });
+
+  it('find a read-populated entry current too: populates record the version', async () => {
+    await f.userCache.purgeUser(16);
+    await request(f.app).get('/users/16').expect(200).expect('X-Cache', 'miss');
+    await f.cache.drain();
+    const user = (await request(f.app).get('/users/16').expect(200)).body;
+    expect(await f.userCache.cachedUserVersion(16)).toBe(user.version);
+
+    // An event of that version (a redelivery, or one whose writer's entry was evicted and read
+    // again) is answered from the cache's version alone.
+    const reloadsBefore = f.eventReloads.length;
+    const event = await f.adminPrisma.$transaction((tx) =>
+      enqueueOutboxEvent(tx, {
+        source: 'user',
+        entity: 'user',
+        action: 'updated',
+        entityId: '16',
+        version: user.version,
+      }),
+    );
+    f.relay.kick();
+    await f.waitForConsumed((e) => e.id === event.id, 'the event of user 16');
+    expect(f.eventReloads.slice(reloadsBefore)).toEqual([]);
+  });
+});
+
 describe('Postgres unreachable', () => {
   it('serves cached users as stale and answers 503 otherwise', async () => {
     const cached = await request(f.app).get('/users/6').expect(200);
@@ -147,6 +194,6 @@ describe('Postgres unreachable', () => {
     } finally {
       f.dbProxy.restore();
     }
-    await request(f.app).get('/users/7').expect(200);
+    await request(f.app).get('/users/15').expect(200);
   });
 });
