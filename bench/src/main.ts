@@ -25,7 +25,7 @@ import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
 import { topUpProducts } from './seed-products';
-import { settingsFor, type BenchSettings } from './settings';
+import { SERVICE_NODE_ARGS, SERVICE_RUNTIME, settingsFor, type BenchSettings } from './settings';
 import { summarize } from './stats';
 
 const RESULTS_DIR = path.join(__dirname, '..', 'results');
@@ -284,7 +284,9 @@ async function main(): Promise<void> {
       await node.stop();
     }
 
-    log('\nstarting the stack (3 memcached nodes, fresh databases, catalog x3, user, order)');
+    log(
+      `\nstarting the stack (3 memcached nodes, fresh databases, catalog x3, user, order; ${SERVICE_RUNTIME}, node ${SERVICE_NODE_ARGS.join(' ')})`,
+    );
     const stackStarted = performance.now();
     stack = await startStack({
       ports: { catalog: 0, user: 0, order: 0 },
@@ -295,6 +297,8 @@ async function main(): Promise<void> {
       logLevel: 'warn',
       logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
       env: { BENCH_ROUTES: '1' },
+      runtime: SERVICE_RUNTIME,
+      nodeArgs: [...SERVICE_NODE_ARGS],
       onProgress: (m) => log(`  stack: ${m}`),
     });
     log(`  stack up in ${((performance.now() - stackStarted) / 1000).toFixed(1)} s`);
@@ -392,6 +396,7 @@ async function main(): Promise<void> {
     totalSeconds,
     machine: machineInfo(),
     settings: s,
+    services: { runtime: SERVICE_RUNTIME, nodeArgs: SERVICE_NODE_ARGS },
     rows: rows.map((row) => ({
       id: row.id,
       measure: row.measure,

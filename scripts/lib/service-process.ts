@@ -16,12 +16,20 @@ export interface ServiceProcessOptions {
   env: NodeJS.ProcessEnv;
   /** Child stdout/stderr go to this file; null: discarded. */
   logFile: string | null;
+  /**
+   * A bundle of the service (service-bundle.ts) to run instead of `--import tsx` on its source,
+   * with `--enable-source-maps` as the Dockerfile's CMD. Default: none (tsx).
+   */
+  bundle?: string;
+  /** node command-line flags before the script (V8 flags such as --liftoff-only only work here). */
+  nodeArgs?: string[];
 }
 
 /**
- * One service instance as a child process: `node --import tsx apps/<service>/src/main.ts`
- * (node itself, not the tsx CLI, so the pid we hold is the service's own and a SIGTERM reaches
- * its graceful shutdown directly). tsx resolves the `@memshop/*` aliases from the app's tsconfig.
+ * One service instance as a child process: `node --import tsx apps/<service>/src/main.ts`, or
+ * `node --enable-source-maps <bundle>` (node itself, not the tsx CLI, so the pid we hold is the
+ * service's own and a SIGTERM reaches its graceful shutdown directly). tsx resolves the
+ * `@memshop/*` aliases from the app's tsconfig.
  */
 export class ServiceProcess {
   readonly service: string;
@@ -45,7 +53,11 @@ export class ServiceProcess {
       fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
       out = fs.openSync(opts.logFile, 'w');
     }
-    this.#child = spawn(process.execPath, ['--import', 'tsx', path.join(appRoot, 'src', 'main.ts')], {
+    // The caller's flags come after the defaults, so they can override them (--no-enable-source-maps).
+    const args = opts.bundle
+      ? ['--enable-source-maps', ...(opts.nodeArgs ?? []), opts.bundle]
+      : ['--import', 'tsx', ...(opts.nodeArgs ?? []), path.join(appRoot, 'src', 'main.ts')];
+    this.#child = spawn(process.execPath, args, {
       cwd: WORKSPACE_ROOT,
       env: {
         ...opts.env,

@@ -1,10 +1,9 @@
-import * as memjs from 'memjs';
-
 /**
  * The slice of memcached's binary protocol the cluster speaks
- * (https://github.com/memcached/memcached/wiki/BinaryProtocolRevamped). memjs frames the
- * requests and parses the responses; CAS, quiet gets and 64-bit counters it has no API for are
- * built here.
+ * (https://github.com/memcached/memcached/wiki/BinaryProtocolRevamped). memjs opens the
+ * connections and does SASL; requests and responses are framed here, in one buffer each way
+ * (memjs copies every read into a new buffer and builds requests from four), and CAS, quiet gets
+ * and 64-bit counters, which memjs has no API for, come with it.
  */
 export const Opcode = {
   get: 0x00,
@@ -18,6 +17,8 @@ export const Opcode = {
   version: 0x0b,
   getk: 0x0c,
   getkq: 0x0d,
+  /** Quiet set: answered only when it fails (CAS mismatch, too large, ...). */
+  setq: 0x11,
 } as const;
 
 export const Status = {
@@ -51,16 +52,37 @@ export interface Response {
   value: Buffer;
 }
 
-export function toResponse(message: memjs.Response): Response {
-  const cas = message.header.cas;
+/** Opcodes of the SASL handshake memjs runs on a new connection. */
+export const SaslOpcode = { listMechanisms: 0x20, authenticate: 0x21 } as const;
+
+export const HEADER_BYTES = 24;
+const REQUEST_MAGIC = 0x80;
+
+/** Total length of the response frame starting at `offset`, or -1 while its header is incomplete. */
+export function responseFrameLength(buffer: Buffer, offset: number): number {
+  return buffer.length - offset < HEADER_BYTES ? -1 : HEADER_BYTES + buffer.readUInt32BE(offset + 8);
+}
+
+/**
+ * The response in `buffer[offset, offset + length)`. Extras, key and value are views into
+ * `buffer`; the value is copied when it is a small part of it (one read holding a whole getMany
+ * batch), so a kept value does not pin the rest. A read holding one response is used as is.
+ */
+export function decodeResponse(buffer: Buffer, offset: number, length: number): Response {
+  const keyLength = buffer.readUInt16BE(offset + 2);
+  const extrasLength = buffer[offset + 4] as number;
+  const extrasStart = offset + HEADER_BYTES;
+  const keyStart = extrasStart + extrasLength;
+  const valueStart = keyStart + keyLength;
+  const end = offset + length;
+  const value = buffer.subarray(Math.min(valueStart, end), end);
   return {
-    status: message.header.status,
-    opaque: message.header.opaque,
-    cas: Buffer.isBuffer(cas) && cas.length === 8 ? cas.readBigUInt64BE(0) : 0n,
-    extras: message.extras,
-    key: message.key,
-    // memjs hands out slices of its whole read buffer; a copy lets that buffer be collected.
-    value: Buffer.from(message.val),
+    status: buffer.readUInt16BE(offset + 6),
+    opaque: buffer.readUInt32BE(offset + 12),
+    cas: buffer.readBigUInt64BE(offset + 16),
+    extras: buffer.subarray(extrasStart, Math.min(keyStart, end)),
+    key: buffer.subarray(Math.min(keyStart, end), Math.min(valueStart, end)),
+    value: value.length * 2 >= buffer.buffer.byteLength ? value : Buffer.from(value),
   };
 }
 
@@ -73,16 +95,35 @@ export interface Request {
   cas?: bigint;
 }
 
+/**
+ * One request frame, built in a single buffer (memjs's builder allocates the header, the key
+ * and empty extras/value separately, then copies them together, and has no CAS argument).
+ */
 export function encodeRequest(request: Request, opaque: number): Buffer {
-  const frame = memjs.Utils.makeRequestBuffer(
-    request.opcode,
-    request.key ?? '',
-    request.extras ?? Buffer.alloc(0),
-    request.value ?? Buffer.alloc(0),
-    opaque,
-  );
-  // memjs's request builder has no CAS argument; header bytes 16..23 carry it.
-  if (request.cas !== undefined && request.cas !== 0n) frame.writeBigUInt64BE(request.cas, 16);
+  const key = request.key ?? '';
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const extrasBytes = request.extras === undefined ? 0 : request.extras.length;
+  const valueBytes = request.value === undefined ? 0 : request.value.length;
+  const bodyBytes = extrasBytes + keyBytes + valueBytes;
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes);
+  frame[0] = REQUEST_MAGIC;
+  frame[1] = request.opcode;
+  frame.writeUInt16BE(keyBytes, 2);
+  frame[4] = extrasBytes;
+  frame[5] = 0; // data type
+  frame.writeUInt16BE(0, 6); // vbucket
+  frame.writeUInt32BE(bodyBytes, 8);
+  frame.writeUInt32BE(opaque >>> 0, 12);
+  if (request.cas === undefined || request.cas === 0n) {
+    frame.writeUInt32BE(0, 16);
+    frame.writeUInt32BE(0, 20);
+  } else {
+    frame.writeBigUInt64BE(request.cas, 16);
+  }
+  let offset = HEADER_BYTES;
+  if (extrasBytes > 0) offset += (request.extras as Buffer).copy(frame, offset);
+  if (keyBytes > 0) offset += frame.write(key, offset, keyBytes, 'utf8');
+  if (valueBytes > 0) (request.value as Buffer).copy(frame, offset);
   return frame;
 }
 

@@ -408,6 +408,51 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     expect(second.get(keys[3] as string)?.value).toEqual({ key: keys[3] });
   });
 
+  it('getManyOrLoad writes a batch as one populate job: one pipelined write per node for 50 keys', async () => {
+    const registry = new Registry();
+    const cluster = newCluster();
+    const cache = new Cache({ cluster, metrics: createPromCacheMetrics(registry) });
+    const keys = Array.from({ length: 50 }, (_, i) => freshKey(`batch${i}`));
+    const nodes = new Set(keys.map((key) => cluster.nodeFor(key))).size;
+    const writes = () => cluster.status().reduce((sum, node) => sum + node.writes, 0);
+    const loader = async (missing: string[]) => new Map(missing.map((k) => [k, { key: k }]));
+
+    const before = writes();
+    await cache.getManyOrLoad(keys, loader);
+    await cache.drain();
+    // one getMany round per node, one lease add per key, one populate round per node
+    expect(writes() - before).toBe(nodes + keys.length + nodes);
+    const values = (await registry.getSingleMetric('memshop_cache_populate_total')?.get())?.values ?? [];
+    expect(values.filter((v) => v.value > 0).map((v) => [v.labels.result, v.value])).toEqual([
+      ['stored', 50],
+    ]);
+    const again = await cache.getManyOrLoad(keys, loader);
+    expect([...again.values()].every((r) => r.status === 'hit')).toBe(true);
+  });
+
+  it('getManyOrLoad batch populates keep the lease rule: keys invalidated during the load are not written', async () => {
+    const cache = new Cache({ cluster: newCluster() });
+    const keys = Array.from({ length: 20 }, (_, i) => freshKey(`batch-lease${i}`));
+    const loadGate = gate();
+    const loaderCalled = gate();
+    const loading = cache.getManyOrLoad(keys, async (missing) => {
+      loaderCalled.open();
+      await loadGate.promise;
+      return new Map(missing.map((k) => [k, { key: k, old: true }]));
+    });
+    // The placeholders are in once the loader runs; then a writer purges half of the keys.
+    await loaderCalled.promise;
+    await cache.invalidate(keys.slice(0, 10));
+    loadGate.open();
+    await loading;
+    await cache.drain();
+    const cluster = newCluster();
+    for (const [i, key] of keys.entries()) {
+      if (i < 10) expect(await cluster.get(key)).toBeNull();
+      else expect(await cluster.get(key)).not.toBeNull();
+    }
+  });
+
   it('getManyOrLoad serves stale keys when the loader fails, and throws when a key has no fallback', async () => {
     let now = Date.now();
     const cache = new Cache({

@@ -1,4 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import { defaultEntryCodec, type CacheEntry, type DecodedItem, type EntryCodec } from './entry';
 import { CacheUnavailableError } from './errors';
 import { toMemcachedKey } from './keys';
@@ -16,7 +16,7 @@ import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '.
 import { noopCacheMetrics, type CacheMetrics, type CacheRequestResult, type PopulateResult } from './metrics';
 import { PopulateQueue, type PopulateQueueOptions } from './populate-queue';
 import { SingleFlight } from './single-flight';
-import { CacheTracing, publishDiagnostic } from './tracing';
+import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'bypass';
 
@@ -58,6 +58,13 @@ export interface CacheItemLike {
 }
 export interface CacheStore {
   get(key: string): Promise<CacheItemLike | null>;
+  /**
+   * Optional: many (CAS) sets in one round per node, per entry 'stored' / 'not_stored' / 'failed'
+   * (CacheCluster has it). Without it, batch populates send one set per key.
+   */
+  setMany?(
+    entries: Array<{ key: string; value: Buffer; ttlSeconds: number; cas?: bigint }>,
+  ): Promise<Array<'stored' | 'not_stored' | 'failed'>>;
   getMany(keys: string[]): Promise<{ found: Map<string, CacheItemLike>; failed: Set<string> }>;
   set(
     key: string,
@@ -112,7 +119,16 @@ interface FailureState {
   failure: CacheRequestResult | null;
 }
 
-type Flight = { ok: true; outcome: Outcome } | { ok: false; error: unknown; metric: CacheRequestResult };
+type Flight =
+  | { ok: true; value: unknown; status: CacheStatus; metric: CacheRequestResult }
+  | { ok: false; error: unknown; metric: CacheRequestResult };
+
+/** A loaded value to write under the lease this process holds on its key. */
+interface PopulateWrite {
+  key: string;
+  value: unknown;
+  lease: Held;
+}
 
 /** A lease this process holds on a key: where the populate's CAS comes from. */
 interface Held {
@@ -182,37 +198,70 @@ export class Cache {
    * (leases), others wait up to `leaseWaitMs`. Loader errors reach the caller unless a value
    * within `graceSeconds` can be served (`status: 'stale'`).
    */
-  async getOrLoad<T>(
+  getOrLoad<T>(
     key: string,
     loader: () => Promise<T | null>,
     opts: GetOrLoadOptions<T> = {},
   ): Promise<CacheResult<T | null>> {
     const o = this.#resolve(opts);
-    return this.#tracing.span(
-      'cache.get',
-      { 'cache.key': key, 'cache.namespace': o.namespace },
-      async (span) => {
-        const flight = await this.#flights.run(key, async () => {
-          const state: FailureState = { failure: null };
-          try {
-            const outcome = await this.#getOrLoadOnce(key, loader, o, state);
-            // A request that touched a failing cache counts as error/bypass unless it served stale.
-            const metric = outcome.status === 'stale' ? 'stale' : (state.failure ?? outcome.metric);
-            return { ok: true, outcome: { ...outcome, metric } };
-          } catch (error) {
-            return { ok: false, error, metric: state.failure ?? 'miss' };
-          }
-        });
-        const metric = flight.ok ? flight.outcome.metric : flight.metric;
-        this.#metrics.recordRequest(o.namespace, metric);
-        if (!flight.ok) throw flight.error;
-        const { value, status } = flight.outcome;
-        span.setAttribute('cache.hit', status === 'hit');
-        span.setAttribute('cache.status', status);
-        publishDiagnostic('get', { key, namespace: o.namespace, status });
-        return { value: value as T | null, status };
-      },
+    if (!this.#tracing.active) return this.#getOrLoadShared(key, loader, o, undefined);
+    return this.#tracing.span('cache.get', { 'cache.key': key, 'cache.namespace': o.namespace }, (span) =>
+      this.#getOrLoadShared(key, loader, o, span),
     );
+  }
+
+  /** One caller's share of the key's flight: its own metric, span attributes and result object. */
+  async #getOrLoadShared<T>(
+    key: string,
+    loader: () => Promise<T | null>,
+    o: ResolvedOptions,
+    span: Span | undefined,
+  ): Promise<CacheResult<T | null>> {
+    const flight = await this.#flights.run(key, () => this.#flight(key, loader, o));
+    this.#metrics.recordRequest(o.namespace, flight.metric);
+    if (!flight.ok) throw flight.error;
+    const status = flight.status;
+    if (span) {
+      span.setAttribute('cache.hit', status === 'hit');
+      span.setAttribute('cache.status', status);
+    }
+    if (hasDiagnosticSubscribers('get')) publishDiagnostic('get', { key, namespace: o.namespace, status });
+    return { value: flight.value as T | null, status };
+  }
+
+  /**
+   * The work shared by concurrent callers of one key. A fresh entry is settled right here
+   * (one cluster get, one decode and validate, no further awaits); everything else goes through
+   * #resolveItem's state machine with the item already decoded.
+   */
+  async #flight(key: string, loader: () => Promise<unknown>, o: ResolvedOptions): Promise<Flight> {
+    const state: FailureState = { failure: null };
+    try {
+      let item: CacheItemLike | null;
+      try {
+        item = await this.#store.get(key);
+      } catch (err) {
+        state.failure = this.#cacheFailure('get', key, err);
+        const value = await this.#timedLoad(o.namespace, key, loader);
+        return { ok: true, value, status: 'bypass', metric: state.failure };
+      }
+      let decoded: DecodedItem | null = null;
+      if (item !== null) {
+        decoded = this.#decode(key, item, o);
+        if (decoded.kind === 'entry') {
+          const entry = decoded.entry;
+          if (this.#freshness(entry, this.#clock(), o) === 'fresh') {
+            return { ok: true, value: entry.value, status: 'hit', metric: 'hit' };
+          }
+        }
+      }
+      const outcome = await this.#resolveItem(key, item, decoded, loader, o, state);
+      // A request that touched a failing cache counts as error/bypass unless it served stale.
+      const metric = outcome.status === 'stale' ? 'stale' : (state.failure ?? outcome.metric);
+      return { ok: true, value: outcome.value, status: outcome.status, metric };
+    } catch (error) {
+      return { ok: false, error, metric: state.failure ?? 'miss' };
+    }
   }
 
   /**
@@ -231,119 +280,123 @@ export class Cache {
     const metrics = new Map<string, CacheRequestResult>();
     if (unique.length === 0) return results;
 
+    const batch = async (span: Span | undefined): Promise<Map<string, CacheResult<T | null>>> => {
+      let found = new Map<string, CacheItemLike>();
+      let failed = new Set<string>();
+      try {
+        ({ found, failed } = await this.#store.getMany(unique));
+      } catch (err) {
+        const metric = this.#cacheFailure('getMany', unique[0] as string, err);
+        failed = new Set(unique);
+        for (const key of unique) metrics.set(key, metric);
+      }
+
+      const toLoad: string[] = [];
+      const held = new Map<string, Held>();
+      const fallbacks = new Map<string, CacheEntry<unknown>>();
+      const absent: string[] = [];
+      const corrupt: string[] = [];
+      const expired: Array<{ key: string; cas: bigint }> = [];
+      const now = this.#clock();
+      const single = (key: string) => async () => (await loader([key])).get(key) ?? null;
+
+      for (const key of unique) {
+        if (failed.has(key)) {
+          if (!metrics.has(key)) metrics.set(key, 'error');
+          toLoad.push(key);
+          continue;
+        }
+        const item = found.get(key);
+        const decoded = item ? this.#decode(key, item, o) : null;
+        if (!item || !decoded || decoded.kind === 'corrupt') {
+          if (decoded?.kind === 'corrupt') corrupt.push(key);
+          absent.push(key);
+          continue;
+        }
+        if (decoded.kind === 'lease') {
+          toLoad.push(key);
+          continue;
+        }
+        const entry = decoded.entry;
+        if (entry.graceUntil > now) fallbacks.set(key, entry);
+        const freshness = this.#freshness(entry, now, o);
+        if (freshness === 'fresh') {
+          results.set(key, { value: entry.value as T | null, status: 'hit' });
+          metrics.set(key, 'hit');
+        } else if (freshness === 'stale') {
+          results.set(key, { value: entry.value as T | null, status: 'stale' });
+          metrics.set(key, 'stale');
+          this.#refreshInBackground(key, item.cas, single(key), o);
+        } else {
+          expired.push({ key, cas: item.cas });
+        }
+      }
+
+      // Corrupt entries go first, so the placeholder add below can take their key.
+      await Promise.all(corrupt.map((key) => this.#deleteQuietly(key)));
+      await Promise.all([
+        ...expired.map(async ({ key, cas }) => {
+          const refresh = await this.#acquireRefreshLease(key, cas);
+          if (refresh.state === 'won') held.set(key, { cas, lease: refresh.lease });
+          toLoad.push(key);
+        }),
+        ...absent.map(async (key) => {
+          const token = newLeaseToken();
+          try {
+            const cas = await this.#store.add(
+              key,
+              this.#codec.encodeLease(token),
+              this.#lease.leaseTtlSeconds,
+            );
+            if (cas !== null) held.set(key, { cas, lease: { key, token } });
+          } catch (err) {
+            metrics.set(key, this.#cacheFailure('add', key, err));
+          }
+          toLoad.push(key);
+        }),
+      ]);
+
+      if (toLoad.length > 0) {
+        let loaded: Map<string, T | null>;
+        try {
+          loaded = await this.#timedLoad(o.namespace, toLoad.length === 1 ? toLoad[0] : undefined, () =>
+            loader(toLoad),
+          );
+        } catch (err) {
+          for (const { lease } of held.values()) if (lease) this.#releaseLease(lease);
+          const missingFallback = toLoad.some((key) => !this.#servableOnError(fallbacks.get(key)));
+          if (missingFallback) {
+            for (const key of unique) this.#metrics.recordRequest(o.namespace, metrics.get(key) ?? 'miss');
+            throw err;
+          }
+          for (const key of toLoad) {
+            results.set(key, { value: fallbacks.get(key)?.value as T | null, status: 'stale' });
+            metrics.set(key, 'stale');
+          }
+          loaded = new Map();
+        }
+        const writes: PopulateWrite[] = [];
+        for (const key of toLoad) {
+          if (results.has(key)) continue;
+          const value = loaded.get(key) ?? null;
+          const bypassed = failed.has(key);
+          results.set(key, { value, status: bypassed ? 'bypass' : 'miss' });
+          if (!metrics.has(key)) metrics.set(key, 'miss');
+          const lease = held.get(key);
+          if (lease) writes.push({ key, value, lease });
+        }
+        this.#populateMany(writes, o, now);
+      }
+      for (const key of unique) this.#metrics.recordRequest(o.namespace, metrics.get(key) ?? 'miss');
+      span?.setAttribute('cache.hits', [...results.values()].filter((r) => r.status === 'hit').length);
+      // In the caller's key order.
+      return new Map(unique.map((key) => [key, results.get(key) as CacheResult<T | null>]));
+    };
+    if (!this.#tracing.active) return batch(undefined);
     return this.#tracing.span(
       'cache.get',
       { 'cache.namespace': o.namespace, 'cache.keys': unique.length },
-      async (span) => {
-        let found = new Map<string, CacheItemLike>();
-        let failed = new Set<string>();
-        try {
-          ({ found, failed } = await this.#store.getMany(unique));
-        } catch (err) {
-          const metric = this.#cacheFailure('getMany', unique[0] as string, err);
-          failed = new Set(unique);
-          for (const key of unique) metrics.set(key, metric);
-        }
-
-        const toLoad: string[] = [];
-        const held = new Map<string, Held>();
-        const fallbacks = new Map<string, CacheEntry<unknown>>();
-        const absent: string[] = [];
-        const corrupt: string[] = [];
-        const expired: Array<{ key: string; cas: bigint }> = [];
-        const now = this.#clock();
-        const single = (key: string) => async () => (await loader([key])).get(key) ?? null;
-
-        for (const key of unique) {
-          if (failed.has(key)) {
-            if (!metrics.has(key)) metrics.set(key, 'error');
-            toLoad.push(key);
-            continue;
-          }
-          const item = found.get(key);
-          const decoded = item ? this.#decode(key, item, o) : null;
-          if (!item || !decoded || decoded.kind === 'corrupt') {
-            if (decoded?.kind === 'corrupt') corrupt.push(key);
-            absent.push(key);
-            continue;
-          }
-          if (decoded.kind === 'lease') {
-            toLoad.push(key);
-            continue;
-          }
-          const entry = decoded.entry;
-          if (entry.graceUntil > now) fallbacks.set(key, entry);
-          const freshness = this.#freshness(entry, now, o);
-          if (freshness === 'fresh') {
-            results.set(key, { value: entry.value as T | null, status: 'hit' });
-            metrics.set(key, 'hit');
-          } else if (freshness === 'stale') {
-            results.set(key, { value: entry.value as T | null, status: 'stale' });
-            metrics.set(key, 'stale');
-            this.#refreshInBackground(key, item.cas, single(key), o);
-          } else {
-            expired.push({ key, cas: item.cas });
-          }
-        }
-
-        // Corrupt entries go first, so the placeholder add below can take their key.
-        await Promise.all(corrupt.map((key) => this.#deleteQuietly(key)));
-        await Promise.all([
-          ...expired.map(async ({ key, cas }) => {
-            const refresh = await this.#acquireRefreshLease(key, cas);
-            if (refresh.state === 'won') held.set(key, { cas, lease: refresh.lease });
-            toLoad.push(key);
-          }),
-          ...absent.map(async (key) => {
-            const token = newLeaseToken();
-            try {
-              const cas = await this.#store.add(
-                key,
-                this.#codec.encodeLease(token),
-                this.#lease.leaseTtlSeconds,
-              );
-              if (cas !== null) held.set(key, { cas, lease: { key, token } });
-            } catch (err) {
-              metrics.set(key, this.#cacheFailure('add', key, err));
-            }
-            toLoad.push(key);
-          }),
-        ]);
-
-        if (toLoad.length > 0) {
-          let loaded: Map<string, T | null>;
-          try {
-            loaded = await this.#timedLoad(o.namespace, toLoad.length === 1 ? toLoad[0] : undefined, () =>
-              loader(toLoad),
-            );
-          } catch (err) {
-            for (const { lease } of held.values()) if (lease) this.#releaseLease(lease);
-            const missingFallback = toLoad.some((key) => !this.#servableOnError(fallbacks.get(key)));
-            if (missingFallback) {
-              for (const key of unique) this.#metrics.recordRequest(o.namespace, metrics.get(key) ?? 'miss');
-              throw err;
-            }
-            for (const key of toLoad) {
-              results.set(key, { value: fallbacks.get(key)?.value as T | null, status: 'stale' });
-              metrics.set(key, 'stale');
-            }
-            loaded = new Map();
-          }
-          for (const key of toLoad) {
-            if (results.has(key)) continue;
-            const value = loaded.get(key) ?? null;
-            const bypassed = failed.has(key);
-            results.set(key, { value, status: bypassed ? 'bypass' : 'miss' });
-            if (!metrics.has(key)) metrics.set(key, 'miss');
-            const lease = held.get(key);
-            if (lease) this.#populate(key, value, o, lease, now);
-          }
-        }
-        for (const key of unique) this.#metrics.recordRequest(o.namespace, metrics.get(key) ?? 'miss');
-        span.setAttribute('cache.hits', [...results.values()].filter((r) => r.status === 'hit').length);
-        // In the caller's key order.
-        return new Map(unique.map((key) => [key, results.get(key) as CacheResult<T | null>]));
-      },
+      batch,
     );
   }
 
@@ -492,26 +545,6 @@ export class Cache {
     await this.drain();
   }
 
-  async #getOrLoadOnce(
-    key: string,
-    loader: () => Promise<unknown>,
-    o: ResolvedOptions,
-    state: FailureState,
-  ): Promise<Outcome> {
-    let item: CacheItemLike | null;
-    try {
-      item = await this.#store.get(key);
-    } catch (err) {
-      state.failure = this.#cacheFailure('get', key, err);
-      return {
-        value: await this.#timedLoad(o.namespace, key, loader),
-        status: 'bypass',
-        metric: state.failure,
-      };
-    }
-    return this.#resolveItem(key, item, loader, o, state);
-  }
-
   /**
    * The state machine of one read: fresh -> hit; soft-expired -> stale + background refresh;
    * hard-expired -> reload under the refresh lease; absent or corrupt -> reload under a
@@ -521,6 +554,7 @@ export class Cache {
   async #resolveItem(
     key: string,
     first: CacheItemLike | null,
+    firstDecoded: DecodedItem | null,
     loader: () => Promise<unknown>,
     o: ResolvedOptions,
     state: FailureState,
@@ -530,10 +564,12 @@ export class Cache {
     let item = first;
     let fallback: CacheEntry<unknown> | undefined;
     let refreshHeldElsewhereFor: bigint | null = null;
+    let predecoded = firstDecoded;
 
     for (;;) {
       const now = this.#clock();
-      let decoded: DecodedItem | null = item ? this.#decode(key, item, o) : null;
+      let decoded: DecodedItem | null = predecoded ?? (item ? this.#decode(key, item, o) : null);
+      predecoded = null;
       if (item && decoded?.kind === 'corrupt') {
         await this.#deleteQuietly(key);
         item = null;
@@ -708,6 +744,79 @@ export class Cache {
     });
   }
 
+  /**
+   * The background writes of one getManyOrLoad batch as one queue job (counted as its number of
+   * keys against `populate.maxQueue`) and one pipelined round per node: a job per key let a few
+   * concurrent 50-key batches fill the queue faster than 8 single writes could drain it.
+   */
+  #populateMany(writes: PopulateWrite[], o: ResolvedOptions, loadedAt: number): void {
+    if (writes.length === 0) return;
+    if (writes.length === 1) {
+      const [only] = writes as [PopulateWrite];
+      this.#populate(only.key, only.value, o, only.lease, loadedAt);
+      return;
+    }
+    this.#queue.push(async (): Promise<PopulateResult[]> => {
+      const now = this.#clock();
+      const results = new Array<PopulateResult>(writes.length);
+      const entries: Array<{ key: string; value: Buffer; ttlSeconds: number; cas: bigint }> = [];
+      const sentIndexes: number[] = [];
+      for (let i = 0; i < writes.length; i += 1) {
+        const { key, value, lease } = writes[i] as PopulateWrite;
+        const version = value === null || !o.versionOf ? undefined : o.versionOf(value);
+        const entry = this.#buildEntry(value, o, now, loadedAt, version);
+        let encoded: Buffer | null = null;
+        try {
+          encoded = this.#codec.encodeEntry(entry);
+        } catch (err) {
+          this.#log.warn('populate-encode', { key, ...errorFields(err) }, 'cache value could not be encoded');
+        }
+        if (encoded === null || encoded.length > this.#maxValueBytes) {
+          if (lease.lease) await this.#releaseLeaseNow(lease.lease);
+          results[i] = encoded === null ? 'error' : 'skipped_too_large';
+          continue;
+        }
+        entries.push({ key, value: encoded, ttlSeconds: this.#memcachedTtl(entry, now), cas: lease.cas });
+        sentIndexes.push(i);
+      }
+      const outcomes = await this.#setMany(entries);
+      outcomes.forEach((outcome, j) => {
+        results[sentIndexes[j] as number] =
+          outcome === 'stored' ? 'stored' : outcome === 'not_stored' ? 'lost_lease' : 'error';
+      });
+      if (hasDiagnosticSubscribers('populate')) {
+        writes.forEach(({ key }, i) => publishDiagnostic('populate', { key, result: results[i] }));
+      }
+      return results;
+    }, writes.length);
+  }
+
+  /** The store's pipelined setMany, or one CAS set per entry for stores without it. */
+  async #setMany(
+    entries: Array<{ key: string; value: Buffer; ttlSeconds: number; cas: bigint }>,
+  ): Promise<Array<'stored' | 'not_stored' | 'failed'>> {
+    if (entries.length === 0) return [];
+    if (this.#store.setMany) {
+      try {
+        return await this.#store.setMany(entries);
+      } catch (err) {
+        this.#cacheFailure('setMany', (entries[0] as { key: string }).key, err);
+        return entries.map(() => 'failed');
+      }
+    }
+    return Promise.all(
+      entries.map(({ key, value, ttlSeconds, cas }) =>
+        this.#store.set(key, value, ttlSeconds, { cas }).then(
+          (stored): 'stored' | 'not_stored' => (stored ? 'stored' : 'not_stored'),
+          (err: unknown): 'failed' => {
+            this.#cacheFailure('set', key, err);
+            return 'failed';
+          },
+        ),
+      ),
+    );
+  }
+
   /** After a failed load, so waiters don't poll a placeholder nobody will fill. */
   #releaseLease(lease: { key: string; token: string }): void {
     this.#track(this.#releaseLeaseNow(lease));
@@ -726,24 +835,27 @@ export class Cache {
     }
   }
 
-  async #timedLoad<R>(namespace: string, key: string | undefined, loader: () => Promise<R>): Promise<R> {
+  #timedLoad<R>(namespace: string, key: string | undefined, loader: () => Promise<R>): Promise<R> {
+    if (!this.#tracing.active) return this.#load(namespace, key, loader);
     return this.#tracing.span(
       'cache.load',
       { 'cache.namespace': namespace, ...(key ? { 'cache.key': key } : {}) },
-      async () => {
-        const started = performance.now();
-        let ok = false;
-        try {
-          const value = await loader();
-          ok = true;
-          return (value === undefined ? null : value) as R;
-        } finally {
-          const seconds = (performance.now() - started) / 1000;
-          this.#metrics.recordLoaderCall(namespace, seconds);
-          publishDiagnostic('load', { key, namespace, durationMs: seconds * 1000, ok });
-        }
-      },
+      () => this.#load(namespace, key, loader),
     );
+  }
+
+  async #load<R>(namespace: string, key: string | undefined, loader: () => Promise<R>): Promise<R> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const value = await loader();
+      ok = true;
+      return (value === undefined ? null : value) as R;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.#metrics.recordLoaderCall(namespace, seconds);
+      publishDiagnostic('load', { key, namespace, durationMs: seconds * 1000, ok });
+    }
   }
 
   #decode(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {

@@ -164,6 +164,26 @@ describe('CacheCluster when nodes fail', () => {
     }
   });
 
+  it('a deadline that fires while our own event loop was blocked does not fail a node that answered', async () => {
+    const server = memcached.servers[2] as string;
+    const cluster = new CacheCluster({ servers: [server], ...FAST, opTimeoutMs: 50, ejectAfterFailures: 1 });
+    try {
+      const [key] = freshKeys(1) as [string];
+      await cluster.set(key, Buffer.from('v'), 60);
+      // both pool connections open: this is about answers, not connecting
+      await Promise.all([cluster.get(key), cluster.get(key)]);
+      for (let round = 0; round < 4; round += 1) {
+        const pending = cluster.get(key);
+        // The answer arrives while this thread sleeps, and the timer is overdue when it wakes up.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+        expect((await pending)?.value.toString()).toBe('v');
+      }
+      expect(cluster.status()[0]).toMatchObject({ state: 'up', consecutiveFailures: 0 });
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it('a paused node: ops time out after opTimeoutMs, it is ejected, and flushed when it comes back', async () => {
     const servers = memcached.servers.slice(0, 3);
     const victim = memcached.nodes[0]!;

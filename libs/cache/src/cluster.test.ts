@@ -113,6 +113,43 @@ describe('CacheCluster on 3 real memcached nodes', () => {
     expect((await cluster.getMany([])).found.size).toBe(0);
   });
 
+  it('setMany: one write per node, per entry stored / not_stored (CAS mismatch, item gone, too large)', async () => {
+    const keys = freshKeys(30);
+    const [stale, gone, tooLarge] = keys as [string, string, string];
+    await cluster.set(stale, Buffer.from('v1'), 60);
+    const staleCas = (await cluster.get(stale))!.cas;
+    await cluster.set(stale, Buffer.from('v2'), 60);
+    await cluster.set(gone, Buffer.from('v1'), 60);
+    const goneCas = (await cluster.get(gone))!.cas;
+    await cluster.delete(gone);
+
+    const before = writesPerNode(cluster);
+    const results = await cluster.setMany(
+      keys.map((key) => ({
+        key,
+        value: key === tooLarge ? Buffer.alloc(cluster.maxValueBytes + 1) : Buffer.from(`batch ${key}`),
+        ttlSeconds: 60,
+        cas: key === stale ? staleCas : key === gone ? goneCas : undefined,
+        flags: 5,
+      })),
+    );
+    const after = writesPerNode(cluster);
+
+    expect(results).toEqual(keys.map((_, i) => (i < 3 ? 'not_stored' : 'stored')));
+    const nodes = new Set(keys.filter((k) => k !== tooLarge).map((k) => cluster.nodeFor(k)));
+    for (const server of memcached.servers)
+      expect((after.get(server) ?? 0) - (before.get(server) ?? 0)).toBe(nodes.has(server) ? 1 : 0);
+    expect((await cluster.get(stale))?.value.toString()).toBe('v2');
+    expect(await cluster.get(gone)).toBeNull();
+    expect(await cluster.get(tooLarge)).toBeNull();
+    for (const key of keys.slice(3)) {
+      const item = await cluster.get(key);
+      expect(item?.value.toString()).toBe(`batch ${key}`);
+      expect(item?.flags).toBe(5);
+    }
+    expect(await cluster.setMany([])).toEqual([]);
+  });
+
   it('puts every key on the node the ring names, the same in every client', async () => {
     const keys = freshKeys(30);
     const reversed = new CacheCluster({ servers: [...memcached.servers].reverse() });

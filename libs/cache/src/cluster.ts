@@ -5,7 +5,7 @@ import { KetamaRing } from './hash-ring';
 import { isValidMemcachedKey } from './keys';
 import { errorFields, type LoggerLike, RateLimitedLogger, silentLogger } from './logger';
 import { type CacheMetrics, noopCacheMetrics } from './metrics';
-import { type CacheItem, NodePool } from './node-pool';
+import { type CacheItem, NodePool, type StoreItem } from './node-pool';
 
 export type { CacheItem };
 
@@ -69,6 +69,17 @@ export interface SetOptions {
   cas?: bigint;
   flags?: number;
 }
+
+export interface SetManyEntry {
+  key: string;
+  value: Buffer;
+  ttlSeconds: number;
+  /** Compare-and-swap: stored only if the item's CAS still equals this. */
+  cas?: bigint;
+  flags?: number;
+}
+
+export type SetManyResult = 'stored' | 'not_stored' | 'failed';
 
 export interface IncrOptions {
   /** Value a missing counter is created with (the delta is not applied to it, as in memcached). Default 0n. */
@@ -177,8 +188,14 @@ export class CacheCluster {
   }
 
   async get(key: string): Promise<CacheItem | null> {
-    const target = this.#target(key);
-    return this.#run(target, 'get', (pool) => pool.get(key));
+    // #run inlined: this is every cache hit's path, one closure and async frame less.
+    const pool = this.#target(key).node.pool;
+    const started = performance.now();
+    try {
+      return await pool.get(key);
+    } finally {
+      this.#metrics.observeOperation(pool.server, 'get', (performance.now() - started) / 1000);
+    }
   }
 
   /**
@@ -230,6 +247,53 @@ export class CacheCluster {
       pool.store('set', key, value, ttl, opts.flags ?? 0, opts.cas),
     );
     return cas !== null;
+  }
+
+  /**
+   * Many sets, one pipelined round per node (SETQ per entry + NOOP, one write). Per entry, in
+   * order: 'stored', 'not_stored' (CAS mismatch, item gone, too large) or 'failed' (its node
+   * failed or no node could take it). Never throws for a failing node: only its entries fail.
+   */
+  async setMany(entries: readonly SetManyEntry[]): Promise<SetManyResult[]> {
+    const results = new Array<SetManyResult>(entries.length).fill('failed');
+    const groups = new Map<CacheNode, { items: StoreItem[]; indexes: number[] }>();
+    entries.forEach((entry, index) => {
+      let target: Target;
+      try {
+        target = this.#target(entry.key);
+      } catch (error) {
+        if (error instanceof CacheUnavailableError) return;
+        throw error;
+      }
+      if (entry.value.length > this.#maxValueBytes) {
+        results[index] = 'not_stored';
+        return;
+      }
+      let group = groups.get(target.node);
+      if (!group) {
+        group = { items: [], indexes: [] };
+        groups.set(target.node, group);
+      }
+      group.items.push({
+        key: entry.key,
+        value: entry.value,
+        ttlSeconds: this.#ttl(target, entry.ttlSeconds),
+        flags: entry.flags ?? 0,
+        cas: entry.cas,
+      });
+      group.indexes.push(index);
+    });
+    await Promise.all(
+      [...groups].map(async ([node, { items, indexes }]) => {
+        try {
+          const stored = await this.#run({ node, capped: false }, 'setMany', (pool) => pool.storeMany(items));
+          stored.forEach((ok, i) => (results[indexes[i] as number] = ok ? 'stored' : 'not_stored'));
+        } catch (error) {
+          this.#warn('setMany', node, error);
+        }
+      }),
+    );
+    return results;
   }
 
   /** Stores only if the key is absent. Returns the new item's CAS (for a later CAS set), null if it exists or is too large. */

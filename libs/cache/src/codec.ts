@@ -70,9 +70,9 @@ export function decodeEnvelope<T = unknown>(buffer: Buffer): DecodeResult<T> {
   }
   const entry = parsed as Record<string, unknown>;
   if (entry.v !== FORMAT_VERSION) return { ok: false, reason: `format version ${String(entry.v)}` };
-  for (const field of ['storedAt', 'freshUntil', 'staleUntil'] as const) {
-    if (!isFiniteNumber(entry[field])) return { ok: false, reason: `bad ${field}` };
-  }
+  if (!isFiniteNumber(entry.storedAt)) return { ok: false, reason: 'bad storedAt' };
+  if (!isFiniteNumber(entry.freshUntil)) return { ok: false, reason: 'bad freshUntil' };
+  if (!isFiniteNumber(entry.staleUntil)) return { ok: false, reason: 'bad staleUntil' };
   if ((entry.staleUntil as number) < (entry.freshUntil as number)) {
     return { ok: false, reason: 'staleUntil before freshUntil' };
   }
@@ -102,7 +102,12 @@ export function encodeLease(token: string): Buffer {
 }
 
 export function isLease(buffer: Buffer): boolean {
-  return buffer.length >= LEASE_MAGIC.length && buffer.subarray(0, LEASE_MAGIC.length).equals(LEASE_MAGIC);
+  // The first byte settles it for every value (JSON never starts with NUL), without a slice.
+  return (
+    buffer[0] === 0 &&
+    buffer.length >= LEASE_MAGIC.length &&
+    buffer.subarray(0, LEASE_MAGIC.length).equals(LEASE_MAGIC)
+  );
 }
 
 /** The token of a lease placeholder, null when `buffer` is not one. */

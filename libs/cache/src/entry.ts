@@ -50,15 +50,13 @@ export const defaultEntryCodec: EntryCodec = Object.freeze({
     const result = decodeEnvelope(raw);
     if (!result.ok) return { kind: 'corrupt', reason: result.reason };
     const e = result.envelope;
-    return {
-      kind: 'entry',
-      entry: {
-        value: e.negative ? null : e.data,
-        freshUntil: e.freshUntil,
-        graceUntil: e.staleUntil,
-        storedAt: e.storedAt,
-        ...(e.version === undefined ? {} : { version: e.version }),
-      },
+    const entry: CacheEntry<unknown> = {
+      value: e.negative ? null : e.data,
+      freshUntil: e.freshUntil,
+      graceUntil: e.staleUntil,
+      storedAt: e.storedAt,
     };
+    if (e.version !== undefined) entry.version = e.version;
+    return { kind: 'entry', entry };
   },
 });

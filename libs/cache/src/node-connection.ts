@@ -1,6 +1,16 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import * as memjs from 'memjs';
-import { encodeRequest, Opcode, type Request, type Response, Status, toResponse } from './binary-protocol';
+import {
+  decodeResponse,
+  encodeRequest,
+  Opcode,
+  type Request,
+  type Response,
+  responseFrameLength,
+  SaslOpcode,
+  Status,
+} from './binary-protocol';
 import { CacheConnectionError, CacheError, CacheTimeoutError } from './errors';
 
 export interface NodeConnectionOptions {
@@ -29,21 +39,58 @@ type MemjsServer = memjs.Server & {
   _socket?: Socket;
   username?: string;
   password?: string;
-  responseCallbacks: Record<number, unknown>;
   errorCallbacks: Record<number, unknown>;
 };
 
 /** Never used for a request: its error callback tells us the memjs Server failed. */
 const SENTINEL_OPAQUE = 0xffffffff;
 
+/** A request waiting for its response. */
+interface PendingOp {
+  resolve(response: Response): void;
+  reject(error: CacheError): void;
+  timeoutMs: number;
+  /** performance.now() by which the node must have answered. */
+  deadline: number;
+}
+
+/** One memjs Server (one socket) and what is waiting on it. */
+interface Link {
+  readonly server: MemjsServer;
+  /** Requests by opaque, oldest first (memcached answers in order). */
+  readonly pending: Map<number, PendingOp>;
+  /** Answer handlers of quiet requests (quietBatch), by opaque; a quiet request may get no answer. */
+  readonly quiet: Map<number, (response: Response) => void>;
+  /** Frames written before the connection was ready (connected and SASL done). */
+  queued: Buffer[];
+  /** The single deadline timer of this link; armed while something is pending. */
+  timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (performance.now()). */
+  timerAt: number;
+  /** A deadline check is waiting for this loop iteration's I/O (see #checkDeadlines). */
+  checking: boolean;
+  /** Bytes of a response whose end has not arrived yet. */
+  partial: Buffer | undefined;
+}
+
 /**
- * One connection to one memcached node, on a memjs `Server` (socket, SASL, framing, routing of
- * responses by opaque). What this adds, from reading memjs 1.3.2's server.js:
+ * One connection to one memcached node. memjs's `Server` opens the socket, runs SASL and keeps
+ * TCP keep-alive; the requests and responses on it are ours. What this adds, from reading memjs
+ * 1.3.2's server.js:
  *
- * - Per-operation deadlines of our own. memjs tracks deadlines in one FIFO shifted once per
- *   response, so pipelined or concurrent requests drift out of step with it and a hung node can
- *   go undetected. memcached answers in order on a connection, so when one request times out
- *   every request behind it is at least as late: the whole connection is reset.
+ * - Deadlines of our own, one timer per connection. memjs tracks deadlines in one FIFO shifted
+ *   once per response, so pipelined or concurrent requests drift out of step with it and a hung
+ *   node can go undetected. memcached answers in order on a connection, so when one request is
+ *   late every request behind it is at least as late: one timer that checks the earliest
+ *   deadline is enough, and a late request resets the whole connection. (A timer per request
+ *   costs a timer insert and removal on every operation.)
+ * - A deadline fails the node only after this process has read what the node sent: when the
+ *   timer fires after our own event loop was busy (a burst of requests, a GC pause), the answer
+ *   may be waiting in the socket already, and that is not the node's fault. The check is
+ *   repeated after the loop's I/O phase (setImmediate) before the connection is reset.
+ * - Responses parsed in place (memjs copies its whole read buffer on every 'data' event and
+ *   builds several objects per response) and routed by opaque through one map: no closures
+ *   registered per request.
  * - A fresh memjs `Server` after any failure. A reused one can lose its new socket: the old
  *   socket's late 'close' handler clears `_socket` after a reconnect, orphaning the new socket
  *   (never written to, never closed, keeping the process alive).
@@ -52,7 +99,7 @@ const SENTINEL_OPAQUE = 0xffffffff;
  */
 export class NodeConnection {
   readonly #opts: NodeConnectionOptions;
-  #server: MemjsServer | undefined;
+  #link: Link | undefined;
   #opaque = 0;
   #closed = false;
   /** Every socket not yet closed, and the memjs Server that opened it. */
@@ -64,79 +111,78 @@ export class NodeConnection {
 
   /** One request, one response. Rejects with CacheTimeoutError / CacheConnectionError. */
   request(request: Request, timeoutMs = this.#opts.opTimeoutMs): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const server = this.#current();
-      const opaque = this.#nextOpaque();
-      const cancelDeadline = this.#deadline(server, timeoutMs);
-      server.onResponse(opaque, (message) => {
-        cancelDeadline();
-        this.#opts.onSuccess();
-        resolve(toResponse(message));
-      });
-      server.onError(opaque, (error) => {
-        cancelDeadline();
-        reject(toCacheError(error, this.#opts.server));
-      });
-      this.#write(server, encodeRequest(request, opaque));
+    let link: Link;
+    try {
+      link = this.#current();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const opaque = this.#nextOpaque();
+    const response = new Promise<Response>((resolve, reject) => {
+      this.#track(link, opaque, { resolve, reject, timeoutMs, deadline: 0 });
     });
+    this.#write(link, encodeRequest(request, opaque));
+    return response;
   }
 
   /**
-   * GETKQ for every key and a NOOP, in one write: memcached answers only the hits, then the NOOP,
-   * which says every answer is in. One round trip for the whole batch. Keys that fail with a
-   * status other than "not found" are left out (a miss).
+   * Quiet requests (GETKQ, SETQ) and a NOOP, in one write: memcached answers a quiet request
+   * only when it has something to say (a hit, a failed store), then the NOOP, which says every
+   * answer is in. One round trip for the whole batch. Resolves with the answers by request index.
    */
-  getMulti(keys: readonly string[], timeoutMs = this.#opts.opTimeoutMs): Promise<Map<string, Response>> {
-    return new Promise((resolve, reject) => {
-      const server = this.#current();
-      const found = new Map<string, Response>();
-      const quietOpaques: number[] = [];
-      const frames: Buffer[] = [];
-      for (const key of keys) {
-        const opaque = this.#nextOpaque();
-        quietOpaques.push(opaque);
-        // memjs keeps a handler marked quiet until a response without a body (or our cleanup).
-        const onHit = Object.assign(
-          (message: memjs.Response) => {
-            const response = toResponse(message);
-            if (response.status === Status.ok) found.set(key, response);
-          },
-          { quiet: true },
-        );
-        server.onResponse(opaque, onHit);
-        frames.push(encodeRequest({ opcode: Opcode.getkq, key }, opaque));
-      }
-      const noopOpaque = this.#nextOpaque();
-      const cancelDeadline = this.#deadline(server, timeoutMs);
-      const forgetQuiet = () => {
-        for (const opaque of quietOpaques) delete server.responseCallbacks[opaque];
-      };
-      server.onResponse(noopOpaque, () => {
-        cancelDeadline();
-        forgetQuiet();
-        this.#opts.onSuccess();
-        resolve(found);
+  quietBatch(
+    requests: readonly Request[],
+    timeoutMs = this.#opts.opTimeoutMs,
+  ): Promise<Array<Response | undefined>> {
+    let link: Link;
+    try {
+      link = this.#current();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const answers = new Array<Response | undefined>(requests.length);
+    const first = this.#nextOpaques(requests.length + 1);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < requests.length; i += 1) {
+      const opaque = opaqueAt(first, i);
+      link.quiet.set(opaque, (response) => {
+        answers[i] = response;
       });
-      server.onError(noopOpaque, (error) => {
-        cancelDeadline();
-        forgetQuiet();
-        reject(toCacheError(error, this.#opts.server));
+      frames.push(encodeRequest(requests[i] as Request, opaque));
+    }
+    const forgetQuiet = () => {
+      for (let i = 0; i < requests.length; i += 1) link.quiet.delete(opaqueAt(first, i));
+    };
+    const noopOpaque = opaqueAt(first, requests.length);
+    const done = new Promise<Array<Response | undefined>>((resolve, reject) => {
+      this.#track(link, noopOpaque, {
+        resolve: () => {
+          forgetQuiet();
+          resolve(answers);
+        },
+        reject: (error) => {
+          forgetQuiet();
+          reject(error);
+        },
+        timeoutMs,
+        deadline: 0,
       });
-      frames.push(encodeRequest({ opcode: Opcode.noop }, noopOpaque));
-      this.#write(server, Buffer.concat(frames));
     });
+    frames.push(encodeRequest({ opcode: Opcode.noop }, noopOpaque));
+    this.#write(link, Buffer.concat(frames));
+    return done;
   }
 
   /** Fails whatever is pending and closes the socket; later requests open a new one. */
   reset(error: CacheError): void {
-    this.#server?.error(error);
+    this.#link?.server.error(error);
   }
 
   /** Fails whatever is pending, destroys every socket; resolves once they are all closed. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#server?.error(new CacheConnectionError('cache cluster closed', { node: this.#opts.server }));
-    this.#server = undefined;
+    this.#link?.server.error(new CacheConnectionError('cache cluster closed', { node: this.#opts.server }));
+    this.#link = undefined;
     const closing = [...this.#sockets.keys()].map((socket) => {
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       socket.destroy();
@@ -145,12 +191,12 @@ export class NodeConnection {
     await Promise.all(closing);
   }
 
-  #current(): MemjsServer {
+  #current(): Link {
     if (this.#closed) throw new CacheConnectionError('cache cluster closed', { node: this.#opts.server });
-    if (this.#server) return this.#server;
+    if (this.#link) return this.#link;
     const { host, port, username, password, opTimeoutMs, connectTimeoutMs } = this.#opts;
     const server = new memjs.Server(host, port, username, password, {
-      // Our own deadlines fire first; memjs's (seconds) stays as a backstop.
+      // Only its connect timeout applies: requests never go through memjs's write().
       timeout: (2 * Math.max(opTimeoutMs, connectTimeoutMs)) / 1000,
       conntimeout: connectTimeoutMs / 1000,
       keepAlive: true,
@@ -158,72 +204,165 @@ export class NodeConnection {
     }) as MemjsServer;
     server.username = username;
     server.password = password;
-    // Every request waiting for the connection listens for 'authenticated' (see #deadline).
-    server.setMaxListeners(0);
+    const link: Link = {
+      server,
+      pending: new Map(),
+      quiet: new Map(),
+      queued: [],
+      timer: undefined,
+      timerAt: 0,
+      checking: false,
+      partial: undefined,
+    };
+    // memjs's socket 'data' listener calls this method of the instance.
+    server.responseHandler = (chunk: Buffer) => this.#read(link, chunk);
+    // The clock of requests sent while the connection was being opened starts once it is ready:
+    // a node that accepts connections but never answers (SIGSTOP, a wedged event loop) still
+    // times out `timeoutMs` after that; memjs's connect timeout bounds the opening.
+    server.once('authenticated', () => {
+      const now = performance.now();
+      for (const op of link.pending.values()) op.deadline = now + op.timeoutMs;
+      this.#arm(link, now);
+    });
     server.onError(SENTINEL_OPAQUE, (error) => {
-      if (this.#server === server) this.#server = undefined;
+      if (this.#link === link) this.#link = undefined;
+      if (link.timer) clearTimeout(link.timer);
+      link.timer = undefined;
+      link.queued = [];
+      link.quiet.clear();
+      const cacheError = toCacheError(error, this.#opts.server);
+      const ops = [...link.pending.values()];
+      link.pending.clear();
+      for (const op of ops) op.reject(cacheError);
       // memjs only end()s a socket whose connect timed out (and forgets it): a half-closed socket
       // to a hung node would linger. A failed Server is never used again, so all of it goes.
       for (const [socket, owner] of this.#sockets) if (owner === server) socket.destroy();
-      if (!this.#closed) this.#opts.onFailure(toCacheError(error, this.#opts.server));
+      if (!this.#closed) this.#opts.onFailure(cacheError);
     });
-    this.#server = server;
-    return server;
+    this.#link = link;
+    return link;
   }
 
-  #write(server: MemjsServer, frame: Buffer): void {
+  /** Every complete response in what has arrived; the rest waits for the next read. */
+  #read(link: Link, chunk: Buffer): void {
+    const server = link.server;
+    let buffer = chunk;
+    if (link.partial) {
+      buffer = Buffer.concat([link.partial, chunk]);
+      link.partial = undefined;
+    }
+    let offset = 0;
+    for (;;) {
+      const length = responseFrameLength(buffer, offset);
+      if (length < 0 || buffer.length - offset < length) break;
+      const opcode = buffer[offset + 1];
+      const status = buffer.readUInt16BE(offset + 6);
+      // The SASL handshake, as memjs's own handler runs it.
+      if (opcode === SaslOpcode.listMechanisms) {
+        server.saslAuth();
+      } else if (status === Status.authError) {
+        // memjs reports it as a bare string; toCacheError turns it into a CacheConnectionError.
+        server.error('Memcached server authentication failed!' as unknown as Error);
+        return;
+      } else if (opcode === SaslOpcode.authenticate) {
+        server.emit('authenticated');
+      } else {
+        this.#dispatch(link, decodeResponse(buffer, offset, length));
+      }
+      offset += length;
+    }
+    if (offset < buffer.length) link.partial = buffer.subarray(offset);
+  }
+
+  #dispatch(link: Link, response: Response): void {
+    const op = link.pending.get(response.opaque);
+    if (op !== undefined) {
+      link.pending.delete(response.opaque);
+      this.#opts.onSuccess();
+      op.resolve(response);
+      return;
+    }
+    link.quiet.get(response.opaque)?.(response);
+  }
+
+  #track(link: Link, opaque: number, op: PendingOp): void {
+    const now = performance.now();
+    op.deadline = link.server.connected
+      ? now + op.timeoutMs
+      : now + this.#opts.connectTimeoutMs + op.timeoutMs;
+    link.pending.set(opaque, op);
+    if (link.timer === undefined || op.deadline < link.timerAt) this.#arm(link, now);
+  }
+
+  /** (Re)arms the link's timer for its earliest pending deadline. */
+  #arm(link: Link, now: number): void {
+    let earliest = Infinity;
+    for (const op of link.pending.values()) if (op.deadline < earliest) earliest = op.deadline;
+    if (link.timer) clearTimeout(link.timer);
+    link.timer = undefined;
+    if (earliest === Infinity) return;
+    link.timerAt = earliest;
+    link.timer = setTimeout(() => this.#checkDeadlines(link), Math.max(1, Math.ceil(earliest - now)));
+    link.timer.unref();
+  }
+
+  #checkDeadlines(link: Link): void {
+    link.timer = undefined;
+    if (link.pending.size === 0 || link.checking || this.#link !== link) return;
+    link.checking = true;
+    // Timers run before the loop reads sockets: look again once this iteration's I/O is in.
+    setImmediate(() => {
+      link.checking = false;
+      if (this.#link !== link) return;
+      const now = performance.now();
+      for (const op of link.pending.values()) {
+        if (op.deadline > now) continue;
+        const phase = link.server.connected ? 'answer' : 'connect and answer';
+        link.server.error(
+          new CacheTimeoutError(`memcached ${this.#opts.server} did not ${phase} within ${op.timeoutMs} ms`, {
+            node: this.#opts.server,
+            timeoutMs: op.timeoutMs,
+          }),
+        );
+        return;
+      }
+      this.#arm(link, now);
+    });
+  }
+
+  #write(link: Link, frame: Buffer): void {
+    const server = link.server;
     this.#opts.onWrite();
-    server.write(frame);
-    const socket = server._socket;
-    if (socket && !this.#sockets.has(socket)) {
-      this.#sockets.set(socket, server);
-      socket.once('close', () => {
-        this.#sockets.delete(socket);
-        if (this.#server !== server) return;
+    const ready = server._socket;
+    if (server.connected && ready) {
+      ready.write(frame);
+      return;
+    }
+    link.queued.push(frame);
+    if (link.queued.length > 1) return;
+    // Opens the socket (or waits for the one being opened); runs once connected and SASL is done.
+    server.sock(false, (socket) => {
+      const frames = link.queued;
+      link.queued = [];
+      socket.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
+    });
+    const opened = server._socket;
+    if (opened && !this.#sockets.has(opened)) {
+      this.#sockets.set(opened, server);
+      opened.once('close', () => {
+        this.#sockets.delete(opened);
+        if (this.#link !== link) return;
         // An idle connection the node closed is just dropped; one with requests waiting failed them.
-        const pending = Object.keys(server.errorCallbacks).length > 1;
-        if (pending) {
+        if (link.pending.size > 0) {
           server.error(
             new CacheConnectionError('connection closed by the node', { node: this.#opts.server }),
           );
         } else {
-          this.#server = undefined;
+          if (link.timer) clearTimeout(link.timer);
+          this.#link = undefined;
         }
       });
     }
-  }
-
-  /**
-   * Arms the operation's deadline; returns its cancel. On a connection still being opened the
-   * clock starts once it is ready (connected and SASL done), so a node that accepts connections
-   * but never answers (SIGSTOP, a wedged event loop) still times out after `timeoutMs`; memjs's
-   * connect timeout bounds the opening.
-   */
-  #deadline(server: MemjsServer, timeoutMs: number): () => void {
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (ms: number, phase: string) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        server.error(
-          new CacheTimeoutError(`memcached ${this.#opts.server} did not ${phase} within ${ms} ms`, {
-            node: this.#opts.server,
-            timeoutMs: ms,
-          }),
-        );
-      }, ms);
-      timer.unref();
-    };
-    if (server.connected) {
-      arm(timeoutMs, 'answer');
-      return () => clearTimeout(timer);
-    }
-    const onReady = () => arm(timeoutMs, 'answer');
-    server.once('authenticated', onReady);
-    arm(this.#opts.connectTimeoutMs + timeoutMs, 'connect and answer');
-    return () => {
-      clearTimeout(timer);
-      server.off('authenticated', onReady);
-    };
   }
 
   #nextOpaque(): number {
@@ -231,6 +370,18 @@ export class NodeConnection {
     this.#opaque = this.#opaque >= SENTINEL_OPAQUE - 1 ? 1 : this.#opaque + 1;
     return this.#opaque;
   }
+
+  /** `count` consecutive opaques (see opaqueAt); returns the first. */
+  #nextOpaques(count: number): number {
+    const first = this.#nextOpaque();
+    for (let i = 1; i < count; i += 1) this.#nextOpaque();
+    return first;
+  }
+}
+
+/** The i-th of the opaques #nextOpaques handed out from `first` (they wrap past the sentinel to 1). */
+function opaqueAt(first: number, i: number): number {
+  return ((first - 1 + i) % (SENTINEL_OPAQUE - 1)) + 1;
 }
 
 function toCacheError(error: unknown, node: string): CacheError {

@@ -18,6 +18,25 @@ export interface CacheItem {
   cas: bigint;
 }
 
+/** One write of a batch (storeMany). */
+export interface StoreItem {
+  key: string;
+  value: Buffer;
+  ttlSeconds: number;
+  flags: number;
+  /** Compare-and-swap: stored only if the item's CAS still equals this. */
+  cas?: bigint;
+}
+
+/** What a store answers when it did not store: CAS mismatch or item gone (with CAS), key exists (add), too large, out of memory. */
+const NOT_STORED = new Set<number>([
+  Status.keyExists,
+  Status.keyNotFound,
+  Status.itemNotStored,
+  Status.valueTooLarge,
+  Status.outOfMemory,
+]);
+
 export interface NodePoolOptions {
   server: string;
   poolSize: number;
@@ -75,11 +94,37 @@ export class NodePool {
     return toItem(response);
   }
 
+  /** GETKQ per key + NOOP, one write. Keys that fail with a status other than "not found" are left out (a miss). */
   async getMany(keys: readonly string[]): Promise<Map<string, CacheItem>> {
-    const responses = await this.#connection().getMulti(keys);
+    const answers = await this.#connection().quietBatch(keys.map((key) => ({ opcode: Opcode.getkq, key })));
     const items = new Map<string, CacheItem>();
-    for (const [key, response] of responses) items.set(key, toItem(response));
+    for (let i = 0; i < keys.length; i += 1) {
+      const response = answers[i];
+      if (response?.status === Status.ok) items.set(keys[i] as string, toItem(response));
+    }
     return items;
+  }
+
+  /**
+   * Sets (each with its own CAS, when given) as SETQ + NOOP, one write: memcached answers only
+   * the ones it did not store. Returns, per item, whether it was stored.
+   */
+  async storeMany(items: readonly StoreItem[]): Promise<boolean[]> {
+    const answers = await this.#connection().quietBatch(
+      items.map((item) => ({
+        opcode: Opcode.setq,
+        key: item.key,
+        extras: storeExtras(item.flags, item.ttlSeconds),
+        value: item.value,
+        cas: item.cas,
+      })),
+    );
+    return items.map((item, i) => {
+      const response = answers[i];
+      if (response === undefined || response.status === Status.ok) return true;
+      if (NOT_STORED.has(response.status)) return false;
+      throw this.#unexpected(response, 'set');
+    });
   }
 
   /**
@@ -102,18 +147,9 @@ export class NodePool {
       value,
       cas,
     });
-    switch (response.status) {
-      case Status.ok:
-        return response.cas;
-      case Status.keyExists:
-      case Status.keyNotFound:
-      case Status.itemNotStored:
-      case Status.valueTooLarge:
-      case Status.outOfMemory:
-        return null;
-      default:
-        throw this.#unexpected(response, op);
-    }
+    if (response.status === Status.ok) return response.cas;
+    if (NOT_STORED.has(response.status)) return null;
+    throw this.#unexpected(response, op);
   }
 
   async delete(key: string): Promise<boolean> {

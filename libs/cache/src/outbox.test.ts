@@ -186,4 +186,55 @@ describe('transactional outbox against real Postgres and RabbitMQ', () => {
     await waitFor(() => received.some((e) => e.id === event.id), { message: 'the kicked event' });
     await relay.stop();
   });
+  it('kick(events) publishes the committed events without a claim, marks them, and leaves failures to the poll', async () => {
+    const claims: string[] = [];
+    const executor = pgSqlExecutor(pool);
+    const db = {
+      query: <R extends object>(sql: string, params: unknown[]) => {
+        if (sql.includes('FOR UPDATE SKIP LOCKED')) claims.push(sql);
+        return executor.query<R>(sql, params);
+      },
+      execute: (sql: string, params: unknown[]) => executor.execute(sql, params),
+    };
+    let failNext = false;
+    const flaky = {
+      publish: async (e: InvalidationEvent) => {
+        if (failNext) throw new Error('broker said no');
+        await publisher.publish(e);
+      },
+    };
+    const relay = new OutboxRelay({ db, publisher: flaky, pollIntervalMs: 600_000 });
+    relay.start();
+    await waitFor(async () => (await relay.backlog()).count === 0);
+    const claimsBefore = claims.length;
+
+    const events = await transaction(async (tx) => [
+      await enqueueOutboxEvent(tx, productEvent('direct-1')),
+      await enqueueOutboxEvent(tx, productEvent('direct-2')),
+    ]);
+    relay.kick(events);
+    await waitFor(() => events.every((e) => received.some((r) => r.id === e.id)), {
+      message: 'direct events',
+    });
+    await relay.stop();
+    expect(claims.length).toBe(claimsBefore);
+    const { rows } = await pool.query(
+      'SELECT count(*)::int AS n FROM memshop_outbox WHERE published_at IS NOT NULL AND event_id = ANY($1::uuid[])',
+      [events.map((e) => e.id)],
+    );
+    expect(rows[0].n).toBe(2);
+
+    const retry = new OutboxRelay({ db, publisher: flaky, pollIntervalMs: 600_000 });
+    retry.start();
+    failNext = true;
+    const lost = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('direct-lost')));
+    retry.kick([lost]);
+    await retry.stop();
+    expect((await retry.backlog()).count).toBe(1);
+    // (the start-up round may have claimed it too and scheduled a backoff)
+    await pool.query(`UPDATE memshop_outbox SET next_attempt_at = now() WHERE event_id = $1`, [lost.id]);
+    failNext = false;
+    expect(await retry.publishPending()).toEqual({ published: 1, failed: 0 });
+    await waitFor(() => received.some((e) => e.id === lost.id), { message: 'the retried event' });
+  });
 });

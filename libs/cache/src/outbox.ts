@@ -38,7 +38,7 @@ export interface OutboxTransaction {
 /**
  * Writes the event in the caller's transaction, so it commits or rolls back with the change
  * (no lost invalidation when the process dies between commit and publish, issue 4 hole 3).
- * Returns the stored event; call `relay.kick()` after the commit to publish it at once.
+ * Returns the stored event; call `relay.kick([event])` after the commit to publish it at once.
  */
 export async function enqueueOutboxEvent(
   tx: OutboxTransaction,
@@ -134,6 +134,7 @@ export class OutboxRelay {
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
+  readonly #direct = new Set<Promise<void>>();
   #again = false;
   #stopped = true;
   #consecutiveFailures = 0;
@@ -159,9 +160,21 @@ export class OutboxRelay {
     this.kick();
   }
 
-  /** Publish now (call right after the transaction that enqueued an event commits). */
-  kick(): void {
+  /**
+   * Publish now: call right after the transaction that enqueued events commits. Given those
+   * events (what `enqueueOutboxEvent` returned), they are published at once and then marked
+   * published, without reading them back from the table first: the claim query is a database
+   * round trip on the path from commit to purge. Rows the direct publish could not deliver stay
+   * pending for the poll (with the same backoff); a poll that claims a row between its commit
+   * and its mark publishes it twice, which consumers absorb (at-least-once, deduplicated by id).
+   * Without events, runs a claim round now.
+   */
+  kick(events?: readonly InvalidationEvent[]): void {
     if (this.#stopped) return;
+    if (events !== undefined && events.length > 0) {
+      this.#trackDirect(this.#publishDirect(events));
+      return;
+    }
     if (this.#running) {
       this.#again = true;
       return;
@@ -182,11 +195,42 @@ export class OutboxRelay {
     });
   }
 
-  /** Stops polling and waits for the round in progress. */
+  /** Stops polling and waits for the round and the direct publishes in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearTimer();
     await this.#running;
+    await Promise.all([...this.#direct]);
+  }
+
+  async #publishDirect(events: readonly InvalidationEvent[]): Promise<void> {
+    const results = await Promise.allSettled(events.map((event) => this.#publisher.publish(event)));
+    const ok: string[] = [];
+    results.forEach((result, i) => {
+      const event = events[i] as InvalidationEvent;
+      if (result.status === 'fulfilled') ok.push(event.id);
+      else
+        this.#log.warn(
+          'outbox-publish',
+          { eventId: event.id, ...errorFields(result.reason) },
+          'outbox publish failed, the poll will retry',
+        );
+    });
+    try {
+      if (ok.length > 0) await this.#markPublished(ok);
+    } catch (err) {
+      // Published but not marked: the poll publishes them again (at-least-once).
+      this.#log.warn('outbox-mark', errorFields(err), 'outbox rows published but not marked');
+    }
+    publishDiagnostic('outbox', { published: ok.length, failed: events.length - ok.length });
+  }
+
+  #trackDirect(promise: Promise<void>): void {
+    const tracked = promise.catch((err) =>
+      this.#log.warn('outbox-relay', errorFields(err), 'outbox direct publish failed'),
+    );
+    this.#direct.add(tracked);
+    void tracked.finally(() => this.#direct.delete(tracked));
   }
 
   /**
@@ -239,9 +283,11 @@ export class OutboxRelay {
   async #loop(): Promise<void> {
     try {
       await this.publishPending();
+      this.#consecutiveFailures = 0;
+      // A kick that came in meanwhile has rows waiting: they go first, the bookkeeping can wait.
+      if (this.#again) return;
       await this.backlog();
       await this.#cleanup();
-      this.#consecutiveFailures = 0;
     } catch (err) {
       this.#consecutiveFailures += 1;
       this.#log.warn('outbox-relay', errorFields(err), 'outbox relay round failed, retrying');
@@ -265,7 +311,8 @@ export class OutboxRelay {
   async #markPublished(eventIds: string[]): Promise<void> {
     const placeholders = eventIds.map((_, i) => `$${i + 1}::uuid`).join(', ');
     await this.#db.execute(
-      `UPDATE "${OUTBOX_TABLE}" SET "published_at" = now(), "last_error" = NULL WHERE "event_id" IN (${placeholders})`,
+      `UPDATE "${OUTBOX_TABLE}" SET "published_at" = now(), "last_error" = NULL
+        WHERE "event_id" IN (${placeholders}) AND "published_at" IS NULL`,
       eventIds,
     );
   }

@@ -52,4 +52,34 @@ describe('PopulateQueue', () => {
     expect(Math.max(...depths)).toBe(3);
     expect(depths.at(-1)).toBe(0);
   });
+
+  it('counts a batch job as its writes against maxQueue, and reports one result per write', async () => {
+    const { metrics, results } = recordingMetrics();
+    const queue = new PopulateQueue({ maxQueue: 10, concurrency: 1, metrics, logger: silentLogger });
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const batch = (n: number) => async () => {
+      await blocked;
+      return Array<PopulateResult>(n).fill('stored');
+    };
+    expect(queue.push(batch(50), 50)).toBe(true); // runs at once: an empty queue takes any size
+    expect(queue.push(batch(8), 8)).toBe(true);
+    expect(queue.push(batch(3), 3)).toBe(false); // 8 waiting + 3 > 10
+    expect(queue.push(batch(2), 2)).toBe(true);
+    expect(queue.depth).toBe(60);
+    release();
+    await queue.idle();
+    expect(results.filter((r) => r === 'stored')).toHaveLength(60);
+    expect(results.filter((r) => r === 'dropped')).toHaveLength(3);
+  });
+
+  it('counts every write of a throwing batch as an error', async () => {
+    const { metrics, results } = recordingMetrics();
+    const queue = new PopulateQueue({ maxQueue: 10, concurrency: 2, metrics, logger: silentLogger });
+    queue.push(async () => {
+      throw new Error('boom');
+    }, 4);
+    await queue.idle();
+    expect(results).toEqual(Array(4).fill('error'));
+  });
 });

@@ -2,25 +2,35 @@ import { errorFields, type LoggerLike, RateLimitedLogger } from './logger';
 import { noopCacheMetrics, type CacheMetrics, type PopulateResult } from './metrics';
 
 export interface PopulateQueueOptions {
-  /** Writes waiting to start; beyond this new writes are dropped and counted. Default 1000. */
+  /** Writes waiting to start (a batch counts as its keys); beyond this new writes are dropped and counted. Default 1000. */
   maxQueue?: number;
   /** Writes running at once. Default 8. */
   concurrency?: number;
 }
 
-export type PopulateTask = () => Promise<PopulateResult>;
+/** One write, or a batch of writes reporting one result per key. */
+export type PopulateTask = () => Promise<PopulateResult | PopulateResult[]>;
+
+interface Job {
+  task: PopulateTask;
+  /** Writes in the job: what the bound counts, and the results counted when it is dropped or throws. */
+  weight: number;
+}
 
 /**
  * Background cache writes after a miss. The caller already has its value, so a write must never
  * delay it, and a slow or dead cache must not grow memory without bound: the queue is bounded
- * and drops (counted as `dropped`) when full. A dropped write costs one extra miss later.
+ * (in writes, so a batch job counts as its number of keys) and drops (counted as `dropped`)
+ * when full. A dropped write costs one extra miss later.
  */
 export class PopulateQueue {
   readonly #maxQueue: number;
   readonly #concurrency: number;
   readonly #metrics: CacheMetrics;
   readonly #log: RateLimitedLogger;
-  readonly #waiting: PopulateTask[] = [];
+  readonly #waiting: Job[] = [];
+  #waitingWeight = 0;
+  #runningWeight = 0;
   #running = 0;
   #idleWaiters: Array<() => void> = [];
 
@@ -33,18 +43,23 @@ export class PopulateQueue {
     this.#log = opts.logger instanceof RateLimitedLogger ? opts.logger : new RateLimitedLogger(opts.logger);
   }
 
-  /** Queues a write; false when the queue was full and the write was dropped. */
-  push(task: PopulateTask): boolean {
-    if (this.#waiting.length >= this.#maxQueue) {
-      this.#metrics.recordPopulate('dropped');
+  /**
+   * Queues a job of `weight` writes; false when it did not fit and was dropped. An empty queue
+   * takes any job, so a batch larger than `maxQueue` is not dropped for its size alone.
+   */
+  push(task: PopulateTask, weight = 1): boolean {
+    const writes = Math.max(1, Math.floor(weight));
+    if (this.#waitingWeight + writes > this.#maxQueue && (this.#waitingWeight > 0 || this.#maxQueue <= 0)) {
+      for (let i = 0; i < writes; i += 1) this.#metrics.recordPopulate('dropped');
       this.#log.warn(
         'populate-dropped',
-        { maxQueue: this.#maxQueue },
+        { maxQueue: this.#maxQueue, writes },
         'cache populate queue full, write dropped',
       );
       return false;
     }
-    this.#waiting.push(task);
+    this.#waiting.push({ task, weight: writes });
+    this.#waitingWeight += writes;
     this.#pump();
     this.#reportDepth();
     return true;
@@ -52,34 +67,39 @@ export class PopulateQueue {
 
   /** Waiting plus running writes. */
   get depth(): number {
-    return this.#waiting.length + this.#running;
+    return this.#waitingWeight + this.#runningWeight;
   }
 
   /** Resolves once nothing is waiting or running (tests, graceful shutdown). */
   idle(): Promise<void> {
-    if (this.depth === 0) return Promise.resolve();
+    if (this.#waiting.length === 0 && this.#running === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #pump(): void {
     while (this.#running < this.#concurrency && this.#waiting.length > 0) {
-      const task = this.#waiting.shift() as PopulateTask;
+      const job = this.#waiting.shift() as Job;
+      this.#waitingWeight -= job.weight;
+      this.#runningWeight += job.weight;
       this.#running += 1;
-      void this.#execute(task);
+      void this.#execute(job);
     }
   }
 
-  async #execute(task: PopulateTask): Promise<void> {
+  async #execute(job: Job): Promise<void> {
     try {
-      this.#metrics.recordPopulate(await task());
+      const results = await job.task();
+      if (Array.isArray(results)) for (const result of results) this.#metrics.recordPopulate(result);
+      else this.#metrics.recordPopulate(results);
     } catch (err) {
-      this.#metrics.recordPopulate('error');
+      for (let i = 0; i < job.weight; i += 1) this.#metrics.recordPopulate('error');
       this.#log.warn('populate-error', errorFields(err), 'cache populate failed');
     } finally {
       this.#running -= 1;
+      this.#runningWeight -= job.weight;
       this.#pump();
       this.#reportDepth();
-      if (this.depth === 0) {
+      if (this.#waiting.length === 0 && this.#running === 0) {
         const waiters = this.#idleWaiters;
         this.#idleWaiters = [];
         for (const resolve of waiters) resolve();

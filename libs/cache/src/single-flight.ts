@@ -6,18 +6,31 @@
 export class SingleFlight<V> {
   readonly #inflight = new Map<string, Promise<V>>();
 
-  /** Joins the running flight for `key`, or starts `fn` as the new one. */
+  /**
+   * Joins the running flight for `key`, or starts `fn` as the new one. `fn` starts at once (it
+   * must not call run() for the same key before its first await). The flight is removed before
+   * any caller sees its result, so a caller that awaited it and calls again starts a new one.
+   */
   run(key: string, fn: () => Promise<V>): Promise<V> {
     const running = this.#inflight.get(key);
-    if (running) return running;
-    const flight: Promise<V> = Promise.resolve()
-      .then(fn)
-      .finally(() => {
-        // A forget() followed by a new flight must not be removed by the old one finishing.
-        if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-      });
+    if (running !== undefined) return running;
+    let flight: Promise<V>;
+    try {
+      flight = fn();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#inflight.set(key, flight);
+    const settle = this.#settler(key, flight);
+    flight.then(settle, settle);
     return flight;
+  }
+
+  #settler(key: string, flight: Promise<V>): () => void {
+    // A forget() followed by a new flight must not be removed by the old one finishing.
+    return () => {
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
+    };
   }
 
   /**
