@@ -53,19 +53,23 @@ FROM runtime AS catalog
 COPY --from=build /repo/dist/catalog/main.js /repo/dist/catalog/main.js.map ./dist/catalog/
 ENV PORT=3001
 EXPOSE 3001
-CMD ["node", "--enable-source-maps", "dist/catalog/main.js"]
+# --liftoff-only: Prisma's WebAssembly query compiler stays on V8's baseline tier (about 30 MB
+# less resident memory); --heap-growing-percent=50: the heap grows in smaller steps under load.
+# Measured by npm run bench (P7): 370 MB -> 175 MB peak, about 3% of cache-hit throughput.
+# These are command-line only flags (NODE_OPTIONS rejects --liftoff-only).
+CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/catalog/main.js"]
 
 FROM runtime AS user
 COPY --from=build /repo/dist/user/main.js /repo/dist/user/main.js.map ./dist/user/
 ENV PORT=3002
 EXPOSE 3002
-CMD ["node", "--enable-source-maps", "dist/user/main.js"]
+CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/user/main.js"]
 
 FROM runtime AS order
 COPY --from=build /repo/dist/order/main.js /repo/dist/order/main.js.map ./dist/order/
 ENV PORT=3003
 EXPOSE 3003
-CMD ["node", "--enable-source-maps", "dist/order/main.js"]
+CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/order/main.js"]
 
 # The one-shot job: the offline migrator (its WebAssembly schema engine is the
 # @prisma/schema-engine-wasm production dependency), each service's schema + migrations at the

@@ -23,6 +23,7 @@ import {
   migrateDatabase,
   seedDatabase,
 } from './lib/stack-databases';
+import { watchParent } from './lib/parent-watch';
 import { BUNDLE_DIR, bundleService } from './lib/service-bundle';
 import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
 
@@ -319,6 +320,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // SIGTERM sent to `npm run stack` ends npm and its shell but is not forwarded to us.
+  watchParent(() => shutdown('parent process gone'));
 
   const stack = await starting;
   if (shuttingDown) return;

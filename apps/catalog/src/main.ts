@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const catalog = new CatalogService({
     repository,
     cache: catalogCache,
-    afterCommit: () => relay.kick(),
+    afterCommit: (events) => relay.kick(events),
     recordView: (id) => viewFlusher.recordView(id),
     logger,
   });

@@ -67,7 +67,11 @@ async function main(): Promise<void> {
 
   const repository = new UserRepository(prisma);
   const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION, store: cluster });
-  const users = new UserService({ repository, cache: userCache, afterCommit: () => relay.kick() });
+  const users = new UserService({
+    repository,
+    cache: userCache,
+    afterCommit: (events) => relay.kick(events),
+  });
   bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger }));
 
   const app = createApp({

@@ -267,7 +267,7 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   const catalog = new CatalogService({
     repository,
     cache: catalogCache,
-    afterCommit: () => relay.kick(),
+    afterCommit: (events) => relay.kick(events),
     recordView: (id) => viewFlusher.recordView(id),
     logger: o.logger,
   });
@@ -330,7 +330,11 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
   });
   const repository = new UserRepository(prisma);
   const userCache = new UserCache({ cache, schemaVersion: 1 });
-  const users = new UserService({ repository, cache: userCache, afterCommit: () => relay.kick() });
+  const users = new UserService({
+    repository,
+    cache: userCache,
+    afterCommit: (events) => relay.kick(events),
+  });
   bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger: o.logger }));
   const app = createUserApp({
     users,

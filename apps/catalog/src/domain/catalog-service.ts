@@ -1,3 +1,4 @@
+import type { InvalidationEvent } from '@memshop/cache';
 import type { CacheStatus } from '@memshop/cache';
 import type { Logger } from '@memshop/service-kit';
 import type { CatalogCache } from '../data/catalog-cache';
@@ -15,7 +16,8 @@ export interface CatalogServiceDeps {
   repository: CatalogRepository;
   cache: CatalogCache;
   /** Publishes the outbox right after a commit (OutboxRelay.kick). */
-  afterCommit: () => void;
+  /** Called with the committed events once this service's own entries are fixed: publish them now. */
+  afterCommit: (events: InvalidationEvent[]) => void;
   /** Counts a product view (ProductViewFlusher.recordView); optional. */
   recordView?: (productId: number) => void;
   logger: Logger;
@@ -79,41 +81,41 @@ export class CatalogService {
   }
 
   async createProduct(input: NewProduct): Promise<Product> {
-    const { product, categoryIds } = await this.deps.repository.createProduct(input);
+    const { product, categoryIds, events } = await this.deps.repository.createProduct(input);
     // Categories first: the event consumer takes a cached product entry of this version as
     // proof that the writer's work is done (catalog-events.ts).
     await this.deps.cache.bumpCategories(categoryIds);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeProducts([product.id]);
-    this.deps.afterCommit();
+    this.deps.afterCommit(events);
     return product;
   }
 
   async updateProduct(id: number, changes: ProductChanges): Promise<Product> {
-    const { product, categoryIds } = await this.deps.repository.updateProduct(id, changes);
+    const { product, categoryIds, events } = await this.deps.repository.updateProduct(id, changes);
     // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
     await this.deps.cache.writeProduct(product);
     // Publish only now: a consumer that purges its copy and refetches from this service must
     // find the new value here, not the old one (the relay's poll covers a crash before this).
-    this.deps.afterCommit();
+    this.deps.afterCommit(events);
     return product;
   }
 
   async deleteProduct(id: number): Promise<void> {
-    const { categoryId } = await this.deps.repository.deleteProduct(id);
+    const { categoryId, events } = await this.deps.repository.deleteProduct(id);
     await this.deps.cache.purgeProducts([id]);
     await this.deps.cache.bumpCategories([categoryId]);
-    this.deps.afterCommit();
+    this.deps.afterCommit(events);
   }
 
   async updateCategory(id: number, changes: { name: string }): Promise<Category> {
-    const { category, productIds } = await this.deps.repository.updateCategory(id, changes);
+    const { category, productIds, events } = await this.deps.repository.updateCategory(id, changes);
     await this.deps.cache.bumpCategories([id]);
     // Cached products embed their category's name; the rename gave each a new version, and a
     // versioned refresh (not a purge) keeps a late write-through of the old name out.
     await this.#refreshProducts(productIds);
-    this.deps.afterCommit();
+    this.deps.afterCommit(events);
     return category;
   }
 
@@ -129,9 +131,9 @@ export class CatalogService {
 
   /** Category pages carry no stock, so a stock change bumps none (nor does its event, catalog.stock.updated). */
   async #adjustStock(items: StockItem[], sign: 1 | -1): Promise<Product[]> {
-    const { products } = await this.deps.repository.adjustStock(items, sign);
+    const { products, events } = await this.deps.repository.adjustStock(items, sign);
     await Promise.all(products.map((product) => this.deps.cache.writeProduct(product)));
-    this.deps.afterCommit();
+    this.deps.afterCommit(events);
     return products;
   }
 

@@ -158,7 +158,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     const catalog = new CatalogService({
       repository,
       cache: catalogCache,
-      afterCommit: () => relay.kick(),
+      afterCommit: (events) => relay.kick(events),
       recordView: (id) => flusher.recordView(id),
       logger,
     });

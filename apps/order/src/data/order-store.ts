@@ -19,8 +19,8 @@ export class CachedOrderStore implements OrderStore {
 
   async create(order: NewOrder): Promise<StoredOrder> {
     const stored = await this.repository.create(order);
-    this.relay?.kick();
     await this.cache.invalidate(this.keys.order(stored.id));
+    this.relay?.kick();
     return stored;
   }
 

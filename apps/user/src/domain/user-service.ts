@@ -1,3 +1,4 @@
+import type { InvalidationEvent } from '@memshop/cache';
 import type { CacheStatus } from '@memshop/cache';
 import type { UserCache } from '../data/user-cache';
 import type { UserRepository } from '../data/user-repository';
@@ -7,7 +8,8 @@ export interface UserServiceDeps {
   repository: UserRepository;
   cache: UserCache;
   /** Publishes the outbox right after a commit (OutboxRelay.kick). */
-  afterCommit: () => void;
+  /** Called with the committed event once this service's own entry is fixed: publish it now. */
+  afterCommit: (events: InvalidationEvent[]) => void;
 }
 
 /**
@@ -25,24 +27,24 @@ export class UserService {
   }
 
   async createUser(input: NewUser): Promise<User> {
-    const { user } = await this.deps.repository.createUser(input);
+    const { user, event } = await this.deps.repository.createUser(input);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeUser(user.id);
     // Publish after fixing this service's own entry, so a consumer that refetches finds the new row.
-    this.deps.afterCommit();
+    this.deps.afterCommit([event]);
     return user;
   }
 
   async updateUser(id: number, changes: UserChanges): Promise<User> {
-    const { user } = await this.deps.repository.updateUser(id, changes);
+    const { user, event } = await this.deps.repository.updateUser(id, changes);
     await this.deps.cache.writeUser(user);
-    this.deps.afterCommit();
+    this.deps.afterCommit([event]);
     return user;
   }
 
   async deleteUser(id: number): Promise<void> {
-    await this.deps.repository.deleteUser(id);
+    const { event } = await this.deps.repository.deleteUser(id);
     await this.deps.cache.purgeUser(id);
-    this.deps.afterCommit();
+    this.deps.afterCommit([event]);
   }
 }

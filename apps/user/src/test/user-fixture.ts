@@ -134,7 +134,11 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
 
     const repository = new UserRepository(prisma);
     const userCache = new UserCache({ cache, schemaVersion: 1, store: cluster });
-    const users = new UserService({ repository, cache: userCache, afterCommit: () => relay.kick() });
+    const users = new UserService({
+      repository,
+      cache: userCache,
+      afterCommit: (events) => relay.kick(events),
+    });
     const eventReloads: number[] = [];
     const countingRepository = {
       findUser: (id: number) => {

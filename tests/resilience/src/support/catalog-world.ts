@@ -257,7 +257,7 @@ export async function startCatalogInstance(
     const service = new CatalogService({
       repository,
       cache: catalogCache,
-      afterCommit: () => relay.kick(),
+      afterCommit: (events) => relay.kick(events),
       logger,
     });
     const consumedEventIds = new Set<string>();
