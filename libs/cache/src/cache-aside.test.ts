@@ -196,10 +196,18 @@ describe('Cache.getOrLoad against real memcached', () => {
     now += 15_000;
     db = 'v2';
     calls = 0;
+    // The refresh is held until every read has answered: otherwise a fast refresh can land
+    // before the second process reads, and that read is (rightly) a fresh hit.
+    const refreshHeld = gate();
+    const slowLoader = async () => {
+      await refreshHeld.promise;
+      return loader();
+    };
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).getOrLoad(key, loader)),
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a : b).getOrLoad(key, slowLoader)),
     );
     expect(results.every((r) => r.status === 'stale' && r.value === 'v1')).toBe(true);
+    refreshHeld.open();
     await Promise.all([a.drain(), b.drain()]);
     expect(calls).toBe(1);
     expect(await b.getOrLoad(key, loader)).toEqual({ value: 'v2', status: 'hit' });
