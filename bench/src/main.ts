@@ -412,8 +412,10 @@ async function main(): Promise<void> {
     details: results,
     failures: Object.fromEntries(failures),
   };
-  const jsonPath = path.join(RESULTS_DIR, 'latest.json');
-  const svgPath = path.join(RESULTS_DIR, 'latest.svg');
+  // A quick run (CI's smoke test) must not replace the full run's numbers that the README shows.
+  const base = report.mode === 'quick' ? 'quick' : 'latest';
+  const jsonPath = path.join(RESULTS_DIR, `${base}.json`);
+  const svgPath = path.join(RESULTS_DIR, `${base}.svg`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
   log(`\nwrote ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), svgPath)}`);
