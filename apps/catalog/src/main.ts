@@ -1,19 +1,9 @@
 import {
-  Cache,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-} from '@memshop/cache';
-import {
+  createCacheRuntime,
   createLogger,
   createPrismaClient,
   createServiceMetrics,
-  databaseCheck,
   loadConfig,
-  memcachedCheck,
-  rabbitmqCheck,
   redactConfig,
   setupTracing,
   startService,
@@ -39,32 +29,16 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(config) }, 'starting');
 
   const metrics = createServiceMetrics('catalog');
-  const cacheMetrics = createPromCacheMetrics(metrics.registry);
   const prisma = createPrismaClient(PrismaClient, { databaseUrl: config.DATABASE_URL, logger });
-  const cluster = new CacheCluster({
-    servers: config.MEMCACHED_SERVERS,
-    gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
-    username: config.MEMCACHED_USERNAME,
-    password: config.MEMCACHED_PASSWORD,
-    logger,
-    metrics: cacheMetrics,
-  });
-  const cache = new Cache({ cluster, logger, metrics: cacheMetrics });
-  const bus = new InvalidationBus({
-    url: config.RABBITMQ_URL,
+  const runtime = createCacheRuntime({
     service: 'catalog',
-    exchange: config.INVALIDATION_EXCHANGE,
-    queue: config.INVALIDATION_QUEUE,
+    config,
+    logger,
+    registry: metrics.registry,
+    prisma,
     bindings: CATALOG_EVENT_BINDINGS,
-    logger,
-    metrics: cacheMetrics,
   });
-  const relay = new OutboxRelay({
-    db: prismaSqlExecutor(prisma),
-    publisher: bus,
-    logger,
-    metrics: cacheMetrics,
-  });
+  const { cluster, cache, bus, relay } = runtime;
 
   const repository = new CatalogRepository(prisma);
   const catalogCache = new CatalogCache({
@@ -92,11 +66,7 @@ async function main(): Promise<void> {
     catalog,
     logger,
     metrics,
-    healthChecks: {
-      database: databaseCheck(prisma),
-      memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
-    },
+    healthChecks: runtime.healthChecks,
   });
 
   await bus.start();
@@ -108,11 +78,7 @@ async function main(): Promise<void> {
     logger,
     closers: [
       { name: 'view-flusher', close: () => viewFlusher.close() },
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
+      ...runtime.closers,
       { name: 'tracing', close: () => tracing.shutdown() },
     ],
   });

@@ -1,17 +1,8 @@
+import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import {
-  Cache,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-} from '@memshop/cache';
-import {
+  createCacheRuntime,
   createPrismaClient,
   createServiceMetrics,
-  databaseCheck,
-  memcachedCheck,
-  rabbitmqCheck,
   type Closable,
   type HealthCheck,
   type Logger,
@@ -56,32 +47,16 @@ export interface OrderServiceOptions {
  */
 export function createOrderService(config: OrderConfig, { logger }: OrderServiceOptions): OrderService {
   const metrics = createServiceMetrics('order');
-  const cacheMetrics = createPromCacheMetrics(metrics.registry);
   const prisma = createPrismaClient(PrismaClient, { databaseUrl: config.DATABASE_URL, logger });
-  const cluster = new CacheCluster({
-    servers: config.MEMCACHED_SERVERS,
-    gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
-    username: config.MEMCACHED_USERNAME,
-    password: config.MEMCACHED_PASSWORD,
-    logger,
-    metrics: cacheMetrics,
-  });
-  const cache = new Cache({ cluster, logger, metrics: cacheMetrics });
-  const bus = new InvalidationBus({
-    url: config.RABBITMQ_URL,
+  const runtime = createCacheRuntime({
     service: 'order',
-    exchange: config.INVALIDATION_EXCHANGE,
-    queue: config.INVALIDATION_QUEUE,
+    config,
+    logger,
+    registry: metrics.registry,
+    prisma,
     bindings: ORDER_EVENT_BINDINGS,
-    logger,
-    metrics: cacheMetrics,
   });
-  const relay = new OutboxRelay({
-    db: prismaSqlExecutor(prisma),
-    publisher: bus,
-    logger,
-    metrics: cacheMetrics,
-  });
+  const { cluster, cache, bus, relay } = runtime;
 
   const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
   const catalogHttp = new ServiceClient({
@@ -119,9 +94,7 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
         'stock reserved for an order that was not committed could not be released',
       ),
     healthChecks: {
-      database: databaseCheck(prisma),
-      memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
+      ...runtime.healthChecks,
       catalog: upstreamCheck(catalogHttp),
       user: upstreamCheck(userHttp),
     },
@@ -139,13 +112,7 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
       await bus.start();
       relay.start();
     },
-    closers: [
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
-    ],
+    closers: runtime.closers,
   };
 }
 

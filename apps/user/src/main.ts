@@ -1,19 +1,9 @@
 import {
-  Cache,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-} from '@memshop/cache';
-import {
+  createCacheRuntime,
   createLogger,
   createPrismaClient,
   createServiceMetrics,
-  databaseCheck,
   loadConfig,
-  memcachedCheck,
-  rabbitmqCheck,
   redactConfig,
   setupTracing,
   startService,
@@ -38,32 +28,16 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(config) }, 'starting');
 
   const metrics = createServiceMetrics('user');
-  const cacheMetrics = createPromCacheMetrics(metrics.registry);
   const prisma = createPrismaClient(PrismaClient, { databaseUrl: config.DATABASE_URL, logger });
-  const cluster = new CacheCluster({
-    servers: config.MEMCACHED_SERVERS,
-    gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
-    username: config.MEMCACHED_USERNAME,
-    password: config.MEMCACHED_PASSWORD,
-    logger,
-    metrics: cacheMetrics,
-  });
-  const cache = new Cache({ cluster, logger, metrics: cacheMetrics });
-  const bus = new InvalidationBus({
-    url: config.RABBITMQ_URL,
+  const runtime = createCacheRuntime({
     service: 'user',
-    exchange: config.INVALIDATION_EXCHANGE,
-    queue: config.INVALIDATION_QUEUE,
+    config,
+    logger,
+    registry: metrics.registry,
+    prisma,
     bindings: USER_EVENT_BINDINGS,
-    logger,
-    metrics: cacheMetrics,
   });
-  const relay = new OutboxRelay({
-    db: prismaSqlExecutor(prisma),
-    publisher: bus,
-    logger,
-    metrics: cacheMetrics,
-  });
+  const { cluster, cache, bus, relay } = runtime;
 
   const repository = new UserRepository(prisma);
   const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION, store: cluster });
@@ -78,11 +52,7 @@ async function main(): Promise<void> {
     users,
     logger,
     metrics,
-    healthChecks: {
-      database: databaseCheck(prisma),
-      memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
-    },
+    healthChecks: runtime.healthChecks,
   });
 
   await bus.start();
@@ -91,14 +61,7 @@ async function main(): Promise<void> {
     app,
     port: config.PORT,
     logger,
-    closers: [
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
-      { name: 'tracing', close: () => tracing.shutdown() },
-    ],
+    closers: [...runtime.closers, { name: 'tracing', close: () => tracing.shutdown() }],
   });
 }
 

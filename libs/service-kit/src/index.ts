@@ -44,3 +44,10 @@ export {
 export { createPrismaClient, type PrismaClientFactoryOptions } from './prisma';
 export { startService, type Closable, type RunningService, type StartServiceOptions } from './lifecycle';
 export { createServiceApp, type ServiceAppOptions } from './service-app';
+export {
+  createCacheRuntime,
+  type CacheRuntime,
+  type CacheRuntimeConfig,
+  type CacheRuntimeOptions,
+  type CacheRuntimePrisma,
+} from './cache-runtime';

@@ -7,24 +7,16 @@
  */
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import {
-  Cache,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-} from '@memshop/cache';
+import type { Cache, CacheCluster, InvalidationBus } from '@memshop/cache';
 import { deployMigrations } from '@memshop/migrate';
 import {
+  createCacheRuntime,
   createLogger,
   createPrismaClient,
   createServiceMetrics,
-  databaseCheck,
-  memcachedCheck,
   parseConfig,
-  rabbitmqCheck,
   startService,
+  type CacheRuntimeConfig,
   type Logger,
   type RunningService,
   type ServiceMetrics,
@@ -230,6 +222,17 @@ interface StartOne {
   cleanups: Array<() => Promise<unknown>>;
 }
 
+/** What main.ts would read from the env, for the cache runtime. */
+function cacheRuntimeConfig(o: StartOne): CacheRuntimeConfig {
+  return {
+    MEMCACHED_SERVERS: o.servers,
+    MEMCACHED_GUTTER_SERVERS: [],
+    RABBITMQ_URL: rabbitUrl(),
+    INVALIDATION_EXCHANGE: o.exchange,
+    INVALIDATION_QUEUE: o.queue,
+  };
+}
+
 /** apps/catalog/src/main.ts without the env: same objects, same order. */
 async function startCatalog(o: StartOne & { products: number }): Promise<CatalogInstance> {
   const adminPrisma = createPrismaClient(CatalogPrisma, { databaseUrl: o.databaseUrl });
@@ -237,25 +240,16 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   await seedCatalog(adminPrisma, { products: o.products });
 
   const metrics = createServiceMetrics('catalog');
-  const cacheMetrics = createPromCacheMetrics(metrics.registry);
   const prisma = createPrismaClient(CatalogPrisma, { databaseUrl: o.databaseUrl, logger: o.logger });
-  const cluster = new CacheCluster({ servers: o.servers, logger: o.logger, metrics: cacheMetrics });
-  const cache = new Cache({ cluster, logger: o.logger, metrics: cacheMetrics });
-  const bus = new InvalidationBus({
-    url: rabbitUrl(),
+  const runtime = createCacheRuntime({
     service: 'catalog',
-    exchange: o.exchange,
-    queue: o.queue,
+    config: cacheRuntimeConfig(o),
+    logger: o.logger,
+    registry: metrics.registry,
+    prisma,
     bindings: CATALOG_EVENT_BINDINGS,
-    logger: o.logger,
-    metrics: cacheMetrics,
   });
-  const relay = new OutboxRelay({
-    db: prismaSqlExecutor(prisma),
-    publisher: bus,
-    logger: o.logger,
-    metrics: cacheMetrics,
-  });
+  const { cluster, cache, bus, relay } = runtime;
   const repository = new CatalogRepository(prisma);
   const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
   const viewFlusher = new ProductViewFlusher({
@@ -276,11 +270,7 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
     catalog,
     logger: o.logger,
     metrics,
-    healthChecks: {
-      database: databaseCheck(prisma),
-      memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
-    },
+    healthChecks: runtime.healthChecks,
   });
   await bus.start();
   relay.start();
@@ -288,14 +278,7 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   const running = await listen(
     app,
     o.logger,
-    [
-      { name: 'view-flusher', close: () => viewFlusher.close() },
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
-    ],
+    [{ name: 'view-flusher', close: () => viewFlusher.close() }, ...runtime.closers],
     o.cleanups,
   );
   if (!(await bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
@@ -309,25 +292,16 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
   await seedUsers(adminPrisma, { users: o.users });
 
   const metrics = createServiceMetrics('user');
-  const cacheMetrics = createPromCacheMetrics(metrics.registry);
   const prisma = createPrismaClient(UserPrisma, { databaseUrl: o.databaseUrl, logger: o.logger });
-  const cluster = new CacheCluster({ servers: o.servers, logger: o.logger, metrics: cacheMetrics });
-  const cache = new Cache({ cluster, logger: o.logger, metrics: cacheMetrics });
-  const bus = new InvalidationBus({
-    url: rabbitUrl(),
+  const runtime = createCacheRuntime({
     service: 'user',
-    exchange: o.exchange,
-    queue: o.queue,
+    config: cacheRuntimeConfig(o),
+    logger: o.logger,
+    registry: metrics.registry,
+    prisma,
     bindings: USER_EVENT_BINDINGS,
-    logger: o.logger,
-    metrics: cacheMetrics,
   });
-  const relay = new OutboxRelay({
-    db: prismaSqlExecutor(prisma),
-    publisher: bus,
-    logger: o.logger,
-    metrics: cacheMetrics,
-  });
+  const { cache, bus, relay } = runtime;
   const repository = new UserRepository(prisma);
   const userCache = new UserCache({ cache, schemaVersion: 1 });
   const users = new UserService({
@@ -340,26 +314,11 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
     users,
     logger: o.logger,
     metrics,
-    healthChecks: {
-      database: databaseCheck(prisma),
-      memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
-    },
+    healthChecks: runtime.healthChecks,
   });
   await bus.start();
   relay.start();
-  const running = await listen(
-    app,
-    o.logger,
-    [
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
-    ],
-    o.cleanups,
-  );
+  const running = await listen(app, o.logger, runtime.closers, o.cleanups);
   if (!(await bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
   return { url: running.url, cache, userCache, metrics, queue: o.queue };
 }

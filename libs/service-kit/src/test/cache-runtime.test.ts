@@ -1,0 +1,63 @@
+import { parseConfig, serviceEnvShape } from '../config';
+import { createCacheRuntime } from '../cache-runtime';
+import { createLogger } from '../logger';
+import { createServiceMetrics } from '../metrics';
+import { z } from 'zod';
+
+// Only what the wiring decides: nothing here connects (the bus and relay are never started).
+describe('createCacheRuntime', () => {
+  const config = parseConfig(z.object(serviceEnvShape), {
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/unused',
+    MEMCACHED_SERVERS: '127.0.0.1:1,127.0.0.1:2',
+    RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1',
+  });
+  let disconnects = 0;
+  const prisma = {
+    $queryRawUnsafe: async () => [],
+    $executeRawUnsafe: async () => 0,
+    $disconnect: async () => {
+      disconnects += 1;
+    },
+  };
+  const runtime = createCacheRuntime({
+    service: 'catalog',
+    config,
+    logger: createLogger({ service: 'catalog', level: 'silent' }),
+    registry: createServiceMetrics('catalog', { defaultMetrics: false }).registry,
+    prisma,
+    bindings: ['catalog.#'],
+  });
+
+  afterAll(async () => {
+    for (const closer of runtime.closers) await closer.close();
+  });
+
+  it('closes the relay before the bus it publishes on, and Prisma last', () => {
+    expect(runtime.closers.map((c) => c.name)).toEqual([
+      'outbox-relay',
+      'invalidation-bus',
+      'cache',
+      'memcached',
+      'prisma',
+    ]);
+  });
+
+  it('gives the bus the default queue of the service', () => {
+    expect(runtime.bus.queue).toBe('memshop.catalog.invalidation');
+  });
+
+  it('checks database, memcached and rabbitmq, in that order', async () => {
+    expect(Object.keys(runtime.healthChecks)).toEqual(['database', 'memcached', 'rabbitmq']);
+    await expect(runtime.healthChecks.database()).resolves.toEqual({ status: 'up' });
+    await expect(runtime.healthChecks.rabbitmq()).resolves.toEqual({ status: 'down' });
+    expect((await runtime.healthChecks.memcached()).detail).toEqual([
+      { server: '127.0.0.1:1', state: 'up' },
+      { server: '127.0.0.1:2', state: 'up' },
+    ]);
+  });
+
+  it('disconnects Prisma through its closer', async () => {
+    await runtime.closers.at(-1)!.close();
+    expect(disconnects).toBe(1);
+  });
+});
