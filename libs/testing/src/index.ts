@@ -7,3 +7,5 @@ export { startTcpProxy } from './tcp-proxy';
 export type { TcpProxy } from './tcp-proxy';
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
+export { createTestInfrastructure, withTestInfrastructure } from './service-test-infra';
+export type { TestInfrastructure } from './service-test-infra';

@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import {
   Cache,
@@ -10,7 +10,6 @@ import {
   prismaSqlExecutor,
   type InvalidationEvent,
 } from '@memshop/cache';
-import { deployMigrations } from '@memshop/migrate';
 import {
   createLogger,
   createPrismaClient,
@@ -20,13 +19,8 @@ import {
   rabbitmqCheck,
 } from '@memshop/service-kit';
 import {
-  createTestDatabase,
-  deleteRabbitObjects,
   rabbitUrl,
-  startMemcachedCluster,
-  startTcpProxy,
-  uniqueName,
-  waitFor,
+  withTestInfrastructure,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -77,55 +71,38 @@ export interface CatalogFixture {
  * unique to this run. close() removes everything, also after a failed test.
  */
 export async function startCatalogFixture(opts: { products?: number } = {}): Promise<CatalogFixture> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  const consumed: InvalidationEvent[] = [];
-  const onConsume = (message: unknown) => {
-    const { event, ok } = message as { event: InvalidationEvent; ok: boolean };
-    if (ok) consumed.push(event);
-  };
-  diagnosticsChannel.subscribe(CACHE_CHANNEL_NAMES.consume, onConsume);
-  cleanups.push(async () => diagnosticsChannel.unsubscribe(CACHE_CHANNEL_NAMES.consume, onConsume));
-  try {
-    const database = await createTestDatabase('catalog');
-    cleanups.push(() => database.drop());
-    await deployMigrations({ schemaPath: SCHEMA_PATH, databaseUrl: database.url });
+  return withTestInfrastructure(async (infra) => {
+    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const database = await infra.database('catalog', (databaseUrl) =>
+      deployMigrations({ schemaPath: SCHEMA_PATH, databaseUrl }),
+    );
 
     const adminPrisma = createPrismaClient(PrismaClient, { databaseUrl: database.url });
-    cleanups.push(() => adminPrisma.$disconnect());
+    infra.cleanup.add(() => adminPrisma.$disconnect());
     await seedCatalog(adminPrisma, { products: opts.products ?? 30 });
 
-    const url = new URL(database.url);
-    const dbProxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    cleanups.push(() => dbProxy.close());
-    url.port = String(dbProxy.port);
-    url.hostname = dbProxy.host;
+    const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
 
     const logger = createLogger({ service: 'catalog', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
     const prisma = createPrismaClient(PrismaClient, {
-      databaseUrl: url.toString(),
+      databaseUrl: proxiedUrl,
       logger,
       connectTimeoutMs: 1000,
     });
-    cleanups.push(() => prisma.$disconnect());
+    infra.cleanup.add(() => prisma.$disconnect());
 
-    const memcached = await startMemcachedCluster(3);
-    cleanups.push(() => memcached.stop());
+    const memcached = await infra.memcached(3);
 
     let clockOffsetMs = 0;
     const clock = () => Date.now() + clockOffsetMs;
     const metrics = createServiceMetrics('catalog', { defaultMetrics: false });
     const cacheMetrics = createPromCacheMetrics(metrics.registry);
     const cluster = new CacheCluster({ servers: memcached.servers, logger, metrics: cacheMetrics });
-    cleanups.push(() => cluster.close());
+    infra.cleanup.add(() => cluster.close());
     const cache = new Cache({ cluster, logger, metrics: cacheMetrics, clock });
-    cleanups.push(() => cache.close());
+    infra.cleanup.add(() => cache.close());
 
-    const exchange = uniqueName('catalog-x');
-    const queue = uniqueName('catalog-q');
-    cleanups.push(() => deleteRabbitObjects({ queues: [queue], exchanges: [exchange] }));
+    const { exchange, queue } = infra.rabbit({ exchange: 'catalog-x', queue: 'catalog-q' });
     const bus = new InvalidationBus({
       url: rabbitUrl(),
       service: 'catalog',
@@ -135,7 +112,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       logger,
       metrics: cacheMetrics,
     });
-    cleanups.push(() => bus.close());
+    infra.cleanup.add(() => bus.close());
     const relay = new OutboxRelay({
       db: prismaSqlExecutor(prisma),
       publisher: bus,
@@ -143,7 +120,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       metrics: cacheMetrics,
       pollIntervalMs: 200,
     });
-    cleanups.push(() => relay.stop());
+    infra.cleanup.add(() => relay.stop());
 
     const repository = new CatalogRepository(prisma);
     const catalogCache = new CatalogCache({ cache, schemaVersion: 1, store: cluster });
@@ -154,7 +131,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       intervalMs: 60_000,
       logger,
     });
-    cleanups.push(() => flusher.idle());
+    infra.cleanup.add(() => flusher.idle());
     const catalog = new CatalogService({
       repository,
       cache: catalogCache,
@@ -202,16 +179,12 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       memcached,
       database,
       consumed,
-      waitForConsumed: (match, what) =>
-        waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
+      waitForConsumed,
       eventReloads,
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
-      close,
+      close: () => infra.close(),
     };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }

@@ -1,16 +1,11 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { deployMigrations } from '@memshop/migrate';
 import os from 'node:os';
 import path from 'node:path';
 import { CACHE_CHANNEL_NAMES, type InvalidationEvent } from '@memshop/cache';
-import { deployMigrations } from '@memshop/migrate';
 import { createLogger, parseConfig } from '@memshop/service-kit';
 import {
-  createTestDatabase,
-  deleteRabbitObjects,
-  startMemcachedCluster,
-  startTcpProxy,
   uniqueName,
-  waitFor,
+  withTestInfrastructure,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -48,20 +43,9 @@ export interface OrderFixture {
  * memcached nodes shared by all, a fresh order database. close() removes all of it.
  */
 export async function startOrderFixture(): Promise<OrderFixture> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  const consumed: InvalidationEvent[] = [];
-  const onConsume = (message: unknown) => {
-    const { event, ok } = message as { event: InvalidationEvent; ok: boolean };
-    if (ok) consumed.push(event);
-  };
-  diagnosticsChannel.subscribe(CACHE_CHANNEL_NAMES.consume, onConsume);
-  cleanups.push(async () => diagnosticsChannel.unsubscribe(CACHE_CHANNEL_NAMES.consume, onConsume));
-  try {
-    const memcached = await startMemcachedCluster(3);
-    cleanups.push(() => memcached.stop());
+  return withTestInfrastructure(async (infra) => {
+    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const memcached = await infra.memcached(3);
 
     const stack = await startStack({
       services: ['catalog', 'user'],
@@ -72,34 +56,19 @@ export async function startOrderFixture(): Promise<OrderFixture> {
       logLevel: 'warn',
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
-    cleanups.push(() => stack.stop());
+    infra.cleanup.add(() => stack.stop());
 
-    const database = await createTestDatabase('order');
-    cleanups.push(() => database.drop());
-    await deployMigrations({ schemaPath: SCHEMA_PATH, databaseUrl: database.url });
+    const database = await infra.database('order', (databaseUrl) =>
+      deployMigrations({ schemaPath: SCHEMA_PATH, databaseUrl }),
+    );
 
-    const catalogAddress = new URL(stack.urls.catalog);
-    const catalogProxy = await startTcpProxy({
-      host: catalogAddress.hostname,
-      port: Number(catalogAddress.port),
-    });
-    cleanups.push(() => catalogProxy.close());
-
-    const rabbitUrl = new URL(stack.rabbit.url);
-    const rabbitProxy = await startTcpProxy({
-      host: rabbitUrl.hostname,
-      port: Number(rabbitUrl.port || 5672),
-    });
-    cleanups.push(() => rabbitProxy.close());
-    rabbitUrl.hostname = rabbitProxy.host;
-    rabbitUrl.port = String(rabbitProxy.port);
-
-    const queue = uniqueName('order-queue');
-    cleanups.push(() => deleteRabbitObjects({ queues: [queue] }));
+    const { proxy: catalogProxy } = await infra.proxy(stack.urls.catalog, 80);
+    const { proxy: rabbitProxy, url: rabbitUrl } = await infra.proxy(stack.rabbit.url, 5672);
+    const { queue } = infra.rabbit({ queue: 'order-queue' });
     const config = parseConfig(orderConfigSchema, {
       DATABASE_URL: database.url,
       MEMCACHED_SERVERS: memcached.servers.join(','),
-      RABBITMQ_URL: rabbitUrl.toString(),
+      RABBITMQ_URL: rabbitUrl,
       CATALOG_URL: `http://${catalogProxy.host}:${catalogProxy.port}`,
       USER_URL: stack.urls.user,
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
@@ -108,7 +77,7 @@ export async function startOrderFixture(): Promise<OrderFixture> {
     });
     const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
     const service = createOrderService(config, { logger });
-    cleanups.push(async () => {
+    infra.cleanup.add(async () => {
       for (const closer of service.closers) await closer.close();
     });
     await service.start();
@@ -126,12 +95,8 @@ export async function startOrderFixture(): Promise<OrderFixture> {
       memcached,
       database,
       consumed,
-      waitForConsumed: (match, what) =>
-        waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
-      close,
+      waitForConsumed,
+      close: () => infra.close(),
     };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import {
   Cache,
@@ -10,7 +10,6 @@ import {
   prismaSqlExecutor,
   type InvalidationEvent,
 } from '@memshop/cache';
-import { deployMigrations } from '@memshop/migrate';
 import {
   createLogger,
   createPrismaClient,
@@ -19,16 +18,7 @@ import {
   memcachedCheck,
   rabbitmqCheck,
 } from '@memshop/service-kit';
-import {
-  createTestDatabase,
-  deleteRabbitObjects,
-  rabbitUrl,
-  startMemcachedCluster,
-  startTcpProxy,
-  uniqueName,
-  waitFor,
-  type TcpProxy,
-} from '@memshop/testing';
+import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
 import { createApp } from '../app';
 import { UserCache } from '../data/user-cache';
@@ -61,60 +51,40 @@ export interface UserFixture {
  * Postgres through a TCP proxy the test can cut.
  */
 export async function startUserFixture(opts: { users?: number } = {}): Promise<UserFixture> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  const consumed: InvalidationEvent[] = [];
-  const onConsume = (message: unknown) => {
-    const { event, ok } = message as { event: InvalidationEvent; ok: boolean };
-    if (ok) consumed.push(event);
-  };
-  diagnosticsChannel.subscribe(CACHE_CHANNEL_NAMES.consume, onConsume);
-  cleanups.push(async () => diagnosticsChannel.unsubscribe(CACHE_CHANNEL_NAMES.consume, onConsume));
-  try {
-    const database = await createTestDatabase('user');
-    cleanups.push(() => database.drop());
-    await deployMigrations({
-      schemaPath: path.join(__dirname, '..', 'prisma', 'schema.prisma'),
-      databaseUrl: database.url,
-    });
+  return withTestInfrastructure(async (infra) => {
+    const { waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const database = await infra.database('user', (databaseUrl) =>
+      deployMigrations({ schemaPath: path.join(__dirname, '..', 'prisma', 'schema.prisma'), databaseUrl }),
+    );
     const adminPrisma = createPrismaClient(PrismaClient, { databaseUrl: database.url });
-    cleanups.push(() => adminPrisma.$disconnect());
+    infra.cleanup.add(() => adminPrisma.$disconnect());
     await seedUsers(adminPrisma, { users: opts.users ?? 20 });
 
-    const url = new URL(database.url);
-    const dbProxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    cleanups.push(() => dbProxy.close());
-    url.hostname = dbProxy.host;
-    url.port = String(dbProxy.port);
+    const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
 
     const logger = createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
     const prisma = createPrismaClient(PrismaClient, {
-      databaseUrl: url.toString(),
+      databaseUrl: proxiedUrl,
       logger,
       connectTimeoutMs: 1000,
     });
-    cleanups.push(() => prisma.$disconnect());
-    const memcached = await startMemcachedCluster(3);
-    cleanups.push(() => memcached.stop());
+    infra.cleanup.add(() => prisma.$disconnect());
+    const memcached = await infra.memcached(3);
 
     let clockOffsetMs = 0;
     const metrics = createServiceMetrics('user', { defaultMetrics: false });
     const cacheMetrics = createPromCacheMetrics(metrics.registry);
     const cluster = new CacheCluster({ servers: memcached.servers, logger, metrics: cacheMetrics });
-    cleanups.push(() => cluster.close());
+    infra.cleanup.add(() => cluster.close());
     const cache = new Cache({
       cluster,
       logger,
       metrics: cacheMetrics,
       clock: () => Date.now() + clockOffsetMs,
     });
-    cleanups.push(() => cache.close());
+    infra.cleanup.add(() => cache.close());
 
-    const exchange = uniqueName('user-x');
-    const queue = uniqueName('user-q');
-    cleanups.push(() => deleteRabbitObjects({ queues: [queue], exchanges: [exchange] }));
+    const { exchange, queue } = infra.rabbit({ exchange: 'user-x', queue: 'user-q' });
     const bus = new InvalidationBus({
       url: rabbitUrl(),
       service: 'user',
@@ -123,14 +93,14 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       bindings: USER_EVENT_BINDINGS,
       logger,
     });
-    cleanups.push(() => bus.close());
+    infra.cleanup.add(() => bus.close());
     const relay = new OutboxRelay({
       db: prismaSqlExecutor(prisma),
       publisher: bus,
       logger,
       pollIntervalMs: 200,
     });
-    cleanups.push(() => relay.stop());
+    infra.cleanup.add(() => relay.stop());
 
     const repository = new UserRepository(prisma);
     const userCache = new UserCache({ cache, schemaVersion: 1, store: cluster });
@@ -168,18 +138,14 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       userCache,
       repository,
       relay,
-      waitForConsumed: (match, what) =>
-        waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
+      waitForConsumed,
       eventReloads,
       adminPrisma,
       dbProxy,
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
-      close,
+      close: () => infra.close(),
     };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }

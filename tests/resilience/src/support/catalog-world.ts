@@ -1,3 +1,4 @@
+import { deployMigrations } from '@memshop/migrate';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import {
@@ -8,7 +9,6 @@ import {
   OutboxRelay,
   prismaSqlExecutor,
 } from '@memshop/cache';
-import { deployMigrations } from '@memshop/migrate';
 import {
   createLogger,
   createPrismaClient,
@@ -19,12 +19,8 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
-  createTestDatabase,
-  deleteRabbitObjects,
   rabbitUrl,
-  startMemcachedCluster,
-  startTcpProxy,
-  uniqueName,
+  withTestInfrastructure,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -79,38 +75,31 @@ export async function startCatalogWorld(opts: {
   products: number;
   memcachedNodes?: number;
 }): Promise<CatalogWorld> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  try {
-    const database = await createTestDatabase('resilience');
-    cleanups.push(() => database.drop());
-    await deployMigrations({ schemaPath: CATALOG_SCHEMA_PATH, databaseUrl: database.url });
+  return withTestInfrastructure(async (infra) => {
+    const database = await infra.database('resilience', (databaseUrl) =>
+      deployMigrations({ schemaPath: CATALOG_SCHEMA_PATH, databaseUrl }),
+    );
     const adminPrisma = createPrismaClient(PrismaClient, { databaseUrl: database.url });
-    cleanups.push(() => adminPrisma.$disconnect());
+    infra.cleanup.add(() => adminPrisma.$disconnect());
     await seedCatalog(adminPrisma, { products: opts.products });
 
-    const memcached = await startMemcachedCluster(opts.memcachedNodes ?? 3);
-    cleanups.push(() => memcached.stop());
+    const memcached = await infra.memcached(opts.memcachedNodes ?? 3);
 
-    const exchange = uniqueName('resilience-x');
-    const queues = [uniqueName('resilience-catalog-q')];
-    cleanups.push(() => deleteRabbitObjects({ queues, exchanges: [exchange] }));
+    const { exchange, queue, queues } = infra.rabbit({
+      exchange: 'resilience-x',
+      queue: 'resilience-catalog-q',
+    });
     return {
       database,
       memcached,
       exchange,
-      catalogQueue: queues[0] as string,
+      catalogQueue: queue,
       adminPrisma,
       adminRepository: new CatalogRepository(adminPrisma),
       trackQueue: (name) => queues.push(name),
-      close,
+      close: () => infra.close(),
     };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }
 
 export interface CatalogInstanceOptions {
@@ -200,32 +189,20 @@ export async function startCatalogInstance(
   name: string,
   opts: CatalogInstanceOptions = {},
 ): Promise<CatalogInstance> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  try {
+  return withTestInfrastructure(async (infra) => {
     let databaseUrl = world.database.url;
     let dbProxy: TcpProxy | null = null;
-    if (opts.databaseProxy) {
-      const url = new URL(world.database.url);
-      const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-      dbProxy = proxy;
-      cleanups.push(() => proxy.close());
-      url.hostname = proxy.host;
-      url.port = String(proxy.port);
-      databaseUrl = url.toString();
-    }
+    if (opts.databaseProxy) ({ proxy: dbProxy, url: databaseUrl } = await infra.proxy(databaseUrl, 5432));
     const logger = createLogger({ service: `catalog-${name}`, level: logLevel() });
     const prisma = createPrismaClient(PrismaClient, { databaseUrl, logger, connectTimeoutMs: 1000 });
-    cleanups.push(() => prisma.$disconnect());
+    infra.cleanup.add(() => prisma.$disconnect());
 
     const metrics = createServiceMetrics('catalog', { defaultMetrics: false });
     const cacheMetrics = createPromCacheMetrics(metrics.registry);
     const cluster = new CacheCluster({ servers: world.memcached.servers, logger, metrics: cacheMetrics });
-    cleanups.push(() => cluster.close());
+    infra.cleanup.add(() => cluster.close());
     const cache = new Cache({ cluster, logger, metrics: cacheMetrics, clock: opts.clock });
-    cleanups.push(() => cache.close());
+    infra.cleanup.add(() => cache.close());
     const bus = new InvalidationBus({
       url: opts.rabbitmqUrl ?? rabbitUrl(),
       service: 'catalog',
@@ -236,7 +213,7 @@ export async function startCatalogInstance(
       logger,
       metrics: cacheMetrics,
     });
-    cleanups.push(() => bus.close());
+    infra.cleanup.add(() => bus.close());
     const relay = new OutboxRelay({
       db: prismaSqlExecutor(prisma),
       publisher: bus,
@@ -246,7 +223,7 @@ export async function startCatalogInstance(
       retryBaseSeconds: opts.relay?.retryBaseSeconds,
       retryMaxSeconds: opts.relay?.retryMaxSeconds,
     });
-    cleanups.push(() => relay.stop());
+    infra.cleanup.add(() => relay.stop());
 
     const repository = new InstrumentedCatalogRepository(
       prisma,
@@ -285,7 +262,7 @@ export async function startCatalogInstance(
       },
     });
     const server = await listen(app);
-    cleanups.push(() => closeServer(server));
+    infra.cleanup.add(() => closeServer(server));
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('no address');
 
@@ -306,12 +283,9 @@ export async function startCatalogInstance(
       loaderCalls: () =>
         counterValue(metrics.registry, 'memshop_cache_loader_calls_total', { namespace: 'product' }),
       consumedEventIds,
-      close,
+      close: () => infra.close(),
     };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  });
 }
 
 function listen(app: Express): Promise<Server> {
