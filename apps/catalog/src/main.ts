@@ -41,11 +41,7 @@ async function main(): Promise<void> {
   const { cluster, cache, bus, relay } = runtime;
 
   const repository = new CatalogRepository(prisma);
-  const catalogCache = new CatalogCache({
-    cache,
-    schemaVersion: config.CACHE_SCHEMA_VERSION,
-    store: cluster,
-  });
+  const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
   const viewFlusher = new ProductViewFlusher({
     cluster,
     store: (deltas) => repository.addProductViews(deltas),

@@ -37,10 +37,10 @@ async function main(): Promise<void> {
     prisma,
     bindings: USER_EVENT_BINDINGS,
   });
-  const { cluster, cache, bus, relay } = runtime;
+  const { cache, bus, relay } = runtime;
 
   const repository = new UserRepository(prisma);
-  const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION, store: cluster });
+  const userCache = new UserCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
   const users = new UserService({
     repository,
     cache: userCache,

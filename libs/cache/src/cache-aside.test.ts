@@ -518,6 +518,18 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     });
   });
 
+  it('cachedVersion reads the recorded version with one get, and knows nothing about a negative entry', async () => {
+    const cache = new Cache({ cluster: newCluster() });
+    const key = freshKey('cached-version');
+    expect(await cache.cachedVersion(key)).toBeUndefined();
+    await cache.writeThrough(key, { v: 3 }, { version: 3 });
+    expect(await cache.cachedVersion(key)).toBe(3);
+    const missing = freshKey('cached-version-null');
+    await cache.getOrLoad(missing, async () => null);
+    await cache.drain();
+    expect(await cache.cachedVersion(missing)).toBeUndefined();
+  });
+
   it('writeThrough revokes a running load (its populate loses the CAS)', async () => {
     const cache = new Cache({ cluster: newCluster() });
     const key = freshKey('write-through-lease');

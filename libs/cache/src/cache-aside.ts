@@ -405,6 +405,25 @@ export class Cache {
    * any load that started before it fail its CAS: a value read before the write cannot land
    * after it. Later reads in this process start a new load instead of joining a running one.
    */
+  /**
+   * The version recorded with the entry under `key` (by `writeThrough`, or by `versionOf` on
+   * populate), or undefined when there is none: no item, a "not found", a lease, a corrupt entry,
+   * or the cache did not answer. One get, no lease, no load, not counted as a request: an event
+   * consumer uses it to skip reloading a row the cache already holds at the event's version.
+   */
+  async cachedVersion(key: string): Promise<number | undefined> {
+    let item: CacheItemLike | null;
+    try {
+      item = await this.#store.get(key);
+    } catch (err) {
+      this.#cacheFailure('get', key, err);
+      return undefined;
+    }
+    if (item === null) return undefined;
+    const decoded = this.#codec.decode(item.value);
+    return decoded.kind === 'entry' ? decoded.entry.version : undefined;
+  }
+
   async invalidate(keys: string | string[]): Promise<void> {
     const list = [...new Set(Array.isArray(keys) ? keys : [keys])];
     for (const key of list) this.#flights.forget(key);

@@ -1,4 +1,4 @@
-import { defaultEntryCodec, keySpace, type Cache, type CacheStatus, type CacheStore } from '@memshop/cache';
+import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
 import {
   isCategoryProductsPage,
   isProduct,
@@ -10,12 +10,6 @@ export interface CatalogCacheOptions {
   cache: Cache;
   /** CACHE_SCHEMA_VERSION: a deploy that changes a value's shape bumps it and never reads old entries. */
   schemaVersion: number;
-  /**
-   * The cluster under `cache` (written with the default codec), so the event consumer can read
-   * an entry's version without a load. Without it, `cachedProductVersion` knows nothing and
-   * every event reloads (correct, only slower).
-   */
-  store?: Pick<CacheStore, 'get'>;
 }
 
 export interface Cached<T> {
@@ -34,13 +28,11 @@ const LIST_TTL_SECONDS = 60;
  */
 export class CatalogCache {
   readonly #cache: Cache;
-  readonly #store: Pick<CacheStore, 'get'> | undefined;
   readonly #products;
   readonly #categoryPages;
 
-  constructor({ cache, schemaVersion, store }: CatalogCacheOptions) {
+  constructor({ cache, schemaVersion }: CatalogCacheOptions) {
     this.#cache = cache;
-    this.#store = store;
     this.#products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion });
     this.#categoryPages = keySpace({ prefix: 'catalog', entity: 'category-products', schemaVersion });
   }
@@ -122,18 +114,8 @@ export class CatalogCache {
    * (nothing, a "not found", a lease, a corrupt entry, or memcached did not answer). One get:
    * no lease, no load, not counted as a read (an event is not a request).
    */
-  async cachedProductVersion(id: number): Promise<number | undefined> {
-    if (!this.#store) return undefined;
-    let item;
-    try {
-      item = await this.#store.get(this.productKey(id));
-    } catch {
-      return undefined; // unknown: the caller reloads, which is always safe
-    }
-    if (!item) return undefined;
-    const decoded = defaultEntryCodec.decode(item.value);
-    if (decoded.kind !== 'entry' || !isProduct(decoded.entry.value)) return undefined;
-    return decoded.entry.value.version;
+  cachedProductVersion(id: number): Promise<number | undefined> {
+    return this.#cache.cachedVersion(this.productKey(id));
   }
 
   purgeProducts(ids: number[]): Promise<void> {

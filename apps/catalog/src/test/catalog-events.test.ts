@@ -115,7 +115,7 @@ describe('the event consumer on its hot path', () => {
   function consumer() {
     const counted = countingStore();
     const cache = new Cache({ cluster: counted.store });
-    const catalogCache = new CatalogCache({ cache, schemaVersion: 1, store: counted.store });
+    const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
     const reloads: number[] = [];
     const handle = createCatalogEventHandler({
       repository: {

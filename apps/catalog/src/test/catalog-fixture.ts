@@ -123,7 +123,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     infra.cleanup.add(() => relay.stop());
 
     const repository = new CatalogRepository(prisma);
-    const catalogCache = new CatalogCache({ cache, schemaVersion: 1, store: cluster });
+    const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
     const flusher = new ProductViewFlusher({
       cluster,
       store: (deltas) => repository.addProductViews(deltas),

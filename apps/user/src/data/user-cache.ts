@@ -1,4 +1,4 @@
-import { defaultEntryCodec, keySpace, type Cache, type CacheStatus, type CacheStore } from '@memshop/cache';
+import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
 import { isUser, type User } from '../domain/user';
 
 const USER_TTL_SECONDS = 300;
@@ -11,24 +11,10 @@ export interface Cached<T> {
 /** The user service's cache-aside wiring: keys (with the schema version) and lifetimes in one place. */
 export class UserCache {
   readonly #cache: Cache;
-  readonly #store: Pick<CacheStore, 'get'> | undefined;
   readonly #users;
 
-  /**
-   * `store` is the cluster under `cache` (default codec), so the event consumer can read an
-   * entry's version without a load; without it every event reloads (correct, only slower).
-   */
-  constructor({
-    cache,
-    schemaVersion,
-    store,
-  }: {
-    cache: Cache;
-    schemaVersion: number;
-    store?: Pick<CacheStore, 'get'>;
-  }) {
+  constructor({ cache, schemaVersion }: { cache: Cache; schemaVersion: number }) {
     this.#cache = cache;
-    this.#store = store;
     this.#users = keySpace({ prefix: 'user', entity: 'user', schemaVersion });
   }
 
@@ -62,18 +48,8 @@ export class UserCache {
    * (nothing, a "not found", a lease, a corrupt entry, or memcached did not answer). One get:
    * no lease, no load, not counted as a read.
    */
-  async cachedUserVersion(id: number): Promise<number | undefined> {
-    if (!this.#store) return undefined;
-    let item;
-    try {
-      item = await this.#store.get(this.userKey(id));
-    } catch {
-      return undefined; // unknown: the caller reloads, which is always safe
-    }
-    if (!item) return undefined;
-    const decoded = defaultEntryCodec.decode(item.value);
-    if (decoded.kind !== 'entry' || !isUser(decoded.entry.value)) return undefined;
-    return decoded.entry.value.version;
+  cachedUserVersion(id: number): Promise<number | undefined> {
+    return this.#cache.cachedVersion(this.userKey(id));
   }
 
   purgeUser(id: number): Promise<void> {

@@ -103,7 +103,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     infra.cleanup.add(() => relay.stop());
 
     const repository = new UserRepository(prisma);
-    const userCache = new UserCache({ cache, schemaVersion: 1, store: cluster });
+    const userCache = new UserCache({ cache, schemaVersion: 1 });
     const users = new UserService({
       repository,
       cache: userCache,
