@@ -55,7 +55,8 @@ ENV PORT=3001
 EXPOSE 3001
 # --liftoff-only: Prisma's WebAssembly query compiler stays on V8's baseline tier (about 30 MB
 # less resident memory); --heap-growing-percent=50: the heap grows in smaller steps under load.
-# Measured by npm run bench (P7): 370 MB -> 175 MB peak, about 3% of cache-hit throughput.
+# Measured by npm run bench (P7): 370 MB -> 158 MB peak (with bundles and Prisma's small query
+# compiler), about 3% of cache-hit throughput.
 # These are command-line only flags (NODE_OPTIONS rejects --liftoff-only).
 CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/catalog/main.js"]
 
