@@ -154,13 +154,14 @@ describe('a writer killed between commit and publish', () => {
     expect(pending.sort()).toEqual([...eventIds].sort());
     expect(eventIds.filter((id) => observer.ids.has(id))).toEqual([]);
 
-    restarted = await startCatalogInstance(world, 'restarted', { relay: fastRelay });
+    const service = await startCatalogInstance(world, 'restarted', { relay: fastRelay });
+    restarted = service;
     await waitFor(() => eventIds.every((id) => observer.ids.has(id)), {
       timeoutMs: 30_000,
       message: 'the dead writer’s events published by the restarted service',
     });
     // Observed as soon as the broker routed them; marked published once the confirms came back.
-    const relay = restarted.relay;
+    const relay = service.relay;
     const backlog = await waitFor(
       async () => {
         const b = await relay.backlog();
@@ -175,9 +176,16 @@ describe('a writer killed between commit and publish', () => {
     );
     expect(delivered).toBe(eventIds.length);
     expect(backlog.count).toBe(0);
+    // The dead writer never fixed its cache entries, so they stay stale until the restarted
+    // service's own consumer handles the events: the observer queue seeing them (or the relay
+    // marking them published) says nothing about that queue. Read only once it has.
+    await waitFor(() => eventIds.every((id) => service.consumedEventIds.has(id)), {
+      timeoutMs: 30_000,
+      message: "the dead writer's events handled by the restarted catalog's own queue",
+    });
     // And the restarted service's cache agrees with the rows the dead writer committed.
     for (const id of CRASH_PRODUCT_IDS) {
-      const res = await requestJson(restarted.url, `/products/${id}`);
+      const res = await requestJson(service.url, `/products/${id}`);
       expect((res.body as { priceCents: number }).priceCents).toBe(4242 + id);
     }
   }, 90_000);
