@@ -52,7 +52,16 @@ function failuresIn(reportFile) {
   const failures = [];
   for (const suite of report.testResults) {
     const failed = suite.assertionResults.filter((a) => a.status === 'failed');
-    for (const a of failed) failures.push(`${path.relative(root, suite.name)} > ${a.fullName}`);
+    for (const a of failed) {
+      // The first lines of the assertion's message say what went wrong without the stack.
+      const why = (a.failureMessages[0] ?? '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('at '))
+        .slice(0, 4)
+        .join(' | ');
+      failures.push(`${path.relative(root, suite.name)} > ${a.fullName}: ${why.slice(0, 400)}`);
+    }
     if (suite.status === 'failed' && failed.length === 0)
       failures.push(`${path.relative(root, suite.name)} (did not run)`);
   }
