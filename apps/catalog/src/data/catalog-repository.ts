@@ -1,6 +1,7 @@
 import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
 import { withTransactionRetry } from '@memshop/service-kit';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
+import { ReservationRepository } from './reservation-repository';
 import { productInclude, toProduct, type ProductRow } from './product-rows';
 import { adjustStockRows, lockProducts, mergeQuantities, setStockLockTimeout } from './stock-rows';
 import { CategoryNotFoundError, DuplicateSkuError, ProductNotFoundError } from '../domain/errors';
@@ -52,7 +53,12 @@ export interface ProductWrite {
  * event in ONE interactive transaction (transactional outbox, issue 4 hole 3).
  */
 export class CatalogRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** Stock reservations by reference, in the same database. */
+  readonly reservations: ReservationRepository;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.reservations = new ReservationRepository(prisma);
+  }
 
   async findProduct(id: number): Promise<Product | null> {
     const row = await this.prisma.product.findUnique({ where: { id }, include: productInclude });
