@@ -15,6 +15,13 @@ export const orderConfigSchema = z.object({
    * hung dependency turns into a 503 before the client's own timeout.
    */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** How often the settler looks for orders a request left pending (and failed ones whose stock is still held). */
+  ORDER_SETTLE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
+  /**
+   * How long a new order is left to its own request before the settler may take it over. Unset:
+   * three upstream timeouts (the request's reservation and confirmation calls, and a margin).
+   */
+  ORDER_SETTLE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
 });
 
 export type OrderConfig = z.infer<typeof orderConfigSchema>;

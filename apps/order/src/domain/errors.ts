@@ -1,3 +1,5 @@
+import type { OrderFailure } from './order';
+
 /**
  * What can go wrong when placing or reading an order, in the domain's words. api/ maps each
  * to its status code (api/domain-errors.ts); nothing here knows about HTTP.
@@ -50,5 +52,24 @@ export class DependencyUnavailableError extends OrderDomainError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** The same Idempotency-Key came with a different body (422: the key names another request). */
+export class IdempotencyKeyReusedError extends OrderDomainError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor(readonly orderId: number) {
+    super('this Idempotency-Key was used for a different order body');
+  }
+}
+
+/** The order was saved and then failed (refused stock, expired reservation): answered with its failure. */
+export class OrderFailedError extends OrderDomainError {
+  override readonly name = 'OrderFailedError';
+  constructor(
+    readonly orderId: number,
+    readonly failure: OrderFailure,
+  ) {
+    super(failure.message);
   }
 }
