@@ -104,6 +104,24 @@ export class OrderRepository {
     }));
   }
 
+  async discardPending(id: number): Promise<void> {
+    await withTransactionRetry(() =>
+      this.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<Array<{ version: number }>>`
+          DELETE FROM orders WHERE id = ${id} AND status = 'pending' RETURNING version`;
+        if (rows[0]) {
+          await enqueueOutboxEvent(tx, {
+            source: 'order',
+            entity: 'order',
+            action: 'deleted',
+            entityId: String(id),
+            version: rows[0].version + 1,
+          });
+        }
+      }),
+    );
+  }
+
   async markStockReleased(id: number): Promise<void> {
     await this.prisma.order.updateMany({
       where: { id, status: 'failed', stockReleasedAt: null },

@@ -36,6 +36,12 @@ export class CachedOrderStore implements OrderStore {
     return this.#written(await this.repository.markFailed(id, failure, stockReleased));
   }
 
+  async discardPending(id: number): Promise<void> {
+    await this.repository.discardPending(id);
+    await this.cache.invalidate(this.keys.order(id));
+    this.relay?.kick();
+  }
+
   markStockReleased(id: number): Promise<void> {
     // Not shown by the order view: nothing cached changes.
     return this.repository.markStockReleased(id);

@@ -46,12 +46,19 @@ export class UnpriceableOrderError extends OrderDomainError {
  */
 export class DependencyUnavailableError extends OrderDomainError {
   override readonly name = 'DependencyUnavailableError';
+  /**
+   * True when the service certainly did not carry the request out (the connection was refused,
+   * or it answered 5xx); false when it may have (a timeout, a reset: the reply was lost).
+   */
+  readonly notApplied: boolean;
+
   constructor(
     readonly service: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; notApplied?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.notApplied = options?.notApplied ?? false;
   }
 }
 

@@ -129,6 +129,8 @@ export interface OrderStore {
   markConfirmed(id: number, priced: PricedLines): Promise<StoredOrder>;
   /** pending -> failed; `stockReleased` when catalog holds no stock for it. Returns the order as it is after. */
   markFailed(id: number, failure: OrderFailure, stockReleased: boolean): Promise<StoredOrder>;
+  /** Deletes an order still pending whose reservation never reached catalog (nothing to settle). */
+  discardPending(id: number): Promise<void>;
   /** catalog has the stock of this failed order back. */
   markStockReleased(id: number): Promise<void>;
   /**

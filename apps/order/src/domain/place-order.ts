@@ -104,12 +104,20 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
 
 /** Steps 2 and 3. Returns the order pending (catalog did not answer), confirmed, or throws its failure. */
 async function reserveAndConfirm(deps: PlaceOrderDeps, pending: StoredOrder): Promise<StoredOrder> {
-  let reservation: StockReservation;
+  let reservation: StockReservation | undefined;
   try {
     reservation = await deps.stock.reserve(pending.items, pending.reservationReference);
     if (reservation.status === 'active') reservation = await deps.stock.confirm(pending.reservationReference);
   } catch (err) {
-    if (err instanceof DependencyUnavailableError) return pending;
+    if (err instanceof DependencyUnavailableError) {
+      // Never reached catalog (or refused by it): there is nothing to settle, and without the
+      // order the client may retry, with the same Idempotency-Key too.
+      if (err.notApplied && reservation === undefined) {
+        await deps.orders.discardPending(pending.id);
+        throw err;
+      }
+      return pending;
+    }
     if (err instanceof InsufficientStockError) {
       const failed = await deps.orders.markFailed(
         pending.id,
