@@ -15,6 +15,12 @@ export const orderConfigSchema = z.object({
    * hung dependency turns into a 503 before the client's own timeout.
    */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /**
+   * Orders placed at once by this instance; more wait their turn in memory. Below the database
+   * pool (10), so a burst queues here instead of timing out on a pooled connection (a 503), and
+   * the settler and reads keep connections of their own.
+   */
+  ORDER_PLACEMENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   /** How often the settler looks for orders a request left pending (and failed ones whose stock is still held). */
   ORDER_SETTLE_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
   /**

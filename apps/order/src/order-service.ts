@@ -9,6 +9,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
+import pLimit from 'p-limit';
 import { createApp } from './app';
 import type { OrderConfig } from './config';
 import { orderCacheKeys } from './data/cache-keys';
@@ -76,8 +77,9 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
   const catalog = new CatalogClient(catalogHttp);
   const users = new CachedUserDirectory(cache, new UserClient(userHttp), keys);
   const products = new CachedProductDirectory(cache, catalog, keys);
+  const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
   const orderRepository = new OrderRepository(prisma, {
-    settleDelayMs: config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS,
+    settleDelayMs,
     settleRetryMs: config.ORDER_SETTLE_INTERVAL_MS,
   });
   const orders = new CachedOrderStore(cache, orderRepository, keys, relay);
@@ -104,7 +106,9 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     products,
     orders,
     stock,
-    replayWaitMs: 2 * config.UPSTREAM_TIMEOUT_MS,
+    // As long as the first request may still be working on the order (its two catalog calls).
+    replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
+    placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
     healthChecks: {
       ...runtime.healthChecks,
       catalog: upstreamCheck(catalogHttp),

@@ -3,7 +3,13 @@ import { withTransactionRetry } from '@memshop/service-kit';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
 import { ReservationRepository } from './reservation-repository';
 import { productInclude, toProduct, type ProductRow } from './product-rows';
-import { adjustStockRows, lockProducts, mergeQuantities, setStockLockTimeout } from './stock-rows';
+import {
+  adjustStockRows,
+  lockProducts,
+  mergeQuantities,
+  setStockLockTimeout,
+  STOCK_TRANSACTION_OPTIONS,
+} from './stock-rows';
 import { CategoryNotFoundError, DuplicateSkuError, ProductNotFoundError } from '../domain/errors';
 import type {
   Category,
@@ -150,7 +156,7 @@ export class CatalogRepository {
           const event = await this.#enqueue(tx, 'product', 'updated', id, row.version);
           const categoryIds = [...new Set([before.categoryId, row.categoryId])];
           return { product: toProduct(row), categoryIds, events: [event] };
-        }),
+        }, STOCK_TRANSACTION_OPTIONS),
       );
     } catch (err) {
       if (isKnownError(err, 'P2002') && changes.sku) throw new DuplicateSkuError(changes.sku);
@@ -223,7 +229,7 @@ export class CatalogRepository {
         await setStockLockTimeout(tx);
         await lockProducts(tx, [...merged.keys()]);
         return adjustStockRows(tx, merged, sign);
-      }),
+      }, STOCK_TRANSACTION_OPTIONS),
     );
   }
 

@@ -9,7 +9,13 @@ import {
   type ReservedItem,
   type StockReservation,
 } from '../domain/stock-reservation';
-import { adjustStockRows, lockProducts, mergeQuantities, setStockLockTimeout } from './stock-rows';
+import {
+  adjustStockRows,
+  lockProducts,
+  mergeQuantities,
+  setStockLockTimeout,
+  STOCK_TRANSACTION_OPTIONS,
+} from './stock-rows';
 
 type Tx = Prisma.TransactionClient;
 
@@ -149,7 +155,7 @@ export class ReservationRepository {
       this.prisma.$transaction(async (tx) => {
         await setStockLockTimeout(tx);
         return work(tx);
-      }),
+      }, STOCK_TRANSACTION_OPTIONS),
     );
   }
 

@@ -13,6 +13,14 @@ type Tx = Prisma.TransactionClient;
  */
 export const STOCK_LOCK_TIMEOUT_MS = 4000;
 
+/**
+ * Interactive-transaction options of stock writes. A burst of orders on one product queues for
+ * the pool's connections: waiting up to 10 s for one (Prisma's default is 2 s, then a 503)
+ * turns a burst into latency instead of refusals; the transaction itself is bounded by the lock
+ * timeout plus the few statements around it.
+ */
+export const STOCK_TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: STOCK_LOCK_TIMEOUT_MS + 2000 };
+
 export async function setStockLockTimeout(tx: Tx): Promise<void> {
   await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${STOCK_LOCK_TIMEOUT_MS}`);
 }

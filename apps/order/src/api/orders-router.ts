@@ -11,7 +11,11 @@ import {
   userOrdersQuerySchema,
 } from './order-schemas';
 
-export type OrdersApiDeps = PlaceOrderDeps & OrderViewDeps;
+export type OrdersApiDeps = PlaceOrderDeps &
+  OrderViewDeps & {
+    /** Bounds the orders placed at once (a bulkhead); unbounded when absent. */
+    placementLimit?: <T>(place: () => Promise<T>) => Promise<T>;
+  };
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -35,7 +39,8 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
       }
       idempotencyKey = parsed.data;
     }
-    const { order, created } = await placeOrder(deps, { ...body, idempotencyKey });
+    const place = () => placeOrder(deps, { ...body, idempotencyKey });
+    const { order, created } = await (deps.placementLimit ? deps.placementLimit(place) : place());
     if (!created) res.set('Idempotent-Replayed', 'true');
     res
       .status(order.status === 'pending' ? 202 : 201)

@@ -29,6 +29,12 @@ function toStoredOrder(row: OrderRow): StoredOrder {
   };
 }
 
+/**
+ * A burst of orders queues for the pool's connections (up to 10 s, Prisma's default is 2 s and
+ * then a 503) instead of being refused while the database is healthy.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 10_000 };
+
 export interface OrderRepositoryOptions {
   /**
    * A new pending order is left to the request that saved it for this long before the settler
@@ -69,7 +75,7 @@ export class OrderRepository {
         });
         await this.#enqueue(tx, 'created', row);
         return toStoredOrder(row);
-      });
+      }, TRANSACTION_OPTIONS);
       return { order: created, created: true };
     } catch (err) {
       // A concurrent request with the same Idempotency-Key committed first: that is the order.
@@ -118,7 +124,7 @@ export class OrderRepository {
             version: rows[0].version + 1,
           });
         }
-      }),
+      }, TRANSACTION_OPTIONS),
     );
   }
 
@@ -197,7 +203,7 @@ export class OrderRepository {
         }
         const row = await tx.order.findUniqueOrThrow({ where: { id }, include: withItems });
         return toStoredOrder(row);
-      }),
+      }, TRANSACTION_OPTIONS),
     );
   }
 
