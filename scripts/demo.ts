@@ -28,11 +28,12 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<CallResult> {
   const started = performance.now();
   const response = await fetch(`${urls[service]}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -68,8 +69,9 @@ async function narrated(
   path: string,
   note: string | ((result: CallResult) => string),
   body?: unknown,
+  headers?: Record<string, string>,
 ) {
-  const result = await call(urls, service, method, path, body);
+  const result = await call(urls, service, method, path, body, headers);
   narrate(result, method, service, path, typeof note === 'string' ? note : note(result));
   return result;
 }
@@ -143,23 +145,41 @@ async function runWorkflow(urls: Urls): Promise<void> {
   console.log(
     "\n-- an order: user and products checked through order-service's own cache of catalog and user",
   );
+  const orderBody = {
+    userId,
+    items: [
+      { productId, quantity: 1 },
+      { productId: otherProductId, quantity: 2 },
+    ],
+  };
+  const idempotencyKey = `demo-${Date.now()}`;
   const created = await narrated(
     urls,
     'POST',
     'order',
     '/orders',
-    'checks user + products, catalog takes the stock, commit',
-    {
-      userId,
-      items: [
-        { productId, quantity: 1 },
-        { productId: otherProductId, quantity: 2 },
-      ],
-    },
+    (r) => `saved pending, catalog reserves + confirms the stock -> ${(r.body as { status: string }).status}`,
+    orderBody,
+    { 'idempotency-key': idempotencyKey },
+  );
+  await narrated(
+    urls,
+    'POST',
+    'order',
+    '/orders',
+    (r) => `same Idempotency-Key: the same order ${(r.body as { id: number }).id}, no stock taken twice`,
+    orderBody,
+    { 'idempotency-key': idempotencyKey },
   );
   const orderId = (created.body as { id: number }).id;
   const orderPath = `/orders/${orderId}`;
-  await narrated(urls, 'GET', 'order', orderPath, 'order row + current product/user summaries, all missed');
+  await narrated(
+    urls,
+    'GET',
+    'order',
+    orderPath,
+    'order (written through when confirmed) + current product/user summaries',
+  );
   await readUntilHit(urls, 'order', orderPath, 'everything from memcached');
 
   console.log(

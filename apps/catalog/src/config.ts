@@ -7,6 +7,10 @@ export const catalogConfigSchema = z.object({
   PORT: portSchema(3001),
   /** Write-back window of the product view counters (ProductViewFlusher). */
   PRODUCT_VIEWS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Expiry of a stock reservation that names none; unconfirmed after it, the sweeper gives the stock back. */
+  STOCK_RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** How often the sweeper looks for expired reservations (the longest an expired one keeps its stock). */
+  STOCK_RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(5000),
 });
 
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;

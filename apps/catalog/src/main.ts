@@ -13,6 +13,7 @@ import { catalogConfigSchema } from './config';
 import { CatalogCache } from './data/catalog-cache';
 import { CatalogRepository } from './data/catalog-repository';
 import { ProductViewFlusher } from './data/product-view-flusher';
+import { ReservationSweeper } from './data/reservation-sweeper';
 import { CatalogService } from './domain/catalog-service';
 import { CATALOG_EVENT_BINDINGS, createCatalogEventHandler } from './events/catalog-events';
 import { PrismaClient } from './prisma/generated/client';
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     cache: catalogCache,
     afterCommit: (events) => relay.kick(events),
     recordView: (id) => viewFlusher.recordView(id),
+    reservationTtlSeconds: config.STOCK_RESERVATION_TTL_SECONDS,
     logger,
   });
   bus.subscribe(createCatalogEventHandler({ repository, cache: catalogCache, logger }));
@@ -68,11 +70,18 @@ async function main(): Promise<void> {
   await bus.start();
   relay.start();
   viewFlusher.start();
+  const sweeper = new ReservationSweeper({
+    releaseExpired: () => catalog.releaseExpiredReservations(),
+    intervalMs: config.STOCK_RESERVATION_SWEEP_INTERVAL_MS,
+    logger,
+  });
+  sweeper.start();
   await startService({
     app,
     port: config.PORT,
     logger,
     closers: [
+      { name: 'reservation-sweeper', close: () => sweeper.close() },
       { name: 'view-flusher', close: () => viewFlusher.close() },
       ...runtime.closers,
       { name: 'tracing', close: () => tracing.shutdown() },

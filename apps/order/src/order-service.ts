@@ -9,17 +9,20 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
+import pLimit from 'p-limit';
 import { createApp } from './app';
 import type { OrderConfig } from './config';
 import { orderCacheKeys } from './data/cache-keys';
 import { CatalogClient } from './data/catalog-client';
 import { OrderRepository } from './data/order-repository';
+import { OrderSettler } from './data/order-settler';
 import { CachedOrderStore } from './data/order-store';
 import { CachedProductDirectory } from './data/product-directory';
 import { ServiceClient } from './data/service-client';
 import { UserClient } from './data/user-client';
 import { CachedUserDirectory } from './data/user-directory';
 import { createUpstreamInvalidationHandler, ORDER_EVENT_BINDINGS } from './events/upstream-invalidation';
+import type { StockReservations } from './domain/order';
 import { PrismaClient } from './prisma/generated/client';
 
 export interface OrderService {
@@ -30,6 +33,8 @@ export interface OrderService {
   bus: InvalidationBus;
   relay: OutboxRelay;
   metrics: ServiceMetrics;
+  /** Finishes the orders requests left pending; started by start(). */
+  settler: OrderSettler;
   /** Connects the bus (in the background, never throws) and starts the relay. */
   start(): Promise<void>;
   /** What to close after the HTTP server, in order. */
@@ -72,7 +77,23 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
   const catalog = new CatalogClient(catalogHttp);
   const users = new CachedUserDirectory(cache, new UserClient(userHttp), keys);
   const products = new CachedProductDirectory(cache, catalog, keys);
-  const orders = new CachedOrderStore(cache, new OrderRepository(prisma), keys, relay);
+  const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
+  const orderRepository = new OrderRepository(prisma, {
+    settleDelayMs,
+    settleRetryMs: config.ORDER_SETTLE_INTERVAL_MS,
+  });
+  const orders = new CachedOrderStore(cache, orderRepository, keys, relay);
+  const stock: StockReservations = {
+    reserve: (lines, reference) => catalog.reserveStock(lines, reference),
+    confirm: (reference) => catalog.confirmReservation(reference),
+    release: (reference) => catalog.releaseReservation(reference),
+  };
+  const settler = new OrderSettler({
+    orders,
+    stock,
+    intervalMs: config.ORDER_SETTLE_INTERVAL_MS,
+    logger,
+  });
 
   bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
   // Copies purged by events must not outlive a gap in the event feed (issue 4 hole 4).
@@ -84,15 +105,10 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     users,
     products,
     orders,
-    stock: {
-      reserve: (lines, reference) => catalog.reserveStock(lines, reference),
-      release: (reservation, reference) => catalog.releaseStock(reservation, reference),
-    },
-    onReleaseFailed: (err, reference) =>
-      logger.error(
-        { err, reference },
-        'stock reserved for an order that was not committed could not be released',
-      ),
+    stock,
+    // As long as the first request may still be working on the order (its two catalog calls).
+    replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
+    placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
     healthChecks: {
       ...runtime.healthChecks,
       catalog: upstreamCheck(catalogHttp),
@@ -108,11 +124,13 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     bus,
     relay,
     metrics,
+    settler,
     async start() {
       await bus.start();
       relay.start();
+      settler.start();
     },
-    closers: runtime.closers,
+    closers: [{ name: 'order-settler', close: () => settler.close() }, ...runtime.closers],
   };
 }
 

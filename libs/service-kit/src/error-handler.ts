@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailableError } from './database-errors';
 import { HttpError } from './errors';
+import { transactionConflictKind } from './transaction-conflicts';
 
 interface ErrorBody {
   status: number;
@@ -64,6 +65,21 @@ export function describeError(err: unknown): ErrorBody {
       status: 503,
       code: 'database_unavailable',
       message: 'the database is unavailable, try again later',
+    };
+  }
+  const conflict = transactionConflictKind(err);
+  if (conflict === 'retryable') {
+    return {
+      status: 503,
+      code: 'transaction_conflict',
+      message: 'the change collided with concurrent changes of the same rows, try again',
+    };
+  }
+  if (conflict === 'busy') {
+    return {
+      status: 503,
+      code: 'database_busy',
+      message: 'the rows this request needs stayed locked by other changes, try again',
     };
   }
   if (

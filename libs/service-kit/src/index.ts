@@ -12,6 +12,12 @@ export { redactUrl } from './redact';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 export { isDatabaseUnavailableError } from './database-errors';
+export {
+  transactionConflictKind,
+  withTransactionRetry,
+  type TransactionConflictKind,
+  type TransactionRetryOptions,
+} from './transaction-conflicts';
 export { describeError, errorHandler, notFoundHandler } from './error-handler';
 export { jsonBody } from './json-body';
 export { combineCacheStatus, setCacheHeader, type CacheHeaderStatus } from './cache-header';

@@ -9,3 +9,5 @@ export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { createTestInfrastructure, withTestInfrastructure } from './service-test-infra';
 export type { TestInfrastructure } from './service-test-infra';
+export { countUnsettled, readStockLedger } from './stock-invariant';
+export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';

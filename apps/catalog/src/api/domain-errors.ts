@@ -1,9 +1,11 @@
-import { BadRequestError, ConflictError, NotFoundError } from '@memshop/service-kit';
+import { BadRequestError, ConflictError, HttpError, NotFoundError } from '@memshop/service-kit';
 import {
   CategoryNotFoundError,
   DuplicateSkuError,
   InsufficientStockError,
   ProductNotFoundError,
+  ReservationMismatchError,
+  ReservationReleasedError,
 } from '../domain/errors';
 
 /**
@@ -20,5 +22,14 @@ export function toHttpError(err: unknown, opts: { categoryInBody?: boolean } = {
   if (err instanceof DuplicateSkuError) return new ConflictError(err.message);
   if (err instanceof InsufficientStockError)
     return new ConflictError(err.message, { shortages: err.shortages });
+  if (err instanceof ReservationReleasedError) {
+    return new HttpError(409, 'reservation_released', err.message, {
+      reference: err.reference,
+      status: 'released',
+    });
+  }
+  if (err instanceof ReservationMismatchError) {
+    return new HttpError(422, 'reservation_mismatch', err.message, { reference: err.reference });
+  }
   return err;
 }

@@ -43,9 +43,36 @@ export const updateProductSchema = z
 
 export const updateCategorySchema = z.strictObject({ name: text(100) });
 
-export const stockItemsSchema = z.strictObject({
-  items: z
-    .array(z.strictObject({ productId: bodyIdSchema, quantity: z.number().int().min(1).max(1_000_000) }))
-    .min(1)
-    .max(MAX_BATCH_IDS),
+const stockItems = z
+  .array(z.strictObject({ productId: bodyIdSchema, quantity: z.number().int().min(1).max(1_000_000) }))
+  .min(1)
+  .max(MAX_BATCH_IDS);
+
+export const stockItemsSchema = z.strictObject({ items: stockItems });
+
+/** The caller's id for a reservation (order-service sends its order's UUID). */
+export const reservationReferenceSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, {
+  message: 'must be 1-100 letters, digits, ".", "_", ":" or "-"',
 });
+
+/**
+ * POST /stock/reservations. With a `reference` (or an Idempotency-Key header) the stock is held
+ * as a reservation record that expires unless confirmed; without one it is a plain stock change.
+ */
+export const reserveStockSchema = z.strictObject({
+  items: stockItems,
+  reference: reservationReferenceSchema.optional(),
+  ttlSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+/** POST /stock/releases: `{ reference }` releases a reservation, `{ items }` adds stock back. */
+export const releaseStockSchema = z
+  .strictObject({ items: stockItems.optional(), reference: reservationReferenceSchema.optional() })
+  .refine((v) => (v.items === undefined) !== (v.reference === undefined), {
+    message: 'give either "reference" (a reservation) or "items", not both',
+  });
+
+/** POST /stock/confirmations. */
+export const confirmReservationSchema = z.strictObject({ reference: reservationReferenceSchema });
+
+export const reservationParamsSchema = z.object({ reference: reservationReferenceSchema });

@@ -1,11 +1,16 @@
 import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
+import { withTransactionRetry } from '@memshop/service-kit';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
+import { ReservationRepository } from './reservation-repository';
+import { productInclude, toProduct, type ProductRow } from './product-rows';
 import {
-  CategoryNotFoundError,
-  DuplicateSkuError,
-  InsufficientStockError,
-  ProductNotFoundError,
-} from '../domain/errors';
+  adjustStockRows,
+  lockProducts,
+  mergeQuantities,
+  setStockLockTimeout,
+  STOCK_TRANSACTION_OPTIONS,
+} from './stock-rows';
+import { CategoryNotFoundError, DuplicateSkuError, ProductNotFoundError } from '../domain/errors';
 import type {
   Category,
   CategoryProductsPage,
@@ -15,29 +20,7 @@ import type {
   ProductSummary,
   StockItem,
 } from '../domain/product';
-
-const productInclude = {
-  category: { select: { id: true, name: true } },
-  stock: { select: { quantity: true } },
-} as const;
-type ProductRow = Prisma.ProductGetPayload<{ include: typeof productInclude }>;
 type Tx = Prisma.TransactionClient;
-
-function toProduct(row: ProductRow): Product {
-  return {
-    id: row.id,
-    sku: row.sku,
-    name: row.name,
-    description: row.description,
-    priceCents: row.priceCents,
-    currency: row.currency,
-    stock: row.stock?.quantity ?? 0,
-    categoryId: row.categoryId,
-    category: { id: row.category.id, name: row.category.name },
-    version: row.version,
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
 
 function toSummary(
   row: Omit<ProductRow, 'category' | 'stock' | 'description' | 'createdAt'>,
@@ -76,7 +59,12 @@ export interface ProductWrite {
  * event in ONE interactive transaction (transactional outbox, issue 4 hole 3).
  */
 export class CatalogRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** Stock reservations by reference, in the same database. */
+  readonly reservations: ReservationRepository;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.reservations = new ReservationRepository(prisma);
+  }
 
   async findProduct(id: number): Promise<Product | null> {
     const row = await this.prisma.product.findUnique({ where: { id }, include: productInclude });
@@ -145,26 +133,31 @@ export class CatalogRepository {
 
   async updateProduct(id: number, changes: ProductChanges): Promise<ProductWrite> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const before = await tx.product.findUnique({ where: { id }, select: { categoryId: true } });
-        if (!before) throw new ProductNotFoundError(id);
-        if (changes.categoryId !== undefined) await this.#requireCategory(tx, changes.categoryId);
-        const { stock, ...fields } = changes;
-        const row = await tx.product.update({
-          where: { id },
-          data: {
-            ...fields,
-            version: { increment: 1 },
-            ...(stock !== undefined
-              ? { stock: { upsert: { create: { quantity: stock }, update: { quantity: stock } } } }
-              : {}),
-          },
-          include: productInclude,
-        });
-        const event = await this.#enqueue(tx, 'product', 'updated', id, row.version);
-        const categoryIds = [...new Set([before.categoryId, row.categoryId])];
-        return { product: toProduct(row), categoryIds, events: [event] };
-      });
+      return await withTransactionRetry(() =>
+        this.prisma.$transaction(async (tx) => {
+          await setStockLockTimeout(tx);
+          // Product, then stock (the nested upsert below): the lock order of every stock write.
+          await lockProducts(tx, [id]);
+          const before = await tx.product.findUnique({ where: { id }, select: { categoryId: true } });
+          if (!before) throw new ProductNotFoundError(id);
+          if (changes.categoryId !== undefined) await this.#requireCategory(tx, changes.categoryId);
+          const { stock, ...fields } = changes;
+          const row = await tx.product.update({
+            where: { id },
+            data: {
+              ...fields,
+              version: { increment: 1 },
+              ...(stock !== undefined
+                ? { stock: { upsert: { create: { quantity: stock }, update: { quantity: stock } } } }
+                : {}),
+            },
+            include: productInclude,
+          });
+          const event = await this.#enqueue(tx, 'product', 'updated', id, row.version);
+          const categoryIds = [...new Set([before.categoryId, row.categoryId])];
+          return { product: toProduct(row), categoryIds, events: [event] };
+        }, STOCK_TRANSACTION_OPTIONS),
+      );
     } catch (err) {
       if (isKnownError(err, 'P2002') && changes.sku) throw new DuplicateSkuError(changes.sku);
       if (isKnownError(err, 'P2025')) throw new ProductNotFoundError(id);
@@ -199,6 +192,9 @@ export class CatalogRepository {
         // Cached products embed the category's name: a new version for each of them, so a
         // write-through of a product read before the rename (same version, old name) loses to
         // the refresh below instead of landing on an emptied key.
+        // In id order, as lockProducts does: a rename must not lock its products in a cycle
+        // with a reservation of several of them.
+        await tx.$queryRaw`SELECT id FROM products WHERE category_id = ${id} ORDER BY id FOR NO KEY UPDATE`;
         await tx.product.updateMany({ where: { categoryId: id }, data: { version: { increment: 1 } } });
         const products = await tx.product.findMany({ where: { categoryId: id }, select: { id: true } });
         const event = await this.#enqueue(tx, 'category', 'updated', id, row.version);
@@ -220,51 +216,21 @@ export class CatalogRepository {
   }
 
   /**
-   * Adds `sign * quantity` to each product's stock, all or nothing. A decrement never takes
-   * stock below zero: the conditional UPDATE is the check, so two concurrent orders cannot both
-   * take the last unit. Rows are locked in id order so concurrent reservations cannot deadlock.
-   * The products returned are read after the version bump has locked their rows, so their
-   * prices are the ones in force when the stock was taken (order-service records them).
+   * Adds `sign * quantity` to each product's stock, all or nothing (InsufficientStockError), with
+   * no reservation record: the plain stock change of callers that send no reference.
    */
   async adjustStock(
     items: StockItem[],
     sign: 1 | -1,
   ): Promise<{ products: Product[]; events: InvalidationEvent[] }> {
-    const merged = new Map<number, number>();
-    for (const item of items) merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity);
-    const ids = [...merged.keys()].sort((a, b) => a - b);
-    return this.prisma.$transaction(async (tx) => {
-      const shortages: Array<{ productId: number; requested: number; available: number }> = [];
-      for (const productId of ids) {
-        const quantity = merged.get(productId)!;
-        const { count } =
-          sign < 0
-            ? await tx.stock.updateMany({
-                where: { productId, quantity: { gte: quantity } },
-                data: { quantity: { decrement: quantity } },
-              })
-            : await tx.stock.updateMany({
-                where: { productId },
-                data: { quantity: { increment: quantity } },
-              });
-        if (count === 1) continue;
-        const current = await tx.stock.findUnique({ where: { productId }, select: { quantity: true } });
-        if (!current) throw new ProductNotFoundError(productId);
-        shortages.push({ productId, requested: quantity, available: current.quantity });
-      }
-      if (shortages.length > 0) throw new InsufficientStockError(shortages);
-      await tx.product.updateMany({ where: { id: { in: ids } }, data: { version: { increment: 1 } } });
-      const rows = await tx.product.findMany({
-        where: { id: { in: ids } },
-        include: productInclude,
-        orderBy: { id: 'asc' },
-      });
-      // Own routing key (catalog.stock.updated): only the catalog's product entries carry stock,
-      // so order-service, bound to catalog.product.*, keeps its copies through every order.
-      const events: InvalidationEvent[] = [];
-      for (const row of rows) events.push(await this.#enqueue(tx, 'stock', 'updated', row.id, row.version));
-      return { products: rows.map(toProduct), events };
-    });
+    const merged = mergeQuantities(items);
+    return withTransactionRetry(() =>
+      this.prisma.$transaction(async (tx) => {
+        await setStockLockTimeout(tx);
+        await lockProducts(tx, [...merged.keys()]);
+        return adjustStockRows(tx, merged, sign);
+      }, STOCK_TRANSACTION_OPTIONS),
+    );
   }
 
   /** Write-back target of the view counters: adds each delta (rows of deleted products are skipped). */

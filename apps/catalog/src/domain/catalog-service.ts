@@ -11,6 +11,8 @@ import type {
   ProductChanges,
   StockItem,
 } from './product';
+import { ReservationReleasedError } from './errors';
+import type { StockReservation } from './stock-reservation';
 
 export interface CatalogServiceDeps {
   repository: CatalogRepository;
@@ -21,7 +23,12 @@ export interface CatalogServiceDeps {
   /** Counts a product view (ProductViewFlusher.recordView); optional. */
   recordView?: (productId: number) => void;
   logger: Logger;
+  /** How long a reservation that names no expiry of its own stays active unconfirmed. Default 900 s. */
+  reservationTtlSeconds?: number;
 }
+
+/** Default expiry of a reservation: long enough for an order's confirmation to be retried through an outage of minutes. */
+export const DEFAULT_RESERVATION_TTL_SECONDS = 900;
 
 export interface WithCacheStatus<T> {
   value: T;
@@ -129,11 +136,62 @@ export class CatalogService {
     return this.#adjustStock(items, 1);
   }
 
+  /**
+   * Takes the stock for `reference` (all items or none), or answers from the reservation the
+   * reference already has. Stock changes are written through to the cache like any stock write.
+   */
+  async reserveStockFor(
+    reference: string,
+    items: StockItem[],
+    ttlSeconds?: number,
+  ): Promise<{ reservation: StockReservation; products: Product[] }> {
+    const ttl = ttlSeconds ?? this.deps.reservationTtlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS;
+    const write = await this.deps.repository.reservations.reserve(reference, items, ttl);
+    await this.#afterStockWrite(write.products, write.events);
+    return write;
+  }
+
+  /** ReservationReleasedError when it was released (or never made): it can no longer be confirmed. */
+  async confirmReservation(reference: string): Promise<StockReservation> {
+    const reservation = await this.deps.repository.reservations.confirm(reference);
+    if (reservation.status === 'released') throw new ReservationReleasedError(reference);
+    return reservation;
+  }
+
+  async releaseReservation(reference: string): Promise<StockReservation> {
+    const write = await this.deps.repository.reservations.release(reference);
+    await this.#afterStockWrite(write.products, write.events);
+    return write.reservation;
+  }
+
+  findReservation(reference: string): Promise<StockReservation | null> {
+    return this.deps.repository.reservations.find(reference);
+  }
+
+  /**
+   * The sweeper's pass: releases active reservations past their expiry, one transaction each, at
+   * most `limit` of them. Returns how many it released.
+   */
+  async releaseExpiredReservations(limit = 100): Promise<number> {
+    let released = 0;
+    while (released < limit) {
+      const write = await this.deps.repository.reservations.releaseOneExpired();
+      if (!write) break;
+      released += 1;
+      await this.#afterStockWrite(write.products, write.events);
+    }
+    return released;
+  }
+
+  async #afterStockWrite(products: Product[], events: InvalidationEvent[]): Promise<void> {
+    await Promise.all(products.map((product) => this.deps.cache.writeProduct(product)));
+    if (events.length > 0) this.deps.afterCommit(events);
+  }
+
   /** Category pages carry no stock, so a stock change bumps none (nor does its event, catalog.stock.updated). */
   async #adjustStock(items: StockItem[], sign: 1 | -1): Promise<Product[]> {
     const { products, events } = await this.deps.repository.adjustStock(items, sign);
-    await Promise.all(products.map((product) => this.deps.cache.writeProduct(product)));
-    this.deps.afterCommit(events);
+    await this.#afterStockWrite(products, events);
     return products;
   }
 

@@ -30,3 +30,19 @@ export class InsufficientStockError extends Error {
     this.name = 'InsufficientStockError';
   }
 }
+
+/** The reference was already released (expired, given back, or refused before it arrived): 409. */
+export class ReservationReleasedError extends Error {
+  constructor(readonly reference: string) {
+    super(`stock reservation ${reference} was released (expired or given back)`);
+    this.name = 'ReservationReleasedError';
+  }
+}
+
+/** The reference was used before for other items: 422, the caller reused a reference. */
+export class ReservationMismatchError extends Error {
+  constructor(readonly reference: string) {
+    super(`stock reservation ${reference} exists with other items`);
+    this.name = 'ReservationMismatchError';
+  }
+}

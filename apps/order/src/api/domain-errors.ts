@@ -2,7 +2,9 @@ import { ConflictError, HttpError } from '@memshop/service-kit';
 import type { ErrorRequestHandler } from 'express';
 import {
   DependencyUnavailableError,
+  IdempotencyKeyReusedError,
   InsufficientStockError,
+  OrderFailedError,
   UnknownProductsError,
   UnknownUserError,
   UnpriceableOrderError,
@@ -24,6 +26,14 @@ export function toHttpError(err: unknown): unknown {
   }
   if (domain instanceof UnpriceableOrderError) return new HttpError(422, 'unpriceable_order', domain.message);
   if (domain instanceof InsufficientStockError) return new ConflictError(domain.message, domain.details);
+  if (domain instanceof OrderFailedError) {
+    const { status, code, message, details } = domain.failure;
+    const extra = typeof details === 'object' && details !== null ? details : {};
+    return new HttpError(status, code, message, { ...extra, orderId: domain.orderId });
+  }
+  if (domain instanceof IdempotencyKeyReusedError) {
+    return new HttpError(422, 'idempotency_key_reused', domain.message, { orderId: domain.orderId });
+  }
   if (domain instanceof DependencyUnavailableError) {
     return new HttpError(503, 'dependency_unavailable', domain.message, { service: domain.service });
   }
@@ -38,7 +48,9 @@ function findDomainError(err: unknown): Error | undefined {
       e instanceof UnknownProductsError ||
       e instanceof UnpriceableOrderError ||
       e instanceof InsufficientStockError ||
-      e instanceof DependencyUnavailableError
+      e instanceof DependencyUnavailableError ||
+      e instanceof OrderFailedError ||
+      e instanceof IdempotencyKeyReusedError
     ) {
       return e;
     }

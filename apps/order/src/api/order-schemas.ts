@@ -51,3 +51,11 @@ export const userOrdersQuerySchema = z.object({
     .optional(),
   before: idSchema.optional(),
 });
+
+/**
+ * The `Idempotency-Key` header of POST /orders: 1-200 visible ASCII characters (a UUID fits).
+ * The same key with the same body answers with the first order; with another body, 422.
+ */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1-200 visible ASCII characters' });

@@ -1,12 +1,21 @@
-import { combineCacheStatus, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { BadRequestError, combineCacheStatus, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import { UnknownUserError } from '../domain/errors';
 import { listUserOrders, viewOrder, type OrderViewDeps } from '../domain/order-view';
 import { placeOrder, type PlaceOrderDeps } from '../domain/place-order';
 import { domainErrorMapper } from './domain-errors';
-import { orderIdParamsSchema, placeOrderBodySchema, userOrdersQuerySchema } from './order-schemas';
+import {
+  idempotencyKeySchema,
+  orderIdParamsSchema,
+  placeOrderBodySchema,
+  userOrdersQuerySchema,
+} from './order-schemas';
 
-export type OrdersApiDeps = PlaceOrderDeps & OrderViewDeps;
+export type OrdersApiDeps = PlaceOrderDeps &
+  OrderViewDeps & {
+    /** Bounds the orders placed at once (a bulkhead); unbounded when absent. */
+    placementLimit?: <T>(place: () => Promise<T>) => Promise<T>;
+  };
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -14,10 +23,29 @@ const DEFAULT_PAGE_SIZE = 20;
 export function ordersRouter(deps: OrdersApiDeps): Router {
   const router = Router();
 
+  /**
+   * 201 confirmed; 202 pending (catalog did not answer in time: poll GET /orders/:id);
+   * 409/422 failed (the error names the order in `details.orderId`); 503 nothing was saved.
+   * With an Idempotency-Key, a repeat gets the first answer.
+   */
   router.post('/orders', async (req, res) => {
     const body = placeOrderBodySchema.parse(req.body);
-    const order = await placeOrder(deps, body);
-    res.status(201).location(`/orders/${order.id}`).json(order);
+    const header = req.get('idempotency-key');
+    let idempotencyKey: string | undefined;
+    if (header !== undefined) {
+      const parsed = idempotencyKeySchema.safeParse(header);
+      if (!parsed.success) {
+        throw new BadRequestError(`Idempotency-Key header: ${parsed.error.issues[0]?.message}`);
+      }
+      idempotencyKey = parsed.data;
+    }
+    const place = () => placeOrder(deps, { ...body, idempotencyKey });
+    const { order, created } = await (deps.placementLimit ? deps.placementLimit(place) : place());
+    if (!created) res.set('Idempotent-Replayed', 'true');
+    res
+      .status(order.status === 'pending' ? 202 : 201)
+      .location(`/orders/${order.id}`)
+      .json(order);
   });
 
   router.get('/orders/:id', async (req, res) => {

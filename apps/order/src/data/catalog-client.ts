@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InsufficientStockError, UnknownProductsError, DependencyUnavailableError } from '../domain/errors';
 import type { OrderLine, ProductSummary, StockReservation } from '../domain/order';
-import type { ServiceClient } from './service-client';
+import type { ServiceClient, ServiceResponse } from './service-client';
 
 const productSchema = z.object({
   id: z.number().int(),
@@ -14,23 +14,27 @@ const productSchema = z.object({
 const productBatchSchema = z.object({ products: z.array(productSchema) }).transform((b) => b.products);
 
 /**
- * `{ items: [{ productId, quantity, stock, priceCents, currency }] }`: catalog reads the price in
- * the transaction that takes the stock. Both are optional so an older catalog (without them)
- * still works; the order is then priced from order-service's cached copy.
+ * A reservation as catalog answers it: `{ reference, status, items: [{ productId, quantity,
+ * priceCents, currency }] }`, each price read in the transaction that took the stock.
  */
 const reservationSchema = z.object({
+  status: z.enum(['active', 'confirmed', 'released']),
   items: z.array(
     z.object({
       productId: z.number().int(),
       quantity: z.number().int(),
-      priceCents: z.number().int().optional(),
-      currency: z.string().optional(),
+      priceCents: z.number().int(),
+      currency: z.string(),
     }),
   ),
 });
 
 const errorBodySchema = z.object({
-  error: z.object({ message: z.string().optional(), details: z.unknown().optional() }),
+  error: z.object({
+    code: z.string().optional(),
+    message: z.string().optional(),
+    details: z.unknown().optional(),
+  }),
 });
 
 /** GET /products?ids= takes at most this many ids per call (catalog's limit). */
@@ -59,53 +63,49 @@ export class CatalogClient {
   }
 
   /**
-   * POST /stock/reservations: catalog takes every line's stock or none (409). The reference
-   * travels as an Idempotency-Key header for logs and a catalog that deduplicates on it.
+   * POST /stock/reservations with the order's reference: catalog takes every line's stock or
+   * none (409 insufficient stock). A reference catalog already released answers `released`.
    */
   async reserveStock(lines: OrderLine[], reference: string): Promise<StockReservation> {
     const path = '/stock/reservations';
     const items = lines.map(({ productId, quantity }) => ({ productId, quantity }));
-    const response = await this.http.postJson(path, { items }, { 'idempotency-key': reference });
+    const response = await this.http.postJson(path, { reference, items }, { 'idempotency-key': reference });
+    const body = errorBodySchema.safeParse(response.body);
+    if (response.status === 409 && body.success && body.data.error.code === 'reservation_released') {
+      return { status: 'released', items: [] };
+    }
     if (response.status === 409) {
-      const body = errorBodySchema.safeParse(response.body);
       throw new InsufficientStockError(
         body.success ? body.data.error.details : undefined,
         body.success && body.data.error.message ? body.data.error.message : undefined,
       );
     }
     if (response.status === 404) throw new UnknownProductsError(lines.map((l) => l.productId));
-    if (response.status < 200 || response.status >= 300) {
-      throw new DependencyUnavailableError(
-        'catalog',
-        `catalog answered POST ${path} with ${response.status}`,
-      );
-    }
-    const body = this.http.parse(path, response.body, reservationSchema);
-    const priceOf = new Map(body.items.map((item) => [item.productId, item]));
-    return {
-      items: items.map((line) => {
-        const reserved = priceOf.get(line.productId);
-        if (reserved?.priceCents === undefined) return line;
-        return reserved.currency === undefined
-          ? { ...line, priceCents: reserved.priceCents }
-          : { ...line, priceCents: reserved.priceCents, currency: reserved.currency };
-      }),
-    };
+    return this.#reservation('POST', path, response);
   }
 
-  /** Gives reserved stock back (the order could not be committed). */
-  async releaseStock(reservation: StockReservation, reference: string): Promise<void> {
+  /** POST /stock/confirmations: `confirmed`, or `released` when catalog no longer holds the stock. */
+  async confirmReservation(reference: string): Promise<StockReservation> {
+    const path = '/stock/confirmations';
+    const response = await this.http.postJson(path, { reference });
+    if (response.status === 409) return { status: 'released', items: [] };
+    return this.#reservation('POST', path, response);
+  }
+
+  /** POST /stock/releases by reference: idempotent, also for a reference catalog never saw. */
+  async releaseReservation(reference: string): Promise<void> {
     const path = '/stock/releases';
-    const response = await this.http.postJson(
-      path,
-      { items: reservation.items.map(({ productId, quantity }) => ({ productId, quantity })) },
-      { 'idempotency-key': `release-${reference}` },
-    );
-    if (response.status < 200 || response.status >= 300) {
+    const response = await this.http.postJson(path, { reference });
+    this.#reservation('POST', path, response);
+  }
+
+  #reservation(method: string, path: string, response: ServiceResponse): StockReservation {
+    if (response.status !== 200) {
       throw new DependencyUnavailableError(
         'catalog',
-        `catalog answered POST ${path} with ${response.status}`,
+        `catalog answered ${method} ${path} with ${response.status}`,
       );
     }
+    return this.http.parse(path, response.body, reservationSchema);
   }
 }

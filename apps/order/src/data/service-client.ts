@@ -145,16 +145,17 @@ export class ServiceClient {
     return new DependencyUnavailableError(
       this.#service,
       `${this.#service} is unavailable (${method} ${path}: ${reason})`,
-      {
-        cause: err,
-      },
+      // Refused: no connection, so the request never reached the service.
+      { cause: err, notApplied: !timedOut && describeCause(err) === 'ECONNREFUSED' },
     );
   }
 
   #unexpected(method: string, path: string, status: number): DependencyUnavailableError {
+    // memshop services answer 5xx only for a request they did not carry out.
     return new DependencyUnavailableError(
       this.#service,
       `${this.#service} answered ${method} ${path} with ${status}`,
+      { notApplied: true },
     );
   }
 }

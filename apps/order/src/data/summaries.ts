@@ -28,7 +28,12 @@ export function isStoredOrder(v: unknown): v is StoredOrder {
     isObject(v) &&
     isInt(v.id) &&
     isInt(v.userId) &&
-    (v.status === 'confirmed' || v.status === 'cancelled') &&
+    (v.status === 'pending' ||
+      v.status === 'confirmed' ||
+      v.status === 'failed' ||
+      v.status === 'cancelled') &&
+    isInt(v.version) &&
+    isString(v.reservationReference) &&
     isString(v.currency) &&
     isInt(v.totalCents) &&
     isString(v.createdAt) &&

@@ -1,3 +1,5 @@
+import type { OrderFailure } from './order';
+
 /**
  * What can go wrong when placing or reading an order, in the domain's words. api/ maps each
  * to its status code (api/domain-errors.ts); nothing here knows about HTTP.
@@ -44,11 +46,37 @@ export class UnpriceableOrderError extends OrderDomainError {
  */
 export class DependencyUnavailableError extends OrderDomainError {
   override readonly name = 'DependencyUnavailableError';
+  /**
+   * True when the service certainly did not carry the request out (the connection was refused,
+   * or it answered 5xx); false when it may have (a timeout, a reset: the reply was lost).
+   */
+  readonly notApplied: boolean;
+
   constructor(
     readonly service: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; notApplied?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.notApplied = options?.notApplied ?? false;
+  }
+}
+
+/** The same Idempotency-Key came with a different body (422: the key names another request). */
+export class IdempotencyKeyReusedError extends OrderDomainError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor(readonly orderId: number) {
+    super('this Idempotency-Key was used for a different order body');
+  }
+}
+
+/** The order was saved and then failed (refused stock, expired reservation): answered with its failure. */
+export class OrderFailedError extends OrderDomainError {
+  override readonly name = 'OrderFailedError';
+  constructor(
+    readonly orderId: number,
+    readonly failure: OrderFailure,
+  ) {
+    super(failure.message);
   }
 }

@@ -22,6 +22,8 @@ export interface OrderView {
   currency: string;
   totalCents: number;
   createdAt: string;
+  /** Why a failed order failed (absent otherwise). */
+  failure?: { code: string; message: string };
   /** The user as user-service has it now; null once the user is deleted. */
   user: { id: number; name: string } | null;
   items: Array<{
@@ -58,7 +60,7 @@ export async function viewOrder(deps: OrderViewDeps, orderId: number): Promise<V
 
 export interface UserOrders {
   user: { id: number; name: string };
-  orders: StoredOrder[];
+  orders: OrderSummary[];
   /** Pass as `before` for the next page; null on the last page. */
   nextBefore: number | null;
 }
@@ -82,11 +84,28 @@ export async function listUserOrders(
   return {
     value: {
       user: { id: user.value.id, name: user.value.name },
-      orders: pageOrders,
+      orders: pageOrders.map(toOrderSummary),
       nextBefore: hasMore ? pageOrders[pageOrders.length - 1]!.id : null,
     },
     statuses: [user.status],
   };
+}
+
+/** An order in a user's list: as stored, without the bookkeeping the settler keeps. */
+export type OrderSummary = Pick<
+  StoredOrder,
+  'id' | 'userId' | 'status' | 'currency' | 'totalCents' | 'createdAt' | 'items'
+> & { failure?: { code: string; message: string } };
+
+function toOrderSummary(order: StoredOrder): OrderSummary {
+  const { id, userId, status, currency, totalCents, createdAt, items } = order;
+  return { id, userId, status, currency, totalCents, createdAt, items, ...failureOf(order) };
+}
+
+function failureOf(order: StoredOrder): { failure?: { code: string; message: string } } {
+  return order.status === 'failed' && order.failure
+    ? { failure: { code: order.failure.code, message: order.failure.message } }
+    : {};
 }
 
 /** The API shape of a stored order with the summaries read for it. */
@@ -102,6 +121,7 @@ export function composeView(
     currency: order.currency,
     totalCents: order.totalCents,
     createdAt: order.createdAt,
+    ...failureOf(order),
     user: user ? { id: user.id, name: user.name } : null,
     items: order.items.map((item) => {
       const product = productOf(item.productId);

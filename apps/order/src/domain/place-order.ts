@@ -1,5 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { UnknownProductsError, UnknownUserError, UnpriceableOrderError } from './errors';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  DependencyUnavailableError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  OrderFailedError,
+  UnknownProductsError,
+  UnknownUserError,
+} from './errors';
 import type {
   OrderLine,
   OrderStore,
@@ -8,45 +15,66 @@ import type {
   StockReservation,
   StockReservations,
   StoredOrder,
-  StoredOrderItem,
   UserDirectory,
 } from './order';
+import { priceLines } from './order-pricing';
 import { composeView, type OrderView } from './order-view';
+import { recordConfirmation, RESERVATION_RELEASED_FAILURE } from './settle-order';
 
 export interface PlaceOrderDeps {
   users: UserDirectory;
   products: ProductDirectory;
   stock: StockReservations;
   orders: OrderStore;
-  /** Told when a reservation could not be given back (stock stays taken until someone fixes it). */
-  onReleaseFailed?: (err: unknown, reference: string) => void;
+  /**
+   * How long a request that repeats an Idempotency-Key whose order is still pending waits for
+   * that order to settle before it answers 202 with it.
+   */
+  replayWaitMs?: number;
 }
 
 export interface PlaceOrderInput {
   userId: number;
   /** Distinct product ids (api/ rejects duplicates). */
   items: OrderLine[];
+  /** The client's Idempotency-Key header. */
+  idempotencyKey?: string;
 }
 
-/** Postgres `integer`: totals and prices are stored as int4 cents. */
-const MAX_CENTS = 2_147_483_647;
+/** What POST /orders answers: 201 for a confirmed order, 202 for one still pending. */
+export interface PlacedOrder {
+  order: OrderView;
+  /** false when the Idempotency-Key named an order placed before. */
+  created: boolean;
+}
+
+const DEFAULT_REPLAY_WAIT_MS = 2000;
+const REPLAY_POLL_MS = 50;
 
 /**
- * Places an order: the user and the products are checked through order-service's cache of
- * user-service and catalog, catalog takes the stock (all lines or none), then the order is
- * committed with each line's price at that moment. Stock goes first because it is the step that
- * can be refused; if the commit then fails the stock is given back (a compensation, not a
- * distributed transaction: a crash between the two leaves stock taken for no order, the cheaper
- * failure for a shop than an order without stock).
+ * Places an order as a small state machine whose every step survives a crash:
+ * 1. the user and products are checked through order-service's cache, and the order is saved
+ *    as `pending` with a fresh reservation reference (and the Idempotency-Key, if any);
+ * 2. catalog reserves the stock under that reference (all lines or none);
+ * 3. catalog confirms the reservation, and the order becomes `confirmed` at the reservation's
+ *    prices; a refusal makes it `failed`.
+ * If catalog does not answer in time, the order stays pending and this request answers 202:
+ * the settler (OrderSettler) finishes it with the same idempotent calls. A reservation that
+ * nobody confirms expires in catalog and its stock comes back.
  */
-export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<OrderView> {
+export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
+  const requestHash = input.idempotencyKey ? hashRequest(input) : undefined;
+  if (input.idempotencyKey) {
+    const existing = await deps.orders.findByIdempotencyKey(input.idempotencyKey);
+    if (existing) return replay(deps, existing, requestHash!);
+  }
+
   const productIds = input.items.map((line) => line.productId);
   const [user, products] = await Promise.all([
     deps.users.getUser(input.userId),
     deps.products.getProducts(productIds),
   ]);
   if (!user.value) throw new UnknownUserError(input.userId);
-
   const summaries = new Map<number, ProductSummary>();
   const unknown: number[] = [];
   for (const id of productIds) {
@@ -55,70 +83,110 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
     else unknown.push(id);
   }
   if (unknown.length > 0) throw new UnknownProductsError(unknown);
+  // Priced from the cache first, so a mixed-currency or overflowing order is refused before
+  // anything is saved or reserved; the reservation's prices replace these on confirmation.
+  const cached = priceLines(input.items, (id) => summaries.get(id)!);
 
-  // Priced once before the reservation too, so a mixed-currency or overflowing order is refused
-  // before any stock is taken.
-  priceLines(input.items, (id) => summaries.get(id)!);
+  const { order: pending, created } = await deps.orders.createPending({
+    userId: input.userId,
+    ...cached,
+    reservationReference: randomUUID(),
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey, requestHash } : {}),
+  });
+  if (!created) return replay(deps, pending, requestHash!);
 
-  const reference = randomUUID();
-  const reservation = await deps.stock.reserve(input.items, reference);
-  let order: StoredOrder;
+  const order = await reserveAndConfirm(deps, pending);
+  return {
+    order: composeView(order, user.value, (id) => summaries.get(id) ?? null),
+    created: true,
+  };
+}
+
+/** Steps 2 and 3. Returns the order pending (catalog did not answer), confirmed, or throws its failure. */
+async function reserveAndConfirm(deps: PlaceOrderDeps, pending: StoredOrder): Promise<StoredOrder> {
+  let reservation: StockReservation | undefined;
   try {
-    // catalog's price at reservation time is authoritative; the cached one can lag an update by
-    // the time its invalidation event takes, and is never purged by a change made behind
-    // catalog's back.
-    const reserved = new Map(reservation.items.map((line) => [line.productId, line]));
-    const { items, totalCents, currency } = priceLines(input.items, (id) => {
-      const line = reserved.get(id);
-      const cached = summaries.get(id)!;
-      return line?.priceCents === undefined
-        ? cached
-        : { priceCents: line.priceCents, currency: line.currency ?? cached.currency };
-    });
-    order = await deps.orders.create({ userId: input.userId, currency, totalCents, items });
+    reservation = await deps.stock.reserve(pending.items, pending.reservationReference);
+    if (reservation.status === 'active') reservation = await deps.stock.confirm(pending.reservationReference);
   } catch (err) {
-    await releaseQuietly(deps, reservation, reference);
+    if (err instanceof DependencyUnavailableError) {
+      // Never reached catalog (or refused by it): there is nothing to settle, and without the
+      // order the client may retry, with the same Idempotency-Key too.
+      if (err.notApplied && reservation === undefined) {
+        await deps.orders.discardPending(pending.id);
+        throw err;
+      }
+      return pending;
+    }
+    if (err instanceof InsufficientStockError) {
+      const failed = await deps.orders.markFailed(
+        pending.id,
+        { status: 409, code: 'conflict', message: err.message, details: err.details },
+        true,
+      );
+      return outcome(failed);
+    }
+    if (err instanceof UnknownProductsError) {
+      const failed = await deps.orders.markFailed(
+        pending.id,
+        {
+          status: 422,
+          code: 'unknown_product',
+          message: err.message,
+          details: { productIds: err.productIds },
+        },
+        true,
+      );
+      return outcome(failed);
+    }
     throw err;
   }
-  return composeView(order, user.value, (id) => summaries.get(id) ?? null);
-}
-
-interface Price {
-  priceCents: number;
-  currency: string;
-}
-
-function priceLines(
-  lines: OrderLine[],
-  priceOf: (productId: number) => Price,
-): { items: StoredOrderItem[]; totalCents: number; currency: string } {
-  let totalCents = 0;
-  const currencies = new Set<string>();
-  const items = lines.map((line) => {
-    const { priceCents: unitPriceCents, currency } = priceOf(line.productId);
-    currencies.add(currency);
-    totalCents += unitPriceCents * line.quantity;
-    return { ...line, unitPriceCents };
-  });
-  if (currencies.size > 1) {
-    throw new UnpriceableOrderError(
-      `the products are priced in different currencies (${[...currencies].join(', ')})`,
-    );
+  if (reservation.status === 'released') {
+    return outcome(await deps.orders.markFailed(pending.id, RESERVATION_RELEASED_FAILURE, true));
   }
-  if (!Number.isSafeInteger(totalCents) || totalCents > MAX_CENTS) {
-    throw new UnpriceableOrderError(`the order total exceeds ${MAX_CENTS} cents`);
-  }
-  return { items, totalCents, currency: [...currencies][0]! };
+  return outcome(await recordConfirmation(deps, pending, reservation));
 }
 
-async function releaseQuietly(
+/** The order to answer with, or its failure as an error. */
+function outcome(order: StoredOrder): StoredOrder {
+  if (order.status === 'failed' && order.failure) throw new OrderFailedError(order.id, order.failure);
+  return order;
+}
+
+/**
+ * The same Idempotency-Key again: the same body gets the first request's answer (waiting a
+ * little for an order still pending, which the first request is probably finishing), another
+ * body is refused.
+ */
+async function replay(
   deps: PlaceOrderDeps,
-  reservation: StockReservation,
-  reference: string,
-): Promise<void> {
-  try {
-    await deps.stock.release(reservation, reference);
-  } catch (err) {
-    deps.onReleaseFailed?.(err, reference);
+  existing: StoredOrder,
+  requestHash: string,
+): Promise<PlacedOrder> {
+  if (existing.requestHash !== requestHash) throw new IdempotencyKeyReusedError(existing.id);
+  let order = existing;
+  const deadline = Date.now() + (deps.replayWaitMs ?? DEFAULT_REPLAY_WAIT_MS);
+  while (order.status === 'pending' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+    order = (await deps.orders.findFresh(order.id)) ?? order;
   }
+  outcome(order);
+  const [user, products] = await Promise.all([
+    deps.users.getUser(order.userId),
+    deps.products.getProducts(order.items.map((item) => item.productId)),
+  ]);
+  return {
+    order: composeView(order, user.value, (id) => products.get(id)?.value ?? null),
+    created: false,
+  };
+}
+
+/** The body an Idempotency-Key was first used with, in a form that ignores key and line order. */
+function hashRequest(input: PlaceOrderInput): string {
+  const items = [...input.items]
+    .sort((a, b) => a.productId - b.productId)
+    .map(({ productId, quantity }) => [productId, quantity]);
+  return createHash('sha256')
+    .update(JSON.stringify({ userId: input.userId, items }))
+    .digest('hex');
 }

@@ -42,7 +42,14 @@ export interface OrderFixture {
  * as child processes via startStack (fresh databases, an exchange and queues of their own), three
  * memcached nodes shared by all, a fresh order database. close() removes all of it.
  */
-export async function startOrderFixture(): Promise<OrderFixture> {
+export interface OrderFixtureOptions {
+  /** order-service env on top of the fixture's (e.g. UPSTREAM_TIMEOUT_MS, ORDER_SETTLE_*). */
+  env?: Record<string, string>;
+  /** Env of the catalog and user processes (e.g. STOCK_RESERVATION_SWEEP_INTERVAL_MS). */
+  upstreamEnv?: Record<string, string>;
+}
+
+export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise<OrderFixture> {
   return withTestInfrastructure(async (infra) => {
     const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
     const memcached = await infra.memcached(3);
@@ -54,6 +61,7 @@ export async function startOrderFixture(): Promise<OrderFixture> {
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
+      ...(opts.upstreamEnv ? { env: opts.upstreamEnv } : {}),
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());
@@ -74,6 +82,7 @@ export async function startOrderFixture(): Promise<OrderFixture> {
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
       INVALIDATION_QUEUE: queue,
       UPSTREAM_TIMEOUT_MS: '1000',
+      ...opts.env,
     });
     const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
     const service = createOrderService(config, { logger });
