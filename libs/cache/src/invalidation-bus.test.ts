@@ -187,7 +187,9 @@ describe('InvalidationBus against real RabbitMQ', () => {
       routingKey: 'catalog.product.updated',
       messageId: poison.id,
     });
-    expect(await counter(registry, 'memshop_invalidations_parked_total', { reason: 'handler_failed' })).toBe(1);
+    expect(await counter(registry, 'memshop_invalidations_parked_total', { reason: 'handler_failed' })).toBe(
+      1,
+    );
   });
 
   it('starts without throwing while the broker is unreachable, and refuses to publish', async () => {

@@ -52,18 +52,27 @@ export class ParkedInvalidations {
   /**
    * Publishes up to `limit` parked messages again to their original exchange and routing key
    * (confirmed, mandatory) and removes each one once the broker confirmed it. Messages without
-   * a known routing key stay parked. Returns the counts.
+   * a known routing key stay parked. Messages parked while it runs (a replayed message that
+   * fails again) are left for the next replay. Returns the counts.
    */
   async replay(limit = 1000): Promise<{ replayed: number; kept: number }> {
     return this.#withChannel(async (channel) => {
       let replayed = 0;
       let kept = 0;
-      while (replayed + kept < limit) {
+      // Take everything first (unacked, so invisible), then publish: a replayed message that
+      // fails again is parked again behind them and is never picked up by this same replay.
+      const { messageCount } = await channel.checkQueue(this.#topology.parkingQueue);
+      const taken: amqp.GetMessage[] = [];
+      while (taken.length < Math.min(limit, messageCount)) {
         const msg = await channel.get(this.#topology.parkingQueue, { noAck: false });
         if (msg === false) break;
+        taken.push(msg);
+      }
+      for (const msg of taken) {
         const info = parkedMessageInfo(msg.properties, msg.fields);
         if (!info.routingKey) {
           kept += 1;
+          channel.nack(msg, false, true);
           continue;
         }
         const headers = { ...(msg.properties.headers as Record<string, unknown> | undefined) };
@@ -87,7 +96,6 @@ export class ParkedInvalidations {
         channel.ack(msg);
         replayed += 1;
       }
-      channel.nackAll(true);
       return { replayed, kept };
     });
   }
@@ -105,7 +113,10 @@ export class ParkedInvalidations {
     try {
       const channel = await connection.createConfirmChannel();
       channel.on('error', () => undefined);
-      return await work(channel);
+      const result = await work(channel);
+      // Closing the channel first settles its acks on the queue before the connection goes.
+      await channel.close();
+      return result;
     } finally {
       await connection.close().catch(() => undefined);
     }
