@@ -1,4 +1,4 @@
-import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import {
   createCacheRuntime,
   createPrismaClient,
@@ -15,6 +15,7 @@ import { orderCacheKeys } from './data/cache-keys';
 import { CatalogClient } from './data/catalog-client';
 import { OrderRepository } from './data/order-repository';
 import { CachedOrderStore } from './data/order-store';
+import { orderAuditSources } from './data/order-audit';
 import { CachedProductDirectory } from './data/product-directory';
 import { ServiceClient } from './data/service-client';
 import { UserClient } from './data/user-client';
@@ -29,6 +30,8 @@ export interface OrderService {
   cache: Cache;
   bus: InvalidationBus;
   relay: OutboxRelay;
+  /** Compares order-service's copies of products and users with their owners' versions. */
+  auditor: CacheAuditor;
   metrics: ServiceMetrics;
   /** Connects the bus (in the background, never throws) and starts the relay. */
   start(): Promise<void>;
@@ -70,15 +73,18 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   });
   const catalog = new CatalogClient(catalogHttp);
-  const users = new CachedUserDirectory(cache, new UserClient(userHttp), keys);
+  const userClient = new UserClient(userHttp);
+  const users = new CachedUserDirectory(cache, userClient, keys);
   const products = new CachedProductDirectory(cache, catalog, keys);
   const orders = new CachedOrderStore(cache, new OrderRepository(prisma), keys, relay);
 
   bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
   // Copies purged by events must not outlive a gap in the event feed (issue 4 hole 4).
   cache.trackInvalidationFeed(bus, ['product', 'user']);
+  const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
   const app = createApp({
+    audit: auditor,
     logger,
     metrics,
     users,
@@ -107,10 +113,12 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     cache,
     bus,
     relay,
+    auditor,
     metrics,
     async start() {
       await bus.start();
       relay.start();
+      if (runtime.auditEnabled) auditor.start();
     },
     closers: runtime.closers,
   };

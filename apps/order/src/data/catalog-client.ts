@@ -8,6 +8,7 @@ const productSchema = z.object({
   name: z.string(),
   priceCents: z.number().int(),
   currency: z.string(),
+  version: z.number().int().optional(),
 });
 
 /** `{ products, missing }`; catalog answers 404 when none of the ids exists. */
@@ -52,7 +53,13 @@ export class CatalogClient {
         (await this.http.getJson(`/products?ids=${chunk.join(',')}`, productBatchSchema)) ?? [];
       for (const p of products) {
         if (found.has(p.id))
-          found.set(p.id, { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency });
+          found.set(p.id, {
+            id: p.id,
+            name: p.name,
+            priceCents: p.priceCents,
+            currency: p.currency,
+            ...(p.version === undefined ? {} : { version: p.version }),
+          });
       }
     }
     return found;

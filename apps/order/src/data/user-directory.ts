@@ -17,6 +17,7 @@ export class CachedUserDirectory implements UserDirectory {
       namespace: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUserSummary,
+      versionOf: (u) => u.version,
     });
     return { value: result.value, status: result.status };
   }
