@@ -40,7 +40,7 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
   order: 3003,
 };
 export const DEFAULT_EXCHANGE = 'memshop.invalidation';
-const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
+export const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
   catalog: 'memshop_catalog',
   user: 'memshop_user',
   order: 'memshop_order',
