@@ -930,9 +930,18 @@ export class Cache {
     return feed !== null && feed.namespaces.has(namespace) && !feed.status.connected;
   }
 
+  /**
+   * An entry of an event-fed namespace is not trusted when it was stored before the feed went
+   * away (while it is away), or before the moment the feed's queue was found missing (its
+   * purge may have been published into nothing): it is reloaded, one loader per key.
+   */
   #distrusted(entry: CacheEntry<unknown>, namespace: string): boolean {
-    if (!this.#gapOpen(namespace)) return false;
-    const since = this.#feed?.status.disconnectedSince;
+    const feed = this.#feed;
+    if (feed === null || !feed.namespaces.has(namespace)) return false;
+    const lostBefore = feed.status.eventsLostBefore;
+    if (lostBefore != null && entry.storedAt < lostBefore) return true;
+    if (feed.status.connected) return false;
+    const since = feed.status.disconnectedSince;
     return since != null && entry.storedAt < since;
   }
 

@@ -64,6 +64,12 @@ export interface InvalidationFeedStatus {
   readonly disconnectedSince: number | null;
   /** Called with true on every (re)connect, false on every disconnect. Returns an unsubscribe. */
   onConnectionChange(listener: (connected: boolean) => void): () => void;
+  /**
+   * epoch ms, or null: events published before it may never reach this consumer (its queue was
+   * missing at the last (re)connect, so what was published meanwhile went nowhere). Entries of
+   * the fed namespaces stored before it are not to be trusted.
+   */
+  readonly eventsLostBefore?: number | null;
 }
 
 export interface InvalidationBusOptions {
@@ -154,6 +160,9 @@ export class InvalidationBus implements InvalidationFeedStatus {
   #publishChannel: amqp.ConfirmChannel | null = null;
   #connected = false;
   #disconnectedSince: number;
+  #eventsLostBefore: number | null = null;
+  /** Set by setup when the queue did not exist; applied at the `connect` that follows. */
+  #queueWasMissing = false;
   #closing = false;
   #started = false;
 
@@ -198,6 +207,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
 
   get disconnectedSince(): number | null {
     return this.#connected ? null : this.#disconnectedSince;
+  }
+
+  get eventsLostBefore(): number | null {
+    return this.#eventsLostBefore;
   }
 
   get exchange(): string {
@@ -409,6 +422,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
       this.#watchChannel(model, consumeChannel, 'consume');
       await consumeChannel.prefetch(this.#opts.prefetch);
       await assertParking(consumeChannel, t);
+      this.#queueWasMissing = !(await queueExists(model, t.queue));
       await consumeChannel.assertQueue(t.queue, { durable: true, arguments: consumingQueueArguments(t) });
       for (const pattern of this.#opts.bindings) {
         await consumeChannel.bindQueue(t.queue, t.exchange, pattern);
@@ -624,6 +638,17 @@ export class InvalidationBus implements InvalidationFeedStatus {
     if (this.#connected === connected) return;
     this.#connected = connected;
     if (!connected) this.#disconnectedSince = this.#clock();
+    // A queue declared anew (deleted by an operator, lost with its node, or never there) kept
+    // nothing of what was published before: set before the listeners run, so the cache's
+    // reconnect bump and its distrust of older entries see it together.
+    if (connected && this.#queueWasMissing) {
+      this.#queueWasMissing = false;
+      this.#eventsLostBefore = this.#clock();
+      this.#logger.warn(
+        { queue: this.#topology.queue },
+        'invalidation queue was missing: older cache entries are reloaded',
+      );
+    }
     publishDiagnostic('bus', { state: connected ? 'connected' : 'disconnected', since: this.#clock() });
     for (const listener of this.#listeners) {
       try {
@@ -633,6 +658,20 @@ export class InvalidationBus implements InvalidationFeedStatus {
       }
     }
   }
+}
+
+/** A passive check: a missing queue closes the channel it was asked on, hence one of its own. */
+async function queueExists(model: amqp.ChannelModel, queue: string): Promise<boolean> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await channel.checkQueue(queue);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) return false;
+    throw err;
+  }
+  await channel.close().catch(() => undefined);
+  return true;
 }
 
 /** Deliveries before this one, as the quorum queue counts them (0 on the first). */
