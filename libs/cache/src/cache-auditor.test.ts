@@ -81,6 +81,39 @@ describe('CacheAuditor against real memcached', () => {
     expect(await counts(registry)).toEqual({ 'thing:fresh': 2, 'thing:stale': 2, 'thing:orphan': 1 });
   });
 
+  it('compares copies without versions field by field with the current value', async () => {
+    const prefix = `audit-copy:${randomUUID()}:`;
+    const current = new Map<string, unknown>([
+      ['1', { id: 1, name: 'same', priceCents: 10, version: 9 }],
+      ['2', { id: 2, name: 'renamed', priceCents: 20, version: 4 }],
+    ]);
+    await cache.writeThrough(`${prefix}1`, { id: 1, name: 'same', priceCents: 10 }, { version: 1 });
+    await cache.writeThrough(`${prefix}2`, { id: 2, name: 'old name', priceCents: 20 }, { version: 1 });
+    await cache.writeThrough(`${prefix}3`, { id: 3, name: 'deleted', priceCents: 30 }, { version: 1 });
+    const auditor = new CacheAuditor({
+      cache,
+      graceMs: 0,
+      sources: [
+        {
+          namespace: 'copy',
+          keyOf: (id) => `${prefix}${id}`,
+          sampleIds: async () => ['1', '2', '3'],
+          loadValues: async (ids) =>
+            new Map(ids.filter((id) => current.has(id)).map((id) => [id, current.get(id)])),
+        },
+      ],
+    });
+    const [report] = await auditor.auditOnce();
+    expect(report).toMatchObject({
+      sampled: 3,
+      fresh: 1,
+      stale: 1,
+      orphan: 1,
+      staleIds: ['2'],
+      orphanIds: ['3'],
+    });
+  });
+
   it('does not count an entry whose invalidation lands within the grace window', async () => {
     const rows = new Map<string, Row>([['1', { id: '1', version: 1 }]]);
     const { source, populate } = tableSource('inflight', rows);
@@ -92,7 +125,7 @@ describe('CacheAuditor against real memcached', () => {
     const slowSource: AuditSource = {
       ...source,
       loadVersions: async (ids) => {
-        const versions = await source.loadVersions(ids);
+        const versions = await source.loadVersions!(ids);
         if (!purged) {
           purged = true;
           setTimeout(() => void cache.invalidate(source.keyOf('1')), 10);

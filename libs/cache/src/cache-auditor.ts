@@ -4,8 +4,10 @@ import { noopCacheMetrics, type AuditResult, type CacheMetrics } from './metrics
 
 /**
  * What a service implements so its cache can be audited: which ids to look at and the
- * source-of-truth version of each. Versions are the ones the cached entries record
- * (`versionOf` on populate, `writeThrough`'s version).
+ * source-of-truth state of each, as a version (compared with the version the entry recorded:
+ * `versionOf` on populate, `writeThrough`'s version) or, for copies that keep no version, as
+ * the current value (compared field by field with the fields the cached value has).
+ * Implement exactly one of `loadVersions` and `loadValues`.
  */
 export interface AuditSource {
   /** Report and metrics label, e.g. 'product'. */
@@ -18,7 +20,9 @@ export interface AuditSource {
   /** The cache key an id is stored under. */
   keyOf(id: string): string;
   /** The current version of each id; an id left out of the map has no row (deleted). */
-  loadVersions(ids: string[]): Promise<Map<string, number>>;
+  loadVersions?(ids: string[]): Promise<Map<string, number>>;
+  /** The current value of each id (a superset of a cached copy's fields); left out = deleted. */
+  loadValues?(ids: string[]): Promise<Map<string, unknown>>;
 }
 
 /** What one pass found in one namespace. `sampled` = fresh + stale + orphan. */
@@ -175,8 +179,15 @@ export class CacheAuditor {
   async #judge(source: AuditSource, ids: string[]): Promise<Map<string, Verdict>> {
     const entries = await Promise.all(ids.map((id) => this.#cache.peek(source.keyOf(id))));
     const cachedIds = ids.filter((_, i) => entries[i] !== undefined);
-    const versions = cachedIds.length > 0 ? await source.loadVersions(cachedIds) : new Map<string, number>();
     const verdicts = new Map<string, Verdict>();
+    if (source.loadValues) {
+      const values = cachedIds.length > 0 ? await source.loadValues(cachedIds) : new Map<string, unknown>();
+      ids.forEach((id, i) => verdicts.set(id, judgeCopy(entries[i], values.has(id), values.get(id))));
+      return verdicts;
+    }
+    if (!source.loadVersions)
+      throw new TypeError(`audit source ${source.namespace} has neither loadVersions nor loadValues`);
+    const versions = cachedIds.length > 0 ? await source.loadVersions(cachedIds) : new Map<string, number>();
     ids.forEach((id, i) => verdicts.set(id, judgeEntry(entries[i], versions.get(id))));
     return verdicts;
   }
@@ -190,6 +201,24 @@ function judgeEntry(entry: CacheEntry<unknown> | undefined, sourceVersion: numbe
   if (negative) return 'stale';
   if (entry.version === undefined) return 'unversioned';
   return entry.version < sourceVersion ? 'stale' : 'fresh';
+}
+
+function judgeCopy(entry: CacheEntry<unknown> | undefined, exists: boolean, current: unknown): Verdict {
+  if (entry === undefined) return 'absent';
+  if (entry.value === null) return exists ? 'stale' : 'fresh';
+  if (!exists) return 'orphan';
+  return sameFields(entry.value, current) ? 'fresh' : 'stale';
+}
+
+/** Every field of the cached copy equals the current value's field (JSON equality). */
+function sameFields(cached: unknown, current: unknown): boolean {
+  if (typeof cached !== 'object' || cached === null || typeof current !== 'object' || current === null) {
+    return JSON.stringify(cached) === JSON.stringify(current);
+  }
+  const now = current as Record<string, unknown>;
+  return Object.entries(cached as Record<string, unknown>).every(
+    ([field, value]) => JSON.stringify(value) === JSON.stringify(now[field]),
+  );
 }
 
 function isSuspect(verdict: Verdict | undefined): boolean {

@@ -8,7 +8,6 @@ const productSchema = z.object({
   name: z.string(),
   priceCents: z.number().int(),
   currency: z.string(),
-  version: z.number().int().optional(),
 });
 
 /** `{ products, missing }`; catalog answers 404 when none of the ids exists. */
@@ -53,13 +52,7 @@ export class CatalogClient {
         (await this.http.getJson(`/products?ids=${chunk.join(',')}`, productBatchSchema)) ?? [];
       for (const p of products) {
         if (found.has(p.id))
-          found.set(p.id, {
-            id: p.id,
-            name: p.name,
-            priceCents: p.priceCents,
-            currency: p.currency,
-            ...(p.version === undefined ? {} : { version: p.version }),
-          });
+          found.set(p.id, { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency });
       }
     }
     return found;

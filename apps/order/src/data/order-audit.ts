@@ -5,10 +5,11 @@ import type { CatalogClient } from './catalog-client';
 import type { UserClient } from './user-client';
 
 /**
- * What the staleness auditor compares order-service's copies with: the owners' current
- * versions, read through their HTTP APIs (order-service has no access to their databases).
- * The ids are the products and users orders refer to, the ones order-service copies. Orders
- * themselves are not audited: they are order-service's own rows, written through on change.
+ * What the staleness auditor compares order-service's copies with: the owners' current values,
+ * read through their HTTP APIs (order-service has no access to their databases), field by field
+ * (a copy keeps no version: the owner's version also moves for fields a copy does not keep, a
+ * category rename for one). The ids are the products and users orders refer to, the ones
+ * order-service copies. Orders themselves are not audited: they are order-service's own rows.
  */
 export function orderAuditSources(deps: {
   prisma: PrismaClient;
@@ -22,21 +23,18 @@ export function orderAuditSources(deps: {
       namespace: 'order-product-copy',
       keyOf: (id) => keys.product(id),
       sampleIds: (count) => sampleDistinct(prisma, 'product_id', 'order_items', count),
-      loadVersions: async (ids) => {
-        const found = await catalog.getProducts(ids.map(Number));
-        return versions(found);
-      },
+      loadValues: async (ids) => present(await catalog.getProducts(ids.map(Number))),
     },
     {
       namespace: 'order-user-copy',
       keyOf: (id) => keys.user(id),
       sampleIds: (count) => sampleDistinct(prisma, 'user_id', 'orders', count),
-      loadVersions: async (ids) => {
-        const found = new Map(
-          await Promise.all(ids.map(async (id) => [Number(id), await users.getUser(Number(id))] as const)),
-        );
-        return versions(found);
-      },
+      loadValues: async (ids) =>
+        present(
+          new Map(
+            await Promise.all(ids.map(async (id) => [Number(id), await users.getUser(Number(id))] as const)),
+          ),
+        ),
     },
   ];
 }
@@ -54,12 +52,9 @@ async function sampleDistinct(
   return rows.map((r) => r.id);
 }
 
-/**
- * An owner that sends no version still has the row: -1 keeps it from counting as an orphan,
- * and a copy without a version is reported as unversioned, not judged.
- */
-function versions(found: Map<number, { version?: number } | null>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [id, value] of found) if (value) out.set(String(id), value.version ?? -1);
+/** The owners answer null for ids they do not have: those are left out (deleted). */
+function present<V>(found: Map<number, V | null>): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const [id, value] of found) if (value !== null) out.set(String(id), value);
   return out;
 }

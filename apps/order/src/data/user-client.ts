@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { UserSummary } from '../domain/order';
 import type { ServiceClient } from './service-client';
 
-const userSchema = z.object({ id: z.number().int(), name: z.string(), version: z.number().int().optional() });
+const userSchema = z.object({ id: z.number().int(), name: z.string() });
 
 /** user-service's HTTP API, as much of it as an order needs. */
 export class UserClient {
@@ -11,12 +11,6 @@ export class UserClient {
   /** GET /users/:id, reduced to what an order shows; null when user-service says 404. */
   async getUser(id: number): Promise<UserSummary | null> {
     const user = await this.http.getJson(`/users/${id}`, userSchema);
-    return (
-      user && {
-        id: user.id,
-        name: user.name,
-        ...(user.version === undefined ? {} : { version: user.version }),
-      }
-    );
+    return user && { id: user.id, name: user.name };
   }
 }

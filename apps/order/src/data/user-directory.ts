@@ -17,7 +17,6 @@ export class CachedUserDirectory implements UserDirectory {
       namespace: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUserSummary,
-      versionOf: (u) => u.version,
     });
     return { value: result.value, status: result.status };
   }

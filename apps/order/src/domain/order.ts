@@ -28,8 +28,6 @@ export interface StoredOrder {
 export interface UserSummary {
   id: number;
   name: string;
-  /** user-service's row version, kept with the copy so the staleness auditor can compare it. */
-  version?: number;
 }
 
 /** What order-service keeps of a catalog product: what an order shows and prices with. */
@@ -38,8 +36,6 @@ export interface ProductSummary {
   name: string;
   priceCents: number;
   currency: string;
-  /** catalog's row version, kept with the copy so the staleness auditor can compare it. */
-  version?: number;
 }
 
 /** How a read was served, as the `X-Cache` header tells it. */
