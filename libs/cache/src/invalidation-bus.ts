@@ -97,7 +97,7 @@ export interface InvalidationBusOptions {
   /**
    * Classic queues an earlier version declared for this service: unbound and deleted once the
    * quorum queue is bound, so they stop collecting copies. Default: `memshop.<service>.invalidation`
-   * when `queue` is defaulted, none otherwise.
+   * when `queue` is the default name, none otherwise.
    */
   legacyQueues?: string[];
   /** Unacked messages in flight per consumer. Default 32. */
@@ -176,7 +176,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
       parkingQueue: opts.parkingQueue,
       deliveryLimit: opts.deliveryLimit,
     });
-    const legacy = opts.legacyQueues ?? (opts.queue ? [] : [legacyInvalidationQueue(opts.service)]);
+    // The retirement follows the default name, also when it is configured explicitly (the stack does).
+    const legacy =
+      opts.legacyQueues ??
+      (queue === defaultInvalidationQueue(opts.service) ? [legacyInvalidationQueue(opts.service)] : []);
     this.#opts = {
       url: opts.url,
       service: opts.service,
