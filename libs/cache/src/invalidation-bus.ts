@@ -579,7 +579,8 @@ export class InvalidationBus implements InvalidationFeedStatus {
       this.#opts.retryMaxDelayMs,
       this.#opts.retryDelayMs * 2 ** Math.min(deliveries, 16),
     );
-    await new Promise((r) => setTimeout(r, delay));
+    // Unref'd: a process shutting down does not wait for it (the broker redelivers the message).
+    await new Promise((r) => setTimeout(r, delay).unref());
     settle(() => channel.nack(msg, false, true));
   }
 
