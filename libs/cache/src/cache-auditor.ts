@@ -95,11 +95,14 @@ export class CacheAuditor {
     this.#log = new RateLimitedLogger(opts.logger ?? silentLogger);
   }
 
-  /** Audits every `intervalMs` in the background (a pass never overlaps the next). */
+  /**
+   * Audits every `intervalMs` in the background (a pass never overlaps the next). The first
+   * pass comes one interval after start: a service starting has a cold cache and better uses.
+   */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.#schedule(0);
+    this.#schedule(this.#intervalMs);
   }
 
   async stop(): Promise<void> {

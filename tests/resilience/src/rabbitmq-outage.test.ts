@@ -175,7 +175,13 @@ describe('a writer killed between commit and publish', () => {
     );
     expect(delivered).toBe(eventIds.length);
     expect(backlog.count).toBe(0);
-    // And the restarted service's cache agrees with the rows the dead writer committed.
+    // And once its consumer has handled them (acked only after the cache work landed), the
+    // restarted service's cache agrees with the rows the dead writer committed.
+    const catalog = restarted;
+    await waitFor(() => eventIds.every((id) => catalog.consumedEventIds.has(id)), {
+      message: 'the restarted service to consume the dead writer’s events',
+    });
+    await catalog.cache.drain();
     for (const id of CRASH_PRODUCT_IDS) {
       const res = await requestJson(restarted.url, `/products/${id}`);
       expect((res.body as { priceCents: number }).priceCents).toBe(4242 + id);
