@@ -15,6 +15,7 @@ import {
   uniqueName,
   type MemcachedCluster,
   type TestDatabase,
+  withDeadLetterObjects,
 } from '../libs/testing/src';
 import {
   databaseUrl,
@@ -25,6 +26,7 @@ import {
 } from './lib/stack-databases';
 import { watchParent } from './lib/parent-watch';
 import { BUNDLE_DIR, bundleService } from './lib/service-bundle';
+import { defaultInvalidationQueue } from '../libs/cache/src';
 import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
 
 // Under Jest, `process` is a per-file copy whose 'exit' never fires; the real one does.
@@ -38,7 +40,7 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
   order: 3003,
 };
 export const DEFAULT_EXCHANGE = 'memshop.invalidation';
-const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
+export const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
   catalog: 'memshop_catalog',
   user: 'memshop_user',
   order: 'memshop_order',
@@ -186,9 +188,11 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       : (process.env['INVALIDATION_EXCHANGE'] ?? DEFAULT_EXCHANGE);
     const queues = {} as Record<ServiceName, string>;
     for (const service of services)
-      queues[service] = isolated ? uniqueName(`${service}-queue`) : `memshop.${service}.invalidation`;
+      queues[service] = isolated ? uniqueName(`${service}-queue`) : defaultInvalidationQueue(service);
     if (isolated) {
-      cleanups.push(() => deleteRabbitObjects({ queues: Object.values(queues), exchanges: [exchange] }));
+      cleanups.push(() =>
+        deleteRabbitObjects(withDeadLetterObjects({ queues: Object.values(queues), exchanges: [exchange] })),
+      );
     }
 
     const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s][0]}`])) as Record<

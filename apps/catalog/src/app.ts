@@ -1,4 +1,10 @@
-import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import {
+  createServiceApp,
+  type CacheAuditRunner,
+  type HealthCheck,
+  type Logger,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
 import type { Express } from 'express';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
@@ -12,14 +18,17 @@ export interface CatalogAppDeps {
   metrics: ServiceMetrics;
   /** /health/ready checks: database (critical), memcached, rabbitmq. */
   healthChecks: Record<string, HealthCheck>;
+  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
+  audit?: CacheAuditRunner;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ catalog, logger, metrics, healthChecks }: CatalogAppDeps): Express {
+export function createApp({ catalog, logger, metrics, healthChecks, audit }: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
+    audit,
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
       productRoutes(catalog),

@@ -10,6 +10,7 @@ import {
 } from '@memshop/service-kit';
 import { createApp } from './app';
 import { catalogConfigSchema } from './config';
+import { catalogAuditSources } from './data/catalog-audit';
 import { CatalogCache } from './data/catalog-cache';
 import { CatalogRepository } from './data/catalog-repository';
 import { ProductViewFlusher } from './data/product-view-flusher';
@@ -59,12 +60,14 @@ async function main(): Promise<void> {
     logger,
   });
   bus.subscribe(createCatalogEventHandler({ repository, cache: catalogCache, logger }));
+  const auditor = runtime.createAuditor(catalogAuditSources(prisma, catalogCache));
 
   const app = createApp({
     catalog,
     logger,
     metrics,
     healthChecks: runtime.healthChecks,
+    audit: auditor,
   });
 
   await bus.start();
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     logger,
   });
   sweeper.start();
+  if (runtime.auditEnabled) auditor.start();
   await startService({
     app,
     port: config.PORT,

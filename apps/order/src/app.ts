@@ -1,4 +1,10 @@
-import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import {
+  createServiceApp,
+  type CacheAuditRunner,
+  type HealthCheck,
+  type Logger,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
 import type { Express } from 'express';
 import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
 
@@ -7,14 +13,17 @@ export interface OrderAppDeps extends OrdersApiDeps {
   metrics: ServiceMetrics;
   /** /health/ready checks: database (critical), memcached, rabbitmq, catalog, user. */
   healthChecks: Record<string, HealthCheck>;
+  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
+  audit?: CacheAuditRunner;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ logger, metrics, healthChecks, ...api }: OrderAppDeps): Express {
+export function createApp({ logger, metrics, healthChecks, audit, ...api }: OrderAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
+    audit,
     routers: [ordersRouter(api)],
   });
 }

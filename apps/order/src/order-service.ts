@@ -1,4 +1,4 @@
-import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import {
   createCacheRuntime,
   createPrismaClient,
@@ -17,6 +17,7 @@ import { CatalogClient } from './data/catalog-client';
 import { OrderRepository } from './data/order-repository';
 import { OrderSettler } from './data/order-settler';
 import { CachedOrderStore } from './data/order-store';
+import { orderAuditSources } from './data/order-audit';
 import { CachedProductDirectory } from './data/product-directory';
 import { ServiceClient } from './data/service-client';
 import { UserClient } from './data/user-client';
@@ -32,6 +33,8 @@ export interface OrderService {
   cache: Cache;
   bus: InvalidationBus;
   relay: OutboxRelay;
+  /** Compares order-service's copies of products and users with their owners' versions. */
+  auditor: CacheAuditor;
   metrics: ServiceMetrics;
   /** Finishes the orders requests left pending; started by start(). */
   settler: OrderSettler;
@@ -75,7 +78,8 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
   });
   const catalog = new CatalogClient(catalogHttp);
-  const users = new CachedUserDirectory(cache, new UserClient(userHttp), keys);
+  const userClient = new UserClient(userHttp);
+  const users = new CachedUserDirectory(cache, userClient, keys);
   const products = new CachedProductDirectory(cache, catalog, keys);
   const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
   const orderRepository = new OrderRepository(prisma, {
@@ -98,8 +102,10 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
   bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
   // Copies purged by events must not outlive a gap in the event feed (issue 4 hole 4).
   cache.trackInvalidationFeed(bus, ['product', 'user']);
+  const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
   const app = createApp({
+    audit: auditor,
     logger,
     metrics,
     users,
@@ -123,12 +129,14 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
     cache,
     bus,
     relay,
+    auditor,
     metrics,
     settler,
     async start() {
       await bus.start();
       relay.start();
       settler.start();
+      if (runtime.auditEnabled) auditor.start();
     },
     closers: [{ name: 'order-settler', close: () => settler.close() }, ...runtime.closers],
   };

@@ -1,4 +1,10 @@
-import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
+import {
+  createServiceApp,
+  type CacheAuditRunner,
+  type HealthCheck,
+  type Logger,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
 import type { Express } from 'express';
 import { userRoutes } from './api/user-routes';
 import type { UserService } from './domain/user-service';
@@ -9,14 +15,17 @@ export interface UserAppDeps {
   metrics: ServiceMetrics;
   /** /health/ready checks: database (critical), memcached, rabbitmq. */
   healthChecks: Record<string, HealthCheck>;
+  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
+  audit?: CacheAuditRunner;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ users, logger, metrics, healthChecks }: UserAppDeps): Express {
+export function createApp({ users, logger, metrics, healthChecks, audit }: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
+    audit,
     routers: [userRoutes(users)],
   });
 }

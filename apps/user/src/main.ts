@@ -10,6 +10,7 @@ import {
 } from '@memshop/service-kit';
 import { createApp } from './app';
 import { userConfigSchema } from './config';
+import { userAuditSources } from './data/user-audit';
 import { UserCache } from './data/user-cache';
 import { UserRepository } from './data/user-repository';
 import { UserService } from './domain/user-service';
@@ -47,16 +48,19 @@ async function main(): Promise<void> {
     afterCommit: (events) => relay.kick(events),
   });
   bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger }));
+  const auditor = runtime.createAuditor(userAuditSources(prisma, userCache));
 
   const app = createApp({
     users,
     logger,
     metrics,
     healthChecks: runtime.healthChecks,
+    audit: auditor,
   });
 
   await bus.start();
   relay.start();
+  if (runtime.auditEnabled) auditor.start();
   await startService({
     app,
     port: config.PORT,

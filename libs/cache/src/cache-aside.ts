@@ -1,6 +1,6 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import { defaultEntryCodec, type CacheEntry, type DecodedItem, type EntryCodec } from './entry';
-import { CacheUnavailableError } from './errors';
+import { CacheUnavailableError, CacheWriteNotConfirmedError } from './errors';
 import { toMemcachedKey } from './keys';
 import type { InvalidationFeedStatus } from './invalidation-bus';
 import {
@@ -401,17 +401,21 @@ export class Cache {
   }
 
   /**
-   * Deletes the keys. A delete also removes a lease placeholder, which makes the populate of
-   * any load that started before it fail its CAS: a value read before the write cannot land
-   * after it. Later reads in this process start a new load instead of joining a running one.
-   */
-  /**
    * The version recorded with the entry under `key` (by `writeThrough`, or by `versionOf` on
    * populate), or undefined when there is none: no item, a "not found", a lease, a corrupt entry,
    * or the cache did not answer. One get, no lease, no load, not counted as a request: an event
    * consumer uses it to skip reloading a row the cache already holds at the event's version.
    */
   async cachedVersion(key: string): Promise<number | undefined> {
+    return (await this.peek(key))?.version;
+  }
+
+  /**
+   * The entry under `key` as stored (value, version, storedAt), or undefined when there is
+   * none, a lease, a corrupt entry, or the cache did not answer. One get: no lease, no load,
+   * not counted as a request (the staleness auditor and event consumers read through it).
+   */
+  async peek(key: string): Promise<CacheEntry<unknown> | undefined> {
     let item: CacheItemLike | null;
     try {
       item = await this.#store.get(key);
@@ -421,14 +425,28 @@ export class Cache {
     }
     if (item === null) return undefined;
     const decoded = this.#codec.decode(item.value);
-    return decoded.kind === 'entry' ? decoded.entry.version : undefined;
+    return decoded.kind === 'entry' ? decoded.entry : undefined;
   }
 
-  async invalidate(keys: string | string[]): Promise<void> {
+  /**
+   * Deletes the keys. A delete also removes a lease placeholder, which makes the populate of
+   * any load that started before it fail its CAS: a value read before the write cannot land
+   * after it. Later reads in this process start a new load instead of joining a running one.
+   * A failed delete is logged and counted, never thrown, unless `confirm` is
+   * set: then it rejects when a delete did not reach its node, so an event consumer does not ack
+   * a purge that never happened. A node known to be down (ejected, its keys routed elsewhere or
+   * nowhere) does not reject: the gutter TTL cap and the flush on its return cover its keys.
+   */
+  async invalidate(keys: string | string[], opts: { confirm?: boolean } = {}): Promise<void> {
     const list = [...new Set(Array.isArray(keys) ? keys : [keys])];
     for (const key of list) this.#flights.forget(key);
-    await Promise.all(list.map((key) => this.#deleteQuietly(key)));
+    const remove = opts.confirm
+      ? (key: string) => this.#deleteConfirmed(key)
+      : (key: string) => this.#deleteQuietly(key);
+    const results = await Promise.allSettled(list.map(remove));
     publishDiagnostic('invalidate', { keys: list });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -440,7 +458,7 @@ export class Cache {
   async writeThrough<T>(
     key: string,
     value: T,
-    opts: { version: number; ttlSeconds?: number; namespace?: string },
+    opts: { version: number; ttlSeconds?: number; namespace?: string; confirm?: boolean },
   ): Promise<void> {
     const o = this.#resolve({ namespace: opts.namespace, ttlSeconds: opts.ttlSeconds });
     this.#flights.forget(key);
@@ -471,10 +489,12 @@ export class Cache {
         if (await this.#store.set(key, encoded, ttl, { cas: item.cas })) return;
       }
       this.#log.warn('write-through-conflict', { key }, 'writeThrough kept losing CAS races, key deleted');
-      await this.#deleteQuietly(key);
+      await (opts.confirm ? this.#deleteConfirmed(key) : this.#deleteQuietly(key));
     } catch (err) {
+      if (err instanceof CacheWriteNotConfirmedError) throw err;
       this.#cacheFailure('writeThrough', key, err);
-      await this.#deleteQuietly(key);
+      // With `confirm`, the fallback delete must land (or the node be known down) or the caller hears of it.
+      await (opts.confirm ? this.#deleteConfirmed(key) : this.#deleteQuietly(key));
     }
   }
 
@@ -501,7 +521,7 @@ export class Cache {
   }
 
   /** Moves the namespace to a new version: every key built with the old one is abandoned. */
-  async bumpNamespace(name: string): Promise<void> {
+  async bumpNamespace(name: string, opts: { confirm?: boolean } = {}): Promise<void> {
     const key = this.#namespaceKey(name);
     try {
       await this.#store.incr(key, 1, { initial: BigInt(this.#clock()), ttlSeconds: 0 });
@@ -509,7 +529,7 @@ export class Cache {
       this.#cacheFailure('incr', key, err);
       // A failed bump would leave old lists readable; deleting the counter has the same effect
       // as a bump (recreated at the current time) once its node answers again.
-      await this.#deleteQuietly(key);
+      await (opts.confirm ? this.#deleteConfirmed(key) : this.#deleteQuietly(key));
     }
   }
 
@@ -910,9 +930,18 @@ export class Cache {
     return feed !== null && feed.namespaces.has(namespace) && !feed.status.connected;
   }
 
+  /**
+   * An entry of an event-fed namespace is not trusted when it was stored before the feed went
+   * away (while it is away), or before the moment the feed's queue was found missing (its
+   * purge may have been published into nothing): it is reloaded, one loader per key.
+   */
   #distrusted(entry: CacheEntry<unknown>, namespace: string): boolean {
-    if (!this.#gapOpen(namespace)) return false;
-    const since = this.#feed?.status.disconnectedSince;
+    const feed = this.#feed;
+    if (feed === null || !feed.namespaces.has(namespace)) return false;
+    const lostBefore = feed.status.eventsLostBefore;
+    if (lostBefore != null && entry.storedAt < lostBefore) return true;
+    if (feed.status.connected) return false;
+    const since = feed.status.disconnectedSince;
     return since != null && entry.storedAt < since;
   }
 
@@ -971,6 +1000,17 @@ export class Cache {
       await this.#store.delete(key);
     } catch (err) {
       this.#cacheFailure('delete', key, err);
+    }
+  }
+
+  /** A delete that must land: rethrows unless the key's node is known down (CacheUnavailableError). */
+  async #deleteConfirmed(key: string): Promise<void> {
+    try {
+      await this.#store.delete(key);
+    } catch (err) {
+      this.#cacheFailure('delete', key, err);
+      if (err instanceof CacheUnavailableError) return;
+      throw new CacheWriteNotConfirmedError(`delete of ${key} did not reach memcached`, { cause: err });
     }
   }
 

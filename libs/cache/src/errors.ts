@@ -60,3 +60,11 @@ export class CacheKeyError extends CacheError {
 export class CacheCodecError extends CacheError {
   override readonly name = 'CacheCodecError';
 }
+
+/**
+ * A purge the caller asked to confirm (`invalidate(keys, { confirm: true })`) did not reach
+ * memcached: an event consumer must not ack the event, the broker redelivers it.
+ */
+export class CacheWriteNotConfirmedError extends CacheError {
+  override readonly name = 'CacheWriteNotConfirmedError';
+}

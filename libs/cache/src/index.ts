@@ -39,6 +39,7 @@ export {
   CacheProtocolError,
   CacheTimeoutError,
   CacheUnavailableError,
+  CacheWriteNotConfirmedError,
 } from './errors';
 
 export {
@@ -56,18 +57,41 @@ export { type LeaseOptions } from './lease';
 export { type PopulateQueueOptions } from './populate-queue';
 export {
   createInvalidationEvent,
-  InvalidationBus,
-  InvalidationBusUnavailableError,
-  InvalidationPublishError,
+  decodeInvalidationEvent,
   invalidationRoutingKey,
   parseInvalidationEvent,
   type InvalidationAction,
-  type InvalidationBusOptions,
+  type InvalidationDecodeResult,
   type InvalidationEvent,
+  type NewInvalidationEvent,
+} from './invalidation-event';
+export {
+  InvalidationBus,
+  InvalidationBusUnavailableError,
+  InvalidationPublishError,
+  InvalidationUnroutableError,
+  type InvalidationBusOptions,
   type InvalidationFeedStatus,
   type InvalidationHandler,
-  type NewInvalidationEvent,
 } from './invalidation-bus';
+export {
+  defaultInvalidationQueue,
+  invalidationTopology,
+  legacyInvalidationQueue,
+  PARKED_HEADERS,
+  parkedMessageInfo,
+  type InvalidationTopology,
+  type ParkedMessageInfo,
+  type ParkedReason,
+} from './invalidation-topology';
+export { ParkedInvalidations, type ParkedInvalidation } from './parked-invalidations';
+export {
+  CacheAuditor,
+  type AuditedCache,
+  type AuditReport,
+  type AuditSource,
+  type CacheAuditorOptions,
+} from './cache-auditor';
 export {
   enqueueOutboxEvent,
   OUTBOX_TABLE,
@@ -78,12 +102,14 @@ export {
   type OutboxPublisher,
   type OutboxRelayOptions,
   type OutboxTransaction,
+  type ParkedOutboxRow,
   type SqlExecutor,
 } from './outbox';
 export {
   CACHE_METRIC_NAMES,
   createPromCacheMetrics,
   noopCacheMetrics,
+  type AuditResult,
   type CacheMetrics,
   type CacheRequestResult,
   type InvalidationFailureStage,

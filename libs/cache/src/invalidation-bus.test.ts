@@ -20,8 +20,11 @@ import {
   createInvalidationEvent,
   InvalidationBus,
   InvalidationBusUnavailableError,
+  InvalidationUnroutableError,
   type InvalidationEvent,
 } from './invalidation-bus';
+import { invalidationTopology } from './invalidation-topology';
+import { ParkedInvalidations } from './parked-invalidations';
 import { createPromCacheMetrics } from './metrics';
 
 jest.setTimeout(60_000);
@@ -34,8 +37,9 @@ const proxies: TcpProxy[] = [];
 function names(): { exchange: string; queue: string } {
   const exchange = uniqueName('inv-ex');
   const queue = uniqueName('inv-q');
-  exchanges.push(exchange);
-  queues.push(queue);
+  const t = invalidationTopology({ exchange, queue });
+  exchanges.push(exchange, t.deadLetterExchange);
+  queues.push(queue, t.parkingQueue);
   return { exchange, queue };
 }
 
@@ -93,14 +97,16 @@ describe('InvalidationBus against real RabbitMQ', () => {
 
     const sent = Array.from({ length: 20 }, () => event());
     await Promise.all(sent.map((e) => publisher.publish(e)));
-    // Not bound: routed nowhere, but still confirmed.
-    await publisher.publish(event({ entity: 'category' }));
+    // Not bound: routed nowhere, so the broker returns it (mandatory) and the publish fails.
+    await expect(publisher.publish(event({ entity: 'category' }))).rejects.toBeInstanceOf(
+      InvalidationUnroutableError,
+    );
     await waitFor(() => received.length >= 20, { message: '20 consumed events' });
 
     expect(received.map((e) => e.id).sort()).toEqual(sent.map((e) => e.id).sort());
     expect(await counter(registry, 'memshop_invalidations_published_total', { entity: 'product' })).toBe(20);
     expect(await counter(registry, 'memshop_invalidations_consumed_total', { entity: 'product' })).toBe(20);
-    expect(await counter(registry, 'memshop_invalidations_failed_total', {})).toBe(0);
+    expect(await counter(registry, 'memshop_invalidations_failed_total', { stage: 'consume' })).toBe(0);
   });
 
   it('skips a redelivered event id (idempotent consumer)', async () => {
@@ -124,7 +130,7 @@ describe('InvalidationBus against real RabbitMQ', () => {
     expect(handled.filter((id) => id === once.id)).toHaveLength(1);
   });
 
-  it('requeues failed events and drops one after maxDeliveries, counting each failure', async () => {
+  it('retries failed events through the broker and parks one at the delivery limit, with its error', async () => {
     const { exchange, queue } = names();
     const registry = new Registry();
     const attempts = new Map<string, number>();
@@ -136,7 +142,7 @@ describe('InvalidationBus against real RabbitMQ', () => {
       exchange,
       queue,
       bindings: ['#'],
-      maxDeliveries: 3,
+      deliveryLimit: 2,
       retryDelayMs: 5,
       metrics: createPromCacheMetrics(registry),
     });
@@ -173,6 +179,17 @@ describe('InvalidationBus against real RabbitMQ', () => {
     } finally {
       await connection.close();
     }
+    const parked = await new ParkedInvalidations({ url: rabbitUrl(), topology: consumer.topology }).list();
+    expect(parked).toHaveLength(1);
+    expect(parked[0]).toMatchObject({
+      reason: 'handler_failed',
+      detail: 'handler failed (3)',
+      routingKey: 'catalog.product.updated',
+      messageId: poison.id,
+    });
+    expect(await counter(registry, 'memshop_invalidations_parked_total', { reason: 'handler_failed' })).toBe(
+      1,
+    );
   });
 
   it('starts without throwing while the broker is unreachable, and refuses to publish', async () => {

@@ -1,69 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import * as amqp from 'amqplib';
+import {
+  decodeInvalidationEvent,
+  invalidationRoutingKey,
+  type InvalidationEvent,
+} from './invalidation-event';
+import {
+  assertParking,
+  consumingQueueArguments,
+  defaultInvalidationQueue,
+  invalidationTopology,
+  legacyInvalidationQueue,
+  PARKED_HEADERS,
+  type InvalidationTopology,
+  type ParkedReason,
+} from './invalidation-topology';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
 import { noopCacheMetrics, type CacheMetrics } from './metrics';
 import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing';
 
-export type InvalidationAction = 'created' | 'updated' | 'deleted';
-
-/** One committed change, as published on the bus (docs/architecture.md). */
-export interface InvalidationEvent {
-  /** uuid, for idempotent consumers */
-  id: string;
-  /** service that made the change, e.g. 'catalog' */
-  source: string;
-  entity: string;
-  action: InvalidationAction;
-  entityId: string;
-  version?: number;
-  /** ISO time of the commit */
-  occurredAt: string;
-  /** trace context (traceparent) of the write */
-  headers?: Record<string, string>;
-}
-
-export type NewInvalidationEvent = Omit<InvalidationEvent, 'id' | 'occurredAt'> &
-  Partial<Pick<InvalidationEvent, 'id' | 'occurredAt'>>;
-
-/** Fills id, occurredAt and the active trace context. */
-export function createInvalidationEvent(
-  fields: NewInvalidationEvent,
-  now: number = Date.now(),
-): InvalidationEvent {
-  return {
-    ...fields,
-    id: fields.id ?? randomUUID(),
-    occurredAt: fields.occurredAt ?? new Date(now).toISOString(),
-    headers: { ...injectTraceHeaders(), ...fields.headers },
-  };
-}
-
-/** `<service>.<entity>.<action>`, e.g. `catalog.product.updated`. */
-export function invalidationRoutingKey(
-  event: Pick<InvalidationEvent, 'source' | 'entity' | 'action'>,
-): string {
-  return `${event.source}.${event.entity}.${event.action}`;
-}
-
-const ACTIONS = new Set<string>(['created', 'updated', 'deleted']);
-
-/** Shape check of a consumed message: a poison message is dropped, never retried forever. */
-export function parseInvalidationEvent(content: Buffer): InvalidationEvent | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(content.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (typeof raw !== 'object' || raw === null) return null;
-  const e = raw as Record<string, unknown>;
-  const str = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!str(e.id) || !str(e.source) || !str(e.entity) || !str(e.entityId) || !str(e.occurredAt)) return null;
-  if (typeof e.action !== 'string' || !ACTIONS.has(e.action)) return null;
-  if (e.version !== undefined && typeof e.version !== 'number') return null;
-  return raw as InvalidationEvent;
-}
+export {
+  createInvalidationEvent,
+  decodeInvalidationEvent,
+  invalidationRoutingKey,
+  parseInvalidationEvent,
+  type InvalidationAction,
+  type InvalidationDecodeResult,
+  type InvalidationEvent,
+  type NewInvalidationEvent,
+} from './invalidation-event';
 
 /** The bus is not connected; the caller (usually the outbox relay) retries later. */
 export class InvalidationBusUnavailableError extends Error {
@@ -75,10 +41,18 @@ export class InvalidationBusUnavailableError extends Error {
 
 /** The broker did not confirm a publish (nack, channel closed, or confirm timeout). */
 export class InvalidationPublishError extends Error {
-  override readonly name = 'InvalidationPublishError';
+  override readonly name: string = 'InvalidationPublishError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/**
+ * The broker returned a `mandatory` publish: no queue is bound to its routing key, so without
+ * the flag it would have been confirmed and dropped.
+ */
+export class InvalidationUnroutableError extends InvalidationPublishError {
+  override readonly name = 'InvalidationUnroutableError';
 }
 
 export type InvalidationHandler = (event: InvalidationEvent) => Promise<void>;
@@ -90,25 +64,47 @@ export interface InvalidationFeedStatus {
   readonly disconnectedSince: number | null;
   /** Called with true on every (re)connect, false on every disconnect. Returns an unsubscribe. */
   onConnectionChange(listener: (connected: boolean) => void): () => void;
+  /**
+   * epoch ms, or null: events published before it may never reach this consumer (its queue was
+   * missing at the last (re)connect, so what was published meanwhile went nowhere). Entries of
+   * the fed namespaces stored before it are not to be trusted.
+   */
+  readonly eventsLostBefore?: number | null;
 }
 
 export interface InvalidationBusOptions {
   /** amqp(s) URL. `heartbeat=10` is added when the URL sets none, so a dead peer is noticed in ~20 s, not minutes. */
   url: string;
-  /** This service's name: its queue is `memshop.<service>.invalidation`. */
+  /** This service's name: names its default queue. */
   service: string;
-  /** Topic exchange. Default 'memshop.invalidation' (env INVALIDATION_EXCHANGE). */
+  /** Topic exchange. Default 'memshop.invalidation'. */
   exchange?: string;
-  /** Durable queue shared by every instance of the service. Default `memshop.<service>.invalidation`. */
+  /** Quorum queue shared by every instance of the service. Default `memshop.<service>.invalidation.quorum`. */
   queue?: string;
   /** Routing-key patterns the queue is bound to, e.g. ['catalog.product.*']. Default: none (publish only). */
   bindings?: string[];
+  /** Direct exchange the queue dead-letters into. Default `<exchange>.dead-letter`. */
+  deadLetterExchange?: string;
+  /** Where messages that cannot be processed are kept, with their reason. Default `<queue>.parked`. */
+  parkingQueue?: string;
+  /**
+   * Redeliveries the broker allows (the quorum queue's `x-delivery-limit`, counted on the broker
+   * so it survives restarts and is shared by instances) before the message is parked. Default 20.
+   */
+  deliveryLimit?: number;
+  /** Larger messages are parked unread (and larger events are not published). Default 65536. */
+  maxMessageBytes?: number;
+  /**
+   * Classic queues an earlier version declared for this service: unbound and deleted once the
+   * quorum queue is bound, so they stop collecting copies. Default: `memshop.<service>.invalidation`
+   * when `queue` is the default name, none otherwise.
+   */
+  legacyQueues?: string[];
   /** Unacked messages in flight per consumer. Default 32. */
   prefetch?: number;
-  /** Handler failures before a message is dropped (acked and counted). Default 5. */
-  maxDeliveries?: number;
-  /** Delay before a failed message is requeued, times the attempt number. Default 100 ms. */
+  /** Pause before a failed message goes back to the broker: base * 2^deliveries, capped. Defaults 100 ms and 5000 ms. */
   retryDelayMs?: number;
+  retryMaxDelayMs?: number;
   /** Recently handled event ids remembered to skip redeliveries. Default 10000. */
   dedupeSize?: number;
   /** Broker confirm wait per publish. Default 5000 ms. */
@@ -124,16 +120,32 @@ export interface InvalidationBusOptions {
 
 type RecoveringModel = amqp.RecoveringChannelModel;
 
+interface ResolvedBusOptions {
+  url: string;
+  service: string;
+  bindings: string[];
+  legacyQueues: string[];
+  maxMessageBytes: number;
+  prefetch: number;
+  retryDelayMs: number;
+  retryMaxDelayMs: number;
+  dedupeSize: number;
+  publishTimeoutMs: number;
+  reconnectInitialDelayMs: number;
+  reconnectMaxDelayMs: number;
+}
+
 /**
- * Invalidation events over RabbitMQ: a durable topic exchange, one durable queue per consuming
+ * Invalidation events over RabbitMQ: a durable topic exchange, one quorum queue per consuming
  * service (instances compete, one purge per event is enough because memcached is shared),
- * publisher confirms, reconnect with backoff (amqplib's recovery), at-least-once delivery with
- * idempotent handling. start() never throws: a service must come up while the broker is down.
+ * mandatory publishes with publisher confirms, acks only after the handler succeeded, retries
+ * counted by the broker up to a delivery limit, and a parking queue for what cannot be
+ * processed. A cancelled consumer (its queue deleted, a failover) counts as a disconnect and
+ * is rebuilt like one. start() never throws: a service must come up while the broker is down.
  */
 export class InvalidationBus implements InvalidationFeedStatus {
-  readonly #opts: Required<
-    Omit<InvalidationBusOptions, 'logger' | 'metrics' | 'tracer' | 'clock' | 'url' | 'service'>
-  > & { url: string; service: string };
+  readonly #opts: ResolvedBusOptions;
+  readonly #topology: InvalidationTopology;
   readonly #logger: LoggerLike;
   readonly #log: RateLimitedLogger;
   readonly #metrics: CacheMetrics;
@@ -142,24 +154,41 @@ export class InvalidationBus implements InvalidationFeedStatus {
   readonly #handlers: InvalidationHandler[] = [];
   readonly #listeners = new Set<(connected: boolean) => void>();
   readonly #handled = new Map<string, true>();
-  readonly #attempts = new Map<string, number>();
+  /** messageIds the broker returned as unroutable; the confirm that follows reads and clears it. */
+  readonly #returned = new Set<string>();
   #model: RecoveringModel | null = null;
   #publishChannel: amqp.ConfirmChannel | null = null;
   #connected = false;
   #disconnectedSince: number;
+  #eventsLostBefore: number | null = null;
+  /** Set by setup when the queue did not exist; applied at the `connect` that follows. */
+  #queueWasMissing = false;
   #closing = false;
   #started = false;
 
   constructor(opts: InvalidationBusOptions) {
+    const exchange = opts.exchange ?? 'memshop.invalidation';
+    const queue = opts.queue ?? defaultInvalidationQueue(opts.service);
+    this.#topology = invalidationTopology({
+      exchange,
+      queue,
+      deadLetterExchange: opts.deadLetterExchange,
+      parkingQueue: opts.parkingQueue,
+      deliveryLimit: opts.deliveryLimit,
+    });
+    // The retirement follows the default name, also when it is configured explicitly (the stack does).
+    const legacy =
+      opts.legacyQueues ??
+      (queue === defaultInvalidationQueue(opts.service) ? [legacyInvalidationQueue(opts.service)] : []);
     this.#opts = {
       url: opts.url,
       service: opts.service,
-      exchange: opts.exchange ?? 'memshop.invalidation',
-      queue: opts.queue ?? `memshop.${opts.service}.invalidation`,
       bindings: opts.bindings ?? [],
+      legacyQueues: legacy.filter((name) => name !== queue),
+      maxMessageBytes: opts.maxMessageBytes ?? 64 * 1024,
       prefetch: opts.prefetch ?? 32,
-      maxDeliveries: opts.maxDeliveries ?? 5,
       retryDelayMs: opts.retryDelayMs ?? 100,
+      retryMaxDelayMs: opts.retryMaxDelayMs ?? 5000,
       dedupeSize: opts.dedupeSize ?? 10_000,
       publishTimeoutMs: opts.publishTimeoutMs ?? 5000,
       reconnectInitialDelayMs: opts.reconnectInitialDelayMs ?? 200,
@@ -174,6 +203,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#disconnectedSince = this.#clock();
   }
 
+  /** True while connected and, when this bus consumes, while its consumer is subscribed. */
   get connected(): boolean {
     return this.#connected;
   }
@@ -182,12 +212,21 @@ export class InvalidationBus implements InvalidationFeedStatus {
     return this.#connected ? null : this.#disconnectedSince;
   }
 
+  get eventsLostBefore(): number | null {
+    return this.#eventsLostBefore;
+  }
+
   get exchange(): string {
-    return this.#opts.exchange;
+    return this.#topology.exchange;
   }
 
   get queue(): string {
-    return this.#opts.queue;
+    return this.#topology.queue;
+  }
+
+  /** Every broker object name this bus declares (operator commands and test cleanup use it). */
+  get topology(): InvalidationTopology {
+    return { ...this.#topology };
   }
 
   onConnectionChange(listener: (connected: boolean) => void): () => void {
@@ -197,7 +236,8 @@ export class InvalidationBus implements InvalidationFeedStatus {
 
   /**
    * Registers a handler for consumed events. Call before start(): the consumer is set up on
-   * every (re)connect. Handlers must be idempotent (delivery is at-least-once); a throw requeues.
+   * every (re)connect. Handlers must be idempotent (delivery is at-least-once) and must throw
+   * when their work did not happen: the message is acked only after every handler resolved.
    */
   subscribe(handler: InvalidationHandler): void {
     if (this.#started) throw new Error('InvalidationBus.subscribe() must be called before start()');
@@ -226,9 +266,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
         this.#setConnected(false);
         this.#log.warn('bus-disconnect', errorFields(err), 'invalidation bus disconnected, reconnecting');
       });
-      model.on('connect-failed', (err: Error) =>
-        this.#log.warn('bus-connect-failed', errorFields(err), 'invalidation bus connect failed, retrying'),
-      );
+      model.on('connect-failed', (err: Error) => this.#onConnectFailed(err));
       model.on('error', (err: Error) =>
         this.#log.warn('bus-error', errorFields(err), 'invalidation bus error'),
       );
@@ -259,9 +297,9 @@ export class InvalidationBus implements InvalidationFeedStatus {
   }
 
   /**
-   * Publishes one event and resolves when the broker has confirmed it (persistent message,
-   * durable exchange). Rejects when disconnected or not confirmed, so the outbox row stays
-   * pending and is retried.
+   * Publishes one event and resolves when the broker has confirmed it (persistent, mandatory,
+   * durable exchange). Rejects when disconnected, not confirmed, returned as unroutable, or
+   * larger than `maxMessageBytes`, so the outbox row stays pending and is retried (or parked).
    */
   async publish(event: InvalidationEvent): Promise<void> {
     const channel = this.#publishChannel;
@@ -278,7 +316,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
         'invalidation.publish',
         {
           'messaging.system': 'rabbitmq',
-          'messaging.destination.name': this.#opts.exchange,
+          'messaging.destination.name': this.#topology.exchange,
           'messaging.rabbitmq.destination.routing_key': routingKey,
           'messaging.message.id': event.id,
         },
@@ -289,8 +327,14 @@ export class InvalidationBus implements InvalidationFeedStatus {
             ...injectTraceHeaders(trace.setSpan(parent ?? context.active(), span)),
           };
           const content = Buffer.from(JSON.stringify({ ...event, headers }));
-          await this.#confirmPublish(channel, routingKey, content, {
+          if (content.length > this.#opts.maxMessageBytes) {
+            throw new InvalidationPublishError(
+              `event of ${content.length} bytes is over the ${this.#opts.maxMessageBytes}-byte limit`,
+            );
+          }
+          await this.#confirmPublish(channel, this.#topology.exchange, routingKey, content, {
             persistent: true,
+            mandatory: true,
             contentType: 'application/json',
             messageId: event.id,
             timestamp: Math.floor(this.#clock() / 1000),
@@ -320,11 +364,27 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#listeners.clear();
   }
 
+  #onConnectFailed(err: Error): void {
+    // A queue of this name declared with other arguments (a classic queue, another delivery
+    // limit) is refused on every attempt: say what to do instead of only retrying.
+    const code = (err as { code?: unknown }).code;
+    if (code === 406) {
+      this.#log.error(
+        'bus-precondition',
+        { ...errorFields(err), queue: this.#topology.queue },
+        'invalidation queue exists with other arguments (a classic queue?); delete it or configure another name',
+      );
+      return;
+    }
+    this.#log.warn('bus-connect-failed', errorFields(err), 'invalidation bus connect failed, retrying');
+  }
+
   #confirmPublish(
     channel: amqp.ConfirmChannel,
+    exchange: string,
     routingKey: string,
     content: Buffer,
-    options: amqp.Options.Publish,
+    options: amqp.Options.Publish & { messageId: string },
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -333,9 +393,13 @@ export class InvalidationBus implements InvalidationFeedStatus {
         this.#opts.publishTimeoutMs,
       );
       try {
-        channel.publish(this.#opts.exchange, routingKey, content, options, (err) => {
+        channel.publish(exchange, routingKey, content, options, (err) => {
           clearTimeout(timer);
+          // basic.return reaches us before the ack of the same message (AMQP ordering on a channel).
+          const returned = this.#returned.delete(options.messageId);
           if (err) reject(new InvalidationPublishError('broker nacked the publish', { cause: err }));
+          else if (returned)
+            reject(new InvalidationUnroutableError(`no queue is bound to ${exchange} ${routingKey}`));
           else resolve();
         });
       } catch (err) {
@@ -347,23 +411,74 @@ export class InvalidationBus implements InvalidationFeedStatus {
 
   /** Runs on every (re)connect, before `connect` is emitted: topology, publisher, consumer. */
   async #setup(model: amqp.ChannelModel): Promise<void> {
+    const t = this.#topology;
     const publishChannel = await model.createConfirmChannel();
     this.#watchChannel(model, publishChannel, 'publish');
-    await publishChannel.assertExchange(this.#opts.exchange, 'topic', { durable: true });
+    publishChannel.on('return', (msg: amqp.Message) => {
+      const id = msg.properties.messageId;
+      if (typeof id === 'string') this.#returned.add(id);
+    });
+    await publishChannel.assertExchange(t.exchange, 'topic', { durable: true });
 
     if (this.#handlers.length > 0) {
       const consumeChannel = await model.createChannel();
       this.#watchChannel(model, consumeChannel, 'consume');
       await consumeChannel.prefetch(this.#opts.prefetch);
-      await consumeChannel.assertQueue(this.#opts.queue, { durable: true });
+      await assertParking(consumeChannel, t);
+      this.#queueWasMissing = !(await queueExists(model, t.queue));
+      await consumeChannel.assertQueue(t.queue, { durable: true, arguments: consumingQueueArguments(t) });
       for (const pattern of this.#opts.bindings) {
-        await consumeChannel.bindQueue(this.#opts.queue, this.#opts.exchange, pattern);
+        await consumeChannel.bindQueue(t.queue, t.exchange, pattern);
       }
-      await consumeChannel.consume(this.#opts.queue, (msg) => {
+      for (const legacy of this.#opts.legacyQueues) await this.#retireLegacyQueue(model, legacy);
+      await consumeChannel.consume(t.queue, (msg) => {
         if (msg) void this.#onMessage(consumeChannel, msg);
+        else this.#onCancelled(model);
       });
     }
     this.#publishChannel = publishChannel;
+  }
+
+  /**
+   * The broker cancelled our consumer (queue deleted, quorum leader lost): no event reaches us
+   * although the connection looks healthy. Treat it as a disconnect, so the gap rule starts at
+   * once and readiness says so, and close the connection: recovery reconnects and its setup
+   * re-declares the queue, its bindings and the consumer.
+   */
+  #onCancelled(model: amqp.ChannelModel): void {
+    if (this.#closing) return;
+    this.#log.warn(
+      'bus-cancelled',
+      { queue: this.#topology.queue },
+      'consumer cancelled by the broker, resubscribing',
+    );
+    publishDiagnostic('bus', { state: 'cancelled', since: this.#clock() });
+    this.#publishChannel = null;
+    this.#setConnected(false);
+    model.close().catch(() => undefined);
+  }
+
+  /**
+   * Earlier versions declared a classic queue under another name. Its bindings still copy every
+   * event into it, so it is deleted once the quorum queue is bound (from then on every event
+   * reaches the new queue). Events it held are lost with it: they are logged as a count, the
+   * gap rule covered the restart, and the staleness auditor reports what they leave behind.
+   */
+  async #retireLegacyQueue(model: amqp.ChannelModel, legacy: string): Promise<void> {
+    // A passive check of a missing queue closes its channel, hence a channel of its own.
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkQueue(legacy);
+    } catch {
+      return;
+    }
+    const { messageCount } = await channel.deleteQueue(legacy);
+    this.#logger.warn(
+      { queue: legacy, messageCount, replacement: this.#topology.queue },
+      'classic invalidation queue of an earlier version deleted',
+    );
+    await channel.close().catch(() => undefined);
   }
 
   /**
@@ -385,17 +500,21 @@ export class InvalidationBus implements InvalidationFeedStatus {
   }
 
   async #onMessage(channel: amqp.Channel, msg: amqp.ConsumeMessage): Promise<void> {
-    const event = parseInvalidationEvent(msg.content);
-    if (!event) {
-      this.#metrics.recordInvalidationFailed('consume');
-      this.#log.warn(
-        'bus-poison',
-        { routingKey: msg.fields.routingKey },
-        'malformed invalidation message dropped',
+    if (msg.content.length > this.#opts.maxMessageBytes) {
+      await this.#park(
+        channel,
+        msg,
+        'too_large',
+        `${msg.content.length} bytes, limit ${this.#opts.maxMessageBytes}`,
       );
-      settle(() => channel.ack(msg));
       return;
     }
+    const decoded = decodeInvalidationEvent(msg.content);
+    if (!decoded.ok) {
+      await this.#park(channel, msg, 'malformed', decoded.reason);
+      return;
+    }
+    const event = decoded.event;
     if (this.#handled.has(event.id)) {
       publishDiagnostic('consume', { event, ok: true, duplicate: true });
       settle(() => channel.ack(msg));
@@ -407,7 +526,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
         'invalidation.consume',
         {
           'messaging.system': 'rabbitmq',
-          'messaging.destination.name': this.#opts.queue,
+          'messaging.destination.name': this.#topology.queue,
           'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
           'messaging.message.id': event.id,
         },
@@ -417,30 +536,9 @@ export class InvalidationBus implements InvalidationFeedStatus {
         { kind: SpanKind.CONSUMER, parent },
       );
     } catch (err) {
-      const attempts = (this.#attempts.get(event.id) ?? 0) + 1;
-      remember(this.#attempts, event.id, attempts, this.#opts.dedupeSize);
-      this.#metrics.recordInvalidationFailed('consume');
-      publishDiagnostic('consume', { event, ok: false, duplicate: false });
-      if (attempts >= this.#opts.maxDeliveries) {
-        this.#attempts.delete(event.id);
-        this.#logger.error(
-          { ...errorFields(err), eventId: event.id, attempts },
-          'invalidation handler kept failing, event dropped',
-        );
-        settle(() => channel.ack(msg));
-        return;
-      }
-      this.#log.warn(
-        'bus-handler-failed',
-        { ...errorFields(err), eventId: event.id, attempts },
-        'invalidation handler failed, requeueing',
-      );
-      // Requeued messages come straight back; a short pause keeps a failing handler from spinning.
-      await new Promise((r) => setTimeout(r, this.#opts.retryDelayMs * attempts));
-      settle(() => channel.nack(msg, false, true));
+      await this.#onHandlerFailed(channel, msg, event, err);
       return;
     }
-    this.#attempts.delete(event.id);
     remember(this.#handled, event.id, true, this.#opts.dedupeSize);
     this.#metrics.recordInvalidationConsumed(event.entity);
     const committedAt = Date.parse(event.occurredAt);
@@ -451,10 +549,110 @@ export class InvalidationBus implements InvalidationFeedStatus {
     settle(() => channel.ack(msg));
   }
 
+  /**
+   * The broker counts deliveries (`x-delivery-count`, absent on the first), so the retry budget
+   * is shared by every instance and survives restarts. The last allowed delivery parks the
+   * message itself, with the handler's error as the reason; the broker's own dead-lettering at
+   * the limit stays as the backstop for a consumer that dies while handling.
+   */
+  async #onHandlerFailed(
+    channel: amqp.Channel,
+    msg: amqp.ConsumeMessage,
+    event: InvalidationEvent,
+    err: unknown,
+  ): Promise<void> {
+    this.#metrics.recordInvalidationFailed('consume');
+    publishDiagnostic('consume', { event, ok: false, duplicate: false });
+    const deliveries = deliveryCount(msg);
+    if (deliveries >= this.#topology.deliveryLimit) {
+      await this.#park(channel, msg, 'handler_failed', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    this.#log.warn(
+      'bus-handler-failed',
+      { ...errorFields(err), eventId: event.id, deliveries },
+      'invalidation handler failed, the broker redelivers',
+    );
+    // A requeued message comes straight back: the pause keeps a failing handler from spinning
+    // through its delivery limit in a second while memcached or the database is away.
+    const delay = Math.min(
+      this.#opts.retryMaxDelayMs,
+      this.#opts.retryDelayMs * 2 ** Math.min(deliveries, 16),
+    );
+    // Unref'd: a process shutting down does not wait for it (the broker redelivers the message).
+    await new Promise((r) => setTimeout(r, delay).unref());
+    settle(() => channel.nack(msg, false, true));
+  }
+
+  /**
+   * Moves a message to the parking queue with why (headers), then acks it. If that publish
+   * fails, the message is rejected without requeue: the broker dead-letters it to the same
+   * parking queue (reason `rejected`), so a poison message never loops either way.
+   */
+  async #park(
+    channel: amqp.Channel,
+    msg: amqp.ConsumeMessage,
+    reason: ParkedReason,
+    detail: string,
+  ): Promise<void> {
+    const t = this.#topology;
+    this.#metrics.recordInvalidationParked(reason);
+    this.#log.error(
+      `bus-parked-${reason}`,
+      {
+        queue: t.queue,
+        routingKey: msg.fields.routingKey,
+        reason,
+        detail,
+        messageId: msg.properties.messageId,
+      },
+      'invalidation message parked',
+    );
+    const publishChannel = this.#publishChannel;
+    try {
+      if (!publishChannel) throw new InvalidationBusUnavailableError();
+      const props = msg.properties;
+      await this.#confirmPublish(publishChannel, t.deadLetterExchange, t.queue, msg.content, {
+        persistent: true,
+        mandatory: true,
+        ...(props.contentType ? { contentType: props.contentType } : {}),
+        messageId: typeof props.messageId === 'string' ? props.messageId : randomUUID(),
+        headers: {
+          ...(props.headers as Record<string, unknown> | undefined),
+          [PARKED_HEADERS.reason]: reason,
+          [PARKED_HEADERS.detail]: detail.slice(0, 1000),
+          [PARKED_HEADERS.routingKey]: msg.fields.routingKey,
+          [PARKED_HEADERS.exchange]: msg.fields.exchange,
+          [PARKED_HEADERS.parkedAt]: new Date(this.#clock()).toISOString(),
+        },
+      });
+    } catch (err) {
+      this.#log.warn(
+        'bus-park-failed',
+        errorFields(err),
+        'parking publish failed, rejecting to the dead-letter exchange',
+      );
+      settle(() => channel.nack(msg, false, false));
+      return;
+    }
+    settle(() => channel.ack(msg));
+  }
+
   #setConnected(connected: boolean): void {
     if (this.#connected === connected) return;
     this.#connected = connected;
     if (!connected) this.#disconnectedSince = this.#clock();
+    // A queue declared anew (deleted by an operator, lost with its node, or never there) kept
+    // nothing of what was published before: set before the listeners run, so the cache's
+    // reconnect bump and its distrust of older entries see it together.
+    if (connected && this.#queueWasMissing) {
+      this.#queueWasMissing = false;
+      this.#eventsLostBefore = this.#clock();
+      this.#logger.warn(
+        { queue: this.#topology.queue },
+        'invalidation queue was missing: older cache entries are reloaded',
+      );
+    }
     publishDiagnostic('bus', { state: connected ? 'connected' : 'disconnected', since: this.#clock() });
     for (const listener of this.#listeners) {
       try {
@@ -464,6 +662,27 @@ export class InvalidationBus implements InvalidationFeedStatus {
       }
     }
   }
+}
+
+/** A passive check: a missing queue closes the channel it was asked on, hence one of its own. */
+async function queueExists(model: amqp.ChannelModel, queue: string): Promise<boolean> {
+  const channel = await model.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await channel.checkQueue(queue);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) return false;
+    throw err;
+  }
+  await channel.close().catch(() => undefined);
+  return true;
+}
+
+/** Deliveries before this one, as the quorum queue counts them (0 on the first). */
+function deliveryCount(msg: amqp.ConsumeMessage): number {
+  const raw = (msg.properties.headers as Record<string, unknown> | undefined)?.['x-delivery-count'];
+  const n = typeof raw === 'number' ? raw : Number(raw ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /** Bounded insertion-ordered map: the oldest entry goes first (a FIFO is enough for dedupe). */

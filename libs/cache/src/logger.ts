@@ -37,6 +37,14 @@ export class RateLimitedLogger {
   }
 
   warn(key: string, obj: object, msg: string): void {
+    this.#write('warn', key, obj, msg);
+  }
+
+  error(key: string, obj: object, msg: string): void {
+    this.#write('error', key, obj, msg);
+  }
+
+  #write(level: 'warn' | 'error', key: string, obj: object, msg: string): void {
     const now = this.#clock();
     const window = this.#windows.get(key);
     if (window && now - window.openedAt < this.#windowMs) {
@@ -47,7 +55,7 @@ export class RateLimitedLogger {
     // Bounded: keys are a handful of failure kinds, but never let a caller grow this forever.
     if (this.#windows.size > 1000) this.#windows.clear();
     this.#windows.set(key, { openedAt: now, suppressed: 0 });
-    this.#logger.warn(suppressed > 0 ? { ...obj, suppressed } : obj, msg);
+    this.#logger[level](suppressed > 0 ? { ...obj, suppressed } : obj, msg);
   }
 }
 

@@ -9,6 +9,9 @@ export type PopulateResult = 'stored' | 'lost_lease' | 'skipped_too_large' | 'er
 /** Stage label of `memshop_invalidations_failed_total`. */
 export type InvalidationFailureStage = 'publish' | 'consume';
 
+/** Result label of `memshop_cache_audit_entries_total`. */
+export type AuditResult = 'fresh' | 'stale' | 'orphan';
+
 /**
  * What the cache library reports. The library never touches a global registry: the caller
  * passes an implementation (usually `createPromCacheMetrics(registry)`), or gets the no-op one.
@@ -32,6 +35,12 @@ export interface CacheMetrics {
   observeInvalidationLag(entity: string, seconds: number): void;
   setOutboxBacklog(count: number): void;
   setOutboxOldestAge(seconds: number): void;
+  /** A consumed message moved to the parking queue, by reason (malformed, too_large, handler_failed). */
+  recordInvalidationParked(reason: string): void;
+  /** Outbox rows parked after failing too often (kept in the table, no longer retried). */
+  setOutboxParked(count: number): void;
+  /** One cached entry the staleness auditor compared with its source of truth. */
+  recordAuditedEntry(namespace: string, result: AuditResult): void;
 }
 
 const noop = (): void => undefined;
@@ -51,6 +60,9 @@ export const noopCacheMetrics: CacheMetrics = Object.freeze({
   observeInvalidationLag: noop,
   setOutboxBacklog: noop,
   setOutboxOldestAge: noop,
+  recordInvalidationParked: noop,
+  setOutboxParked: noop,
+  recordAuditedEntry: noop,
 });
 
 /** The metric names the library exports (docs/architecture.md, "metrics.ts"). */
@@ -69,6 +81,9 @@ export const CACHE_METRIC_NAMES = [
   'memshop_invalidation_lag_seconds',
   'memshop_outbox_backlog',
   'memshop_outbox_oldest_age_seconds',
+  'memshop_invalidations_parked_total',
+  'memshop_outbox_parked',
+  'memshop_cache_audit_entries_total',
 ] as const;
 
 // Memcached round trips are sub-millisecond on a LAN; the op timeout (150 ms) caps the tail.
@@ -226,6 +241,36 @@ export function createPromCacheMetrics(registry: Registry): CacheMetrics {
       }),
   );
 
+  const parked = reuse(
+    'memshop_invalidations_parked_total',
+    () =>
+      new Counter({
+        name: 'memshop_invalidations_parked_total',
+        help: 'Consumed invalidation messages moved to the parking queue, per reason',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+  );
+  const outboxParked = reuse(
+    'memshop_outbox_parked',
+    () =>
+      new Gauge({
+        name: 'memshop_outbox_parked',
+        help: 'Outbox rows parked after too many failed publishes (kept, no longer retried)',
+        registers: [registry],
+      }),
+  );
+  const audited = reuse(
+    'memshop_cache_audit_entries_total',
+    () =>
+      new Counter({
+        name: 'memshop_cache_audit_entries_total',
+        help: 'Cached entries the staleness auditor compared with the source of truth, per namespace and result (fresh, stale, orphan)',
+        labelNames: ['namespace', 'result'],
+        registers: [registry],
+      }),
+  );
+
   return {
     recordRequest: (namespace, result) => requests.inc({ namespace, result }),
     observeOperation: (node, op, seconds) => operations.observe({ node, op }, seconds),
@@ -243,5 +288,8 @@ export function createPromCacheMetrics(registry: Registry): CacheMetrics {
     observeInvalidationLag: (entity, seconds) => lag.observe({ entity }, Math.max(0, seconds)),
     setOutboxBacklog: (count) => backlog.set(count),
     setOutboxOldestAge: (seconds) => oldestAge.set(Math.max(0, seconds)),
+    recordInvalidationParked: (reason) => parked.inc({ reason }),
+    setOutboxParked: (count) => outboxParked.set(count),
+    recordAuditedEntry: (namespace, result) => audited.inc({ namespace, result }),
   };
 }

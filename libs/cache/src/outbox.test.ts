@@ -81,7 +81,8 @@ afterAll(async () => {
   await consumer?.close();
   await pool?.end();
   await db?.drop();
-  await deleteRabbitObjects({ queues: [queue], exchanges: [exchange] });
+  const t = consumer.topology;
+  await deleteRabbitObjects({ queues: [queue, t.parkingQueue], exchanges: [exchange, t.deadLetterExchange] });
 });
 
 beforeEach(async () => {
@@ -89,6 +90,79 @@ beforeEach(async () => {
 });
 
 describe('transactional outbox against real Postgres and RabbitMQ', () => {
+  it('publishes the 49 good rows of a batch around an undecodable one, which is parked with its error', async () => {
+    const registry = new Registry();
+    const metrics = createPromCacheMetrics(registry);
+    const relay = new OutboxRelay({
+      db: pgSqlExecutor(pool),
+      publisher,
+      metrics,
+      maxAttempts: 3,
+      retryBaseSeconds: 0,
+    });
+    const events = await transaction(async (tx) => {
+      const out: InvalidationEvent[] = [];
+      for (let i = 0; i < 49; i += 1) out.push(await enqueueOutboxEvent(tx, productEvent(`batch-${i}`)));
+      return out;
+    });
+    const bad = '00000000-0000-4000-8000-000000000bad';
+    await pool.query(
+      `INSERT INTO memshop_outbox (event_id, routing_key, payload) VALUES ($1, 'catalog.product.updated', $2::jsonb)`,
+      [bad, JSON.stringify({ not: 'an event' })],
+    );
+    expect((await relay.backlog()).count).toBe(50);
+
+    expect(await relay.publishPending()).toEqual({ published: 49, failed: 1 });
+    await waitFor(() => events.every((e) => received.some((r) => r.id === e.id)), {
+      message: 'the 49 good events',
+    });
+    // Retried (no backoff in this test) until the limit, then parked: never claimed again.
+    expect(await relay.publishPending()).toEqual({ published: 0, failed: 1 });
+    expect(await relay.publishPending()).toEqual({ published: 0, failed: 1 });
+    expect(await relay.publishPending()).toEqual({ published: 0, failed: 0 });
+    const parked = await relay.parked();
+    expect(parked).toEqual([
+      expect.objectContaining({
+        eventId: bad,
+        attempts: 3,
+        lastError:
+          'UndecodableOutboxRowError: outbox payload is not an event: field id is not a non-empty string',
+      }),
+    ]);
+    expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0, parked: 1 });
+    const gauge = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
+    expect(await gauge('memshop_outbox_backlog')).toBe(0);
+    expect(await gauge('memshop_outbox_parked')).toBe(1);
+
+    // Replay gives it a fresh budget: still undecodable, so it fails and is parked again later.
+    expect(await relay.replayParked()).toBe(1);
+    expect((await relay.backlog()).parked).toBe(0);
+    await relay.stop();
+  });
+
+  it('fails a row whose publish no queue takes (mandatory, returned) instead of dropping it', async () => {
+    // The consumer is bound to '#', so route through an exchange nobody is bound to.
+    const lonely = new InvalidationBus({
+      url: rabbitUrl(),
+      service: 'catalog',
+      exchange: uniqueName('outbox-lonely'),
+    });
+    await lonely.start();
+    await lonely.waitUntilConnected();
+    const unroutable = new OutboxRelay({ db: pgSqlExecutor(pool), publisher: lonely, retryBaseSeconds: 30 });
+    const event = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('nobody')));
+    expect(await unroutable.publishPending()).toEqual({ published: 0, failed: 1 });
+    const { rows } = await pool.query('SELECT attempts, last_error FROM memshop_outbox WHERE event_id = $1', [
+      event.id,
+    ]);
+    expect(rows[0]).toEqual({
+      attempts: 1,
+      last_error: expect.stringMatching(/^InvalidationUnroutableError: /),
+    });
+    await lonely.close();
+    await deleteRabbitObjects({ exchanges: [lonely.exchange] });
+  });
+
   it('publishes an event enqueued in a committed transaction and marks it published', async () => {
     const registry = new Registry();
     const relay = new OutboxRelay({
@@ -100,7 +174,7 @@ describe('transactional outbox against real Postgres and RabbitMQ', () => {
       await client.query(`INSERT INTO product VALUES ('p1', 'one')`);
       return enqueueOutboxEvent(tx, productEvent('p1'));
     });
-    expect(await relay.backlog()).toEqual({ count: 1, oldestAgeSeconds: expect.any(Number) });
+    expect(await relay.backlog()).toEqual({ count: 1, oldestAgeSeconds: expect.any(Number), parked: 0 });
     expect(await relay.publishPending()).toEqual({ published: 1, failed: 0 });
     await waitFor(() => received.some((e) => e.id === event.id), { message: 'the committed event' });
     const { rows } = await pool.query(
@@ -108,8 +182,9 @@ describe('transactional outbox against real Postgres and RabbitMQ', () => {
       [event.id],
     );
     expect(rows[0].published_at).not.toBeNull();
-    expect(rows[0].attempts).toBe(1);
-    expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0 });
+    // attempts counts failed publishes only
+    expect(rows[0].attempts).toBe(0);
+    expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0, parked: 0 });
     const backlog = (await registry.getSingleMetric('memshop_outbox_backlog')?.get())?.values[0]?.value;
     expect(backlog).toBe(0);
   });
@@ -140,7 +215,8 @@ describe('transactional outbox against real Postgres and RabbitMQ', () => {
          FROM memshop_outbox WHERE event_id = $1`,
       [event.id],
     );
-    expect(rows[0]).toMatchObject({ published_at: null, attempts: 1, backed_off: true });
+    // Not connected is not the row's fault: it does not count toward parking.
+    expect(rows[0]).toMatchObject({ published_at: null, attempts: 0, backed_off: true });
     expect(rows[0].last_error).toMatch(/not connected/);
     // Not due yet: a healthy relay leaves it alone until the backoff passes.
     const healthy = new OutboxRelay({ db: pgSqlExecutor(pool), publisher });

@@ -1,9 +1,11 @@
+import { InvalidationBusUnavailableError } from './invalidation-bus';
 import {
   createInvalidationEvent,
+  decodeInvalidationEvent,
   invalidationRoutingKey,
   type InvalidationEvent,
   type NewInvalidationEvent,
-} from './invalidation-bus';
+} from './invalidation-event';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
 import { noopCacheMetrics, type CacheMetrics } from './metrics';
 import { publishDiagnostic } from './tracing';
@@ -105,6 +107,13 @@ export interface OutboxRelayOptions {
   retryMaxSeconds?: number;
   /** Published rows are deleted after this long (kept for debugging). Default 3600 s. */
   retainPublishedSeconds?: number;
+  /**
+   * Failed publishes of one row before it is parked: kept in the table with its error, no longer
+   * claimed, counted in `memshop_outbox_parked`, listed and replayed by the operator. Failures
+   * while the bus is not connected do not count (an outage must not park rows). Default 10
+   * (with the default backoff, about 8 minutes of failing).
+   */
+  maxAttempts?: number;
   logger?: LoggerLike;
   metrics?: CacheMetrics;
   clock?: () => number;
@@ -112,7 +121,28 @@ export interface OutboxRelayOptions {
 
 interface ClaimedRow {
   event_id: string;
-  payload: InvalidationEvent | string;
+  payload: unknown;
+  attempts: number;
+}
+
+/** A parked row, as `parked()` lists it. */
+export interface ParkedOutboxRow {
+  eventId: string;
+  routingKey: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Parked rows stay pending (`published_at` null) with `next_attempt_at` at +infinity: no claim
+ * ever reaches them, and the table needs no extra column (so services keep their migrations).
+ */
+const PARKED = `'infinity'::timestamptz`;
+
+/** The payload could not be decoded into an event: retrying the same bytes will not help. */
+class UndecodableOutboxRowError extends Error {
+  override readonly name = 'UndecodableOutboxRowError';
 }
 
 /**
@@ -129,6 +159,7 @@ export class OutboxRelay {
   readonly #retryBaseSeconds: number;
   readonly #retryMaxSeconds: number;
   readonly #retainPublishedSeconds: number;
+  readonly #maxAttempts: number;
   readonly #log: RateLimitedLogger;
   readonly #metrics: CacheMetrics;
   readonly #clock: () => number;
@@ -149,6 +180,7 @@ export class OutboxRelay {
     this.#retryBaseSeconds = opts.retryBaseSeconds ?? 1;
     this.#retryMaxSeconds = opts.retryMaxSeconds ?? 60;
     this.#retainPublishedSeconds = opts.retainPublishedSeconds ?? 3600;
+    this.#maxAttempts = Math.max(1, opts.maxAttempts ?? 10);
     this.#log = new RateLimitedLogger(opts.logger ?? silentLogger, { clock: opts.clock });
     this.#metrics = opts.metrics ?? noopCacheMetrics;
     this.#clock = opts.clock ?? Date.now;
@@ -243,8 +275,9 @@ export class OutboxRelay {
     for (;;) {
       const rows = await this.#claim();
       if (rows.length === 0) break;
+      // Each row on its own: one that does not decode fails alone, the others are published.
       const results = await Promise.allSettled(
-        rows.map((row) => this.#publisher.publish(parsePayload(row.payload))),
+        rows.map(async (row) => this.#publisher.publish(decodePayload(row.payload))),
       );
       const ok: string[] = [];
       for (let i = 0; i < rows.length; i += 1) {
@@ -254,7 +287,7 @@ export class OutboxRelay {
           ok.push(row.event_id);
         } else {
           failed += 1;
-          await this.#scheduleRetry(row.event_id, result.reason);
+          await this.#recordFailure(row, result.reason);
         }
       }
       if (ok.length > 0) await this.#markPublished(ok);
@@ -266,18 +299,63 @@ export class OutboxRelay {
     return { published, failed };
   }
 
-  /** Pending rows and the age of the oldest one; also sets the backlog gauges. */
-  async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
-    const [row] = await this.#db.query<{ count: number | string; oldest: number | string | null }>(
-      `SELECT count(*)::int AS "count", EXTRACT(EPOCH FROM (now() - min("created_at")))::float8 AS "oldest"
+  /**
+   * Pending rows (parked ones excluded) and the age of the oldest one, and the parked rows;
+   * also sets the backlog and parked gauges.
+   */
+  async backlog(): Promise<{ count: number; oldestAgeSeconds: number; parked: number }> {
+    const [row] = await this.#db.query<{
+      count: number | string;
+      oldest: number | string | null;
+      parked: number | string;
+    }>(
+      `SELECT count(*) FILTER (WHERE "next_attempt_at" <> ${PARKED})::int AS "count",
+              EXTRACT(EPOCH FROM (now() - min("created_at") FILTER (WHERE "next_attempt_at" <> ${PARKED})))::float8 AS "oldest",
+              count(*) FILTER (WHERE "next_attempt_at" = ${PARKED})::int AS "parked"
          FROM "${OUTBOX_TABLE}" WHERE "published_at" IS NULL`,
       [],
     );
     const count = Number(row?.count ?? 0);
     const oldestAgeSeconds = row?.oldest == null ? 0 : Number(row.oldest);
+    const parked = Number(row?.parked ?? 0);
     this.#metrics.setOutboxBacklog(count);
     this.#metrics.setOutboxOldestAge(oldestAgeSeconds);
-    return { count, oldestAgeSeconds };
+    this.#metrics.setOutboxParked(parked);
+    return { count, oldestAgeSeconds, parked };
+  }
+
+  /** Parked rows, oldest first (at most `limit`). */
+  async parked(limit = 100): Promise<ParkedOutboxRow[]> {
+    const rows = await this.#db.query<{
+      event_id: string;
+      routing_key: string;
+      attempts: number;
+      last_error: string | null;
+      created_at: Date;
+    }>(
+      `SELECT "event_id"::text AS "event_id", "routing_key", "attempts", "last_error", "created_at"
+         FROM "${OUTBOX_TABLE}" WHERE "published_at" IS NULL AND "next_attempt_at" = ${PARKED}
+        ORDER BY "seq" LIMIT $1::int`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      routingKey: r.routing_key,
+      attempts: Number(r.attempts),
+      lastError: r.last_error,
+      createdAt: new Date(r.created_at),
+    }));
+  }
+
+  /** Puts parked rows back in the queue with a fresh attempt budget; returns how many. */
+  async replayParked(): Promise<number> {
+    const count = await this.#db.execute(
+      `UPDATE "${OUTBOX_TABLE}" SET "next_attempt_at" = now(), "attempts" = 0
+        WHERE "published_at" IS NULL AND "next_attempt_at" = ${PARKED}`,
+      [],
+    );
+    this.kick();
+    return count;
   }
 
   async #loop(): Promise<void> {
@@ -296,14 +374,13 @@ export class OutboxRelay {
 
   #claim(): Promise<ClaimedRow[]> {
     return this.#db.query<ClaimedRow>(
-      `UPDATE "${OUTBOX_TABLE}" SET "attempts" = "attempts" + 1,
-              "next_attempt_at" = now() + make_interval(secs => $2::float8)
+      `UPDATE "${OUTBOX_TABLE}" SET "next_attempt_at" = now() + make_interval(secs => $2::float8)
         WHERE "seq" IN (
           SELECT "seq" FROM "${OUTBOX_TABLE}"
            WHERE "published_at" IS NULL AND "next_attempt_at" <= now()
            ORDER BY "seq" LIMIT $1::int
            FOR UPDATE SKIP LOCKED)
-        RETURNING "event_id"::text AS "event_id", "payload"`,
+        RETURNING "event_id"::text AS "event_id", "payload", "attempts"`,
       [this.#batchSize, this.#claimTimeoutSeconds],
     );
   }
@@ -317,19 +394,41 @@ export class OutboxRelay {
     );
   }
 
-  async #scheduleRetry(eventId: string, reason: unknown): Promise<void> {
-    const message = reason instanceof Error ? reason.message : String(reason);
+  /**
+   * Records a failed publish of one row: its error, and (unless the bus was merely not
+   * connected) one more attempt, with exponential backoff; at `maxAttempts` the row is parked.
+   */
+  async #recordFailure(row: ClaimedRow, reason: unknown): Promise<void> {
+    const message = (reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)).slice(
+      0,
+      1000,
+    );
+    const counts = !(reason instanceof InvalidationBusUnavailableError);
+    const attempts = Number(row.attempts) + (counts ? 1 : 0);
+    if (attempts >= this.#maxAttempts) {
+      this.#log.error(
+        'outbox-parked',
+        { eventId: row.event_id, attempts, ...errorFields(reason) },
+        'outbox row parked after too many failed publishes',
+      );
+      await this.#db.execute(
+        `UPDATE "${OUTBOX_TABLE}" SET "last_error" = $2, "attempts" = $3::int, "next_attempt_at" = ${PARKED}
+          WHERE "event_id" = $1::uuid AND "published_at" IS NULL`,
+        [row.event_id, message, attempts],
+      );
+      return;
+    }
     this.#log.warn(
       'outbox-publish',
-      { eventId, ...errorFields(reason) },
+      { eventId: row.event_id, attempts, ...errorFields(reason) },
       'outbox publish failed, will retry',
     );
     await this.#db.execute(
       `UPDATE "${OUTBOX_TABLE}"
-          SET "last_error" = $2,
-              "next_attempt_at" = now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, GREATEST("attempts" - 1, 0))))
-        WHERE "event_id" = $1::uuid`,
-      [eventId, message.slice(0, 1000), this.#retryBaseSeconds, this.#retryMaxSeconds],
+          SET "last_error" = $2, "attempts" = $5::int,
+              "next_attempt_at" = now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, GREATEST($5::int - 1, 0))))
+        WHERE "event_id" = $1::uuid AND "published_at" IS NULL`,
+      [row.event_id, message, this.#retryBaseSeconds, this.#retryMaxSeconds, attempts],
     );
   }
 
@@ -349,6 +448,10 @@ export class OutboxRelay {
   }
 }
 
-function parsePayload(payload: InvalidationEvent | string): InvalidationEvent {
-  return typeof payload === 'string' ? (JSON.parse(payload) as InvalidationEvent) : payload;
+/** The stored event; jsonb arrives parsed from Prisma and pg, as text from other drivers. */
+function decodePayload(payload: unknown): InvalidationEvent {
+  const text = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
+  const decoded = decodeInvalidationEvent(Buffer.from(text, 'utf8'));
+  if (!decoded.ok) throw new UndecodableOutboxRowError(`outbox payload is not an event: ${decoded.reason}`);
+  return decoded.event;
 }

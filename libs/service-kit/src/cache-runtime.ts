@@ -1,10 +1,12 @@
 import {
   Cache,
+  CacheAuditor,
   CacheCluster,
   createPromCacheMetrics,
   InvalidationBus,
   OutboxRelay,
   prismaSqlExecutor,
+  type AuditSource,
   type CacheMetrics,
 } from '@memshop/cache';
 import type { Registry } from 'prom-client';
@@ -26,6 +28,10 @@ export type CacheRuntimeConfig = Pick<
   | 'RABBITMQ_URL'
   | 'INVALIDATION_EXCHANGE'
   | 'INVALIDATION_QUEUE'
+  | 'INVALIDATION_DELIVERY_LIMIT'
+  | 'CACHE_AUDIT_SAMPLE_SIZE'
+  | 'CACHE_AUDIT_INTERVAL_MS'
+  | 'CACHE_AUDIT_GRACE_MS'
 >;
 
 /** A service's generated PrismaClient, as far as the outbox relay and the health check need it. */
@@ -56,6 +62,13 @@ export interface CacheRuntime {
   relay: OutboxRelay;
   /** database, memcached and rabbitmq readiness checks; a service adds its own after them. */
   healthChecks: { database: HealthCheck; memcached: HealthCheck; rabbitmq: HealthCheck };
+  /**
+   * The staleness auditor over the service's own sources ("the source-of-truth version of these
+   * ids", implemented in its data/ folder). Built once; its closer runs first. Start it with
+   * `auditor.start()` unless CACHE_AUDIT_SAMPLE_SIZE is 0 (`auditEnabled`).
+   */
+  createAuditor(sources: AuditSource[]): CacheAuditor;
+  auditEnabled: boolean;
   /**
    * relay, bus, cache, memcached, prisma: the relay stops publishing before the bus it
    * publishes on closes, and Prisma goes last because the relay and event handlers use it.
@@ -91,6 +104,7 @@ export function createCacheRuntime({
     service,
     exchange: config.INVALIDATION_EXCHANGE,
     queue: config.INVALIDATION_QUEUE,
+    deliveryLimit: config.INVALIDATION_DELIVERY_LIMIT,
     bindings,
     logger,
     metrics: cacheMetrics,
@@ -101,6 +115,13 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
+  const closers: Closable[] = [
+    { name: 'outbox-relay', close: () => relay.stop() },
+    { name: 'invalidation-bus', close: () => bus.close() },
+    { name: 'cache', close: () => cache.close() },
+    { name: 'memcached', close: () => cluster.close() },
+    { name: 'prisma', close: () => prisma.$disconnect() },
+  ];
   return {
     cacheMetrics,
     cluster,
@@ -110,14 +131,31 @@ export function createCacheRuntime({
     healthChecks: {
       database: databaseCheck(prisma),
       memcached: memcachedCheck(cluster),
-      rabbitmq: rabbitmqCheck(() => bus.connected),
+      rabbitmq: rabbitmqCheck(
+        () => bus.connected,
+        () => ({
+          queue: bus.queue,
+          ...(bus.disconnectedSince === null
+            ? {}
+            : { feed: 'disconnected', since: new Date(bus.disconnectedSince).toISOString() }),
+        }),
+      ),
     },
-    closers: [
-      { name: 'outbox-relay', close: () => relay.stop() },
-      { name: 'invalidation-bus', close: () => bus.close() },
-      { name: 'cache', close: () => cache.close() },
-      { name: 'memcached', close: () => cluster.close() },
-      { name: 'prisma', close: () => prisma.$disconnect() },
-    ],
+    auditEnabled: config.CACHE_AUDIT_SAMPLE_SIZE > 0,
+    createAuditor(sources) {
+      const auditor = new CacheAuditor({
+        cache,
+        sources,
+        sampleSize: Math.max(1, config.CACHE_AUDIT_SAMPLE_SIZE),
+        intervalMs: config.CACHE_AUDIT_INTERVAL_MS,
+        graceMs: config.CACHE_AUDIT_GRACE_MS,
+        metrics: cacheMetrics,
+        logger,
+      });
+      // It reads the cache and the database: stopped before either closes.
+      closers.unshift({ name: 'cache-auditor', close: () => auditor.stop() });
+      return auditor;
+    },
+    closers,
   };
 }

@@ -71,8 +71,18 @@ export const serviceEnvShape = {
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()),
   INVALIDATION_EXCHANGE: z.string().min(1).default('memshop.invalidation'),
-  /** This service's durable queue; default memshop.<service>.invalidation. Tests and side-by-side stacks override it. */
+  /**
+   * This service's quorum queue; default memshop.<service>.invalidation.quorum (the classic
+   * memshop.<service>.invalidation of earlier versions is retired on start). Tests and
+   * side-by-side stacks override it.
+   */
   INVALIDATION_QUEUE: z.preprocess(emptyAsUndefined, z.string().min(1).max(200).optional()),
+  /** Redeliveries of a failing event before it is parked (quorum queue x-delivery-limit). */
+  INVALIDATION_DELIVERY_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Staleness auditor: ids sampled per namespace per pass, pause between passes, recheck delay. 0 samples = off. */
+  CACHE_AUDIT_SAMPLE_SIZE: z.coerce.number().int().min(0).max(10_000).default(20),
+  CACHE_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  CACHE_AUDIT_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   SERVICE_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
 };
 

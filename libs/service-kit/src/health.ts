@@ -76,7 +76,14 @@ export function memcachedCheck(cluster: {
   };
 }
 
-/** RabbitMQ: pass a function that says whether the bus (and relay) hold a live connection. */
-export function rabbitmqCheck(isConnected: () => boolean): HealthCheck {
-  return async () => ({ status: isConnected() ? 'up' : 'down' });
+/**
+ * RabbitMQ: pass a function that says whether the bus holds a live connection and, for a
+ * consuming service, a live subscription (a consumer the broker cancelled counts as down).
+ * `detail` adds what an operator needs to see in the body (queue, since when it is down).
+ */
+export function rabbitmqCheck(isConnected: () => boolean, detail?: () => unknown): HealthCheck {
+  return async () => {
+    const status: CheckStatus = isConnected() ? 'up' : 'down';
+    return detail ? { status, detail: detail() } : { status };
+  };
 }

@@ -57,3 +57,5 @@ export {
   type CacheRuntimeOptions,
   type CacheRuntimePrisma,
 } from './cache-runtime';
+export { sampleRowIds } from './audit-sampling';
+export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';

@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './error-handler';
+import { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 import { healthRouter, type HealthOptions } from './health';
 import { jsonBody } from './json-body';
 import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
@@ -14,6 +15,8 @@ export interface ServiceAppOptions {
   routers: Router[];
   /** JSON body limit, default '100kb' (larger -> 413). */
   bodyLimit?: string;
+  /** The cache auditor: mounts `GET /admin/cache-audit?sample=N` (what `npm run audit` reads). */
+  audit?: CacheAuditRunner;
 }
 
 /**
@@ -26,6 +29,7 @@ export function createServiceApp({
   health,
   routers,
   bodyLimit,
+  audit,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -34,6 +38,7 @@ export function createServiceApp({
   app.use(httpTracingMiddleware());
   app.use(healthRouter(health));
   app.use(metricsRouter(metrics.registry));
+  if (audit) app.use(cacheAuditRouter(audit));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -15,6 +15,23 @@ export function uniqueName(prefix: string): string {
   return `memshop-test-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * The queues and exchanges a consuming InvalidationBus declares for the given ones with its
+ * default names (`<queue>.parked`, `<exchange>.dead-letter`), so a test that names the main
+ * objects deletes every one the bus made.
+ */
+export function withDeadLetterObjects(opts: { queues?: string[]; exchanges?: string[] }): {
+  queues: string[];
+  exchanges: string[];
+} {
+  const queues = opts.queues ?? [];
+  const exchanges = opts.exchanges ?? [];
+  return {
+    queues: [...queues, ...queues.map((q) => `${q}.parked`)],
+    exchanges: [...exchanges, ...exchanges.map((x) => `${x}.dead-letter`)],
+  };
+}
+
 function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 404;
 }

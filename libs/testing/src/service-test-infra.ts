@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { startMemcachedCluster, type MemcachedCluster } from './memcached';
 import { createTestDatabase, type TestDatabase } from './postgres';
-import { deleteRabbitObjects, uniqueName } from './rabbitmq';
+import { deleteRabbitObjects, uniqueName, withDeadLetterObjects } from './rabbitmq';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait-for';
 
@@ -22,7 +22,8 @@ export interface TestInfrastructure {
   proxy(url: string, defaultPort: number): Promise<{ proxy: TcpProxy; url: string }>;
   memcached(nodes: number): Promise<MemcachedCluster>;
   /**
-   * Names unique to this run; deleted on close, with any queue pushed onto `queues` later.
+   * Names unique to this run; deleted on close, with any queue pushed onto `queues` later and
+   * the parking queue and dead-letter exchange an InvalidationBus derives from them.
    * Without `exchange` only the queue is removed.
    */
   rabbit(prefixes: { exchange?: string; queue: string }): {
@@ -69,7 +70,10 @@ export function createTestInfrastructure(): TestInfrastructure {
       const exchange = prefixes.exchange === undefined ? '' : uniqueName(prefixes.exchange);
       const queue = uniqueName(prefixes.queue);
       const queues = [queue];
-      add(() => deleteRabbitObjects({ queues, exchanges: exchange ? [exchange] : [] }));
+      // Read at close: queues pushed later are deleted too, each with its parking queue.
+      add(() =>
+        deleteRabbitObjects(withDeadLetterObjects({ queues, exchanges: exchange ? [exchange] : [] })),
+      );
       return { exchange, queue, queues };
     },
     consumed<E>(channel: string) {

@@ -27,6 +27,7 @@ import {
   rabbitUrl,
   startMemcachedCluster,
   uniqueName,
+  withDeadLetterObjects,
   type MemcachedCluster,
 } from '@memshop/testing';
 import { createApp as createCatalogApp } from '../../../apps/catalog/src/app';
@@ -118,7 +119,9 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       user: uniqueName('obs-user'),
       order: uniqueName('obs-order'),
     };
-    cleanups.push(() => deleteRabbitObjects({ queues: Object.values(queues), exchanges: [exchange] }));
+    cleanups.push(() =>
+      deleteRabbitObjects(withDeadLetterObjects({ queues: Object.values(queues), exchanges: [exchange] })),
+    );
 
     const [catalogDb, userDb, orderDb] = await Promise.all([
       createTestDatabase('obs_catalog'),
@@ -230,6 +233,10 @@ function cacheRuntimeConfig(o: StartOne): CacheRuntimeConfig {
     RABBITMQ_URL: rabbitUrl(),
     INVALIDATION_EXCHANGE: o.exchange,
     INVALIDATION_QUEUE: o.queue,
+    INVALIDATION_DELIVERY_LIMIT: 20,
+    CACHE_AUDIT_SAMPLE_SIZE: 20,
+    CACHE_AUDIT_INTERVAL_MS: 30_000,
+    CACHE_AUDIT_GRACE_MS: 5000,
   };
 }
 

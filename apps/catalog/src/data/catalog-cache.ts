@@ -100,12 +100,17 @@ export class CatalogCache {
     });
   }
 
-  /** Write-through: the committed product replaces the entry unless a newer version is there. */
-  writeProduct(product: Product): Promise<void> {
+  /**
+   * Write-through: the committed product replaces the entry unless a newer version is there.
+   * `confirm` (event consumers): rejects when neither the write nor the fallback delete
+   * reached memcached, so the event is redelivered instead of acked.
+   */
+  writeProduct(product: Product, opts: Confirm = {}): Promise<void> {
     return this.#cache.writeThrough(this.productKey(product.id), product, {
       version: product.version,
       ttlSeconds: PRODUCT_TTL_SECONDS,
       namespace: 'product',
+      confirm: opts.confirm,
     });
   }
 
@@ -118,15 +123,18 @@ export class CatalogCache {
     return this.#cache.cachedVersion(this.productKey(id));
   }
 
-  purgeProducts(ids: number[]): Promise<void> {
+  purgeProducts(ids: number[], opts: Confirm = {}): Promise<void> {
     return ids.length === 0
       ? Promise.resolve()
-      : this.#cache.invalidate(ids.map((id) => this.productKey(id)));
+      : this.#cache.invalidate(
+          ids.map((id) => this.productKey(id)),
+          opts,
+        );
   }
 
-  async bumpCategories(categoryIds: number[]): Promise<void> {
+  async bumpCategories(categoryIds: number[], opts: Confirm = {}): Promise<void> {
     await Promise.all(
-      [...new Set(categoryIds)].map((id) => this.#cache.bumpNamespace(this.#categoryNamespace(id))),
+      [...new Set(categoryIds)].map((id) => this.#cache.bumpNamespace(this.#categoryNamespace(id), opts)),
     );
   }
 
@@ -134,6 +142,9 @@ export class CatalogCache {
     return `catalog:category-products:${categoryId}`;
   }
 }
+
+/** `confirm: true` makes a cache write that did not land reject (see Cache.invalidate). */
+type Confirm = { confirm?: boolean };
 
 /** The row version, so a populate and a write-through compare like with like. */
 const productVersion = (product: Product): number => product.version;

@@ -9,6 +9,12 @@ import type { CatalogRepository } from '../data/catalog-repository';
  */
 export const CATALOG_EVENT_BINDINGS = ['catalog.#'];
 
+/**
+ * Every cache write of a handler is confirmed: one that did not reach memcached throws, and the
+ * event is redelivered by the broker instead of being acked with its purge lost.
+ */
+const CONFIRM = { confirm: true } as const;
+
 export interface CatalogEventDeps {
   repository: Pick<CatalogRepository, 'findProduct' | 'findProducts' | 'categoryProductIds'>;
   cache: CatalogCache;
@@ -34,18 +40,21 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       return;
     }
     if (event.entity === 'category') {
-      await cache.bumpCategories([id]);
+      await cache.bumpCategories([id], CONFIRM);
       // Throws while the database is down: the bus retries the event later.
       const productIds = await repository.categoryProductIds(id);
       const products = await repository.findProducts(productIds);
-      await Promise.all([...products.values()].map((product) => cache.writeProduct(product)));
-      await cache.purgeProducts(productIds.filter((pid) => !products.has(pid)));
+      await Promise.all([...products.values()].map((product) => cache.writeProduct(product, CONFIRM)));
+      await cache.purgeProducts(
+        productIds.filter((pid) => !products.has(pid)),
+        CONFIRM,
+      );
     }
   };
 
   async function refreshProduct(event: InvalidationEvent, id: number): Promise<void> {
     if (event.action === 'deleted') {
-      await cache.purgeProducts([id]);
+      await cache.purgeProducts([id], CONFIRM);
       return;
     }
     // Every instance consumes its own events, so usually the writer's write-through (or a read
@@ -65,16 +74,16 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       product = await repository.findProduct(id);
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, eventId: event.id }, 'refresh failed, purging');
-      await cache.purgeProducts([id]);
+      await cache.purgeProducts([id], CONFIRM);
       return;
     }
     if (!product) {
-      await cache.purgeProducts([id]);
+      await cache.purgeProducts([id], CONFIRM);
       return;
     }
-    if (event.action === 'created') await cache.purgeProducts([id]);
-    else await cache.writeProduct(product);
+    if (event.action === 'created') await cache.purgeProducts([id], CONFIRM);
+    else await cache.writeProduct(product, CONFIRM);
     // Category pages carry no stock: a stock change leaves them alone.
-    if (event.entity === 'product') await cache.bumpCategories([product.categoryId]);
+    if (event.entity === 'product') await cache.bumpCategories([product.categoryId], CONFIRM);
   }
 }

@@ -11,7 +11,7 @@ import type { OrderCacheKeys } from '../data/cache-keys';
 export const ORDER_EVENT_BINDINGS = ['catalog.product.*', 'user.user.*'];
 
 export interface UpstreamInvalidationDeps {
-  cache: { invalidate(keys: string | string[]): Promise<void> };
+  cache: { invalidate(keys: string | string[], opts?: { confirm?: boolean }): Promise<void> };
   keys: OrderCacheKeys;
   logger: Logger;
 }
@@ -36,6 +36,8 @@ export function createUpstreamInvalidationHandler({ cache, keys, logger }: Upstr
       );
       return;
     }
-    await cache.invalidate(key);
+    // Confirmed: a purge that did not reach memcached throws, so the broker redelivers the
+    // event instead of it being acked and lost.
+    await cache.invalidate(key, { confirm: true });
   };
 }

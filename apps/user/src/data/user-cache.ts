@@ -35,11 +35,12 @@ export class UserCache {
   }
 
   /** Write-through: the committed user replaces the entry unless a newer version is there. */
-  writeUser(user: User): Promise<void> {
+  writeUser(user: User, opts: { confirm?: boolean } = {}): Promise<void> {
     return this.#cache.writeThrough(this.userKey(user.id), user, {
       version: user.version,
       ttlSeconds: USER_TTL_SECONDS,
       namespace: 'user',
+      confirm: opts.confirm,
     });
   }
 
@@ -52,8 +53,9 @@ export class UserCache {
     return this.#cache.cachedVersion(this.userKey(id));
   }
 
-  purgeUser(id: number): Promise<void> {
-    return this.#cache.invalidate(this.userKey(id));
+  /** `confirm` (event consumers): rejects when the delete did not reach memcached. */
+  purgeUser(id: number, opts: { confirm?: boolean } = {}): Promise<void> {
+    return this.#cache.invalidate(this.userKey(id), opts);
   }
 }
 

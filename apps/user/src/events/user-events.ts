@@ -3,6 +3,9 @@ import type { Logger } from '@memshop/service-kit';
 import type { UserCache } from '../data/user-cache';
 import type { UserRepository } from '../data/user-repository';
 
+/** Cache writes of the handler are confirmed: one that did not land throws and the event is redelivered. */
+const CONFIRM = { confirm: true } as const;
+
 /** Routing keys the user service's queue is bound to: its own events. */
 export const USER_EVENT_BINDINGS = ['user.#'];
 
@@ -27,7 +30,7 @@ export function createUserEventHandler({
       return;
     }
     if (event.action !== 'updated') {
-      await cache.purgeUser(id);
+      await cache.purgeUser(id, CONFIRM);
       return;
     }
     // Usually the writer's write-through (or a read after the commit) already holds this
@@ -41,10 +44,10 @@ export function createUserEventHandler({
       user = await repository.findUser(id);
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, eventId: event.id }, 'refresh failed, purging');
-      await cache.purgeUser(id);
+      await cache.purgeUser(id, CONFIRM);
       return;
     }
-    if (user) await cache.writeUser(user);
-    else await cache.purgeUser(id);
+    if (user) await cache.writeUser(user, CONFIRM);
+    else await cache.purgeUser(id, CONFIRM);
   };
 }

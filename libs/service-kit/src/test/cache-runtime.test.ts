@@ -43,16 +43,43 @@ describe('createCacheRuntime', () => {
   });
 
   it('gives the bus the default queue of the service', () => {
-    expect(runtime.bus.queue).toBe('memshop.catalog.invalidation');
+    expect(runtime.bus.queue).toBe('memshop.catalog.invalidation.quorum');
+    expect(runtime.bus.topology).toMatchObject({
+      parkingQueue: 'memshop.catalog.invalidation.quorum.parked',
+      deadLetterExchange: 'memshop.invalidation.dead-letter',
+      deliveryLimit: 20,
+    });
   });
 
   it('checks database, memcached and rabbitmq, in that order', async () => {
     expect(Object.keys(runtime.healthChecks)).toEqual(['database', 'memcached', 'rabbitmq']);
     await expect(runtime.healthChecks.database()).resolves.toEqual({ status: 'up' });
-    await expect(runtime.healthChecks.rabbitmq()).resolves.toEqual({ status: 'down' });
+    // Down with the reason in the body: not connected (or the consumer cancelled) since when.
+    await expect(runtime.healthChecks.rabbitmq()).resolves.toEqual({
+      status: 'down',
+      detail: {
+        queue: 'memshop.catalog.invalidation.quorum',
+        feed: 'disconnected',
+        since: expect.any(String),
+      },
+    });
     expect((await runtime.healthChecks.memcached()).detail).toEqual([
       { server: '127.0.0.1:1', state: 'up' },
       { server: '127.0.0.1:2', state: 'up' },
+    ]);
+  });
+
+  it('stops the auditor before anything it reads from closes', () => {
+    const auditor = runtime.createAuditor([]);
+    expect(runtime.auditEnabled).toBe(true);
+    expect(auditor).toBeDefined();
+    expect(runtime.closers.map((c) => c.name)).toEqual([
+      'cache-auditor',
+      'outbox-relay',
+      'invalidation-bus',
+      'cache',
+      'memcached',
+      'prisma',
     ]);
   });
 
