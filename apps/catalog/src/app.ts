@@ -1,5 +1,6 @@
 import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { catalogApiDocument } from './api/openapi';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
@@ -20,6 +21,7 @@ export function createApp({ catalog, logger, metrics, healthChecks }: CatalogApp
     logger,
     metrics,
     health: { checks: healthChecks },
+    apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
       productRoutes(catalog),

@@ -1,5 +1,6 @@
 import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { orderApiDocument } from './api/openapi';
 import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
 
 export interface OrderAppDeps extends OrdersApiDeps {
@@ -15,6 +16,7 @@ export function createApp({ logger, metrics, healthChecks, ...api }: OrderAppDep
     logger,
     metrics,
     health: { checks: healthChecks },
+    apiDocument: orderApiDocument(),
     routers: [ordersRouter(api)],
   });
 }

@@ -1,5 +1,6 @@
 import { createServiceApp, type HealthCheck, type Logger, type ServiceMetrics } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { userApiDocument } from './api/openapi';
 import { userRoutes } from './api/user-routes';
 import type { UserService } from './domain/user-service';
 
@@ -17,6 +18,7 @@ export function createApp({ users, logger, metrics, healthChecks }: UserAppDeps)
     logger,
     metrics,
     health: { checks: healthChecks },
+    apiDocument: userApiDocument(),
     routers: [userRoutes(users)],
   });
 }

@@ -51,3 +51,16 @@ export {
   type CacheRuntimeOptions,
   type CacheRuntimePrisma,
 } from './cache-runtime';
+export {
+  buildApiDocument,
+  cacheHeader,
+  cachedJsonResponse,
+  errorBodySchema,
+  errorResponse,
+  errorResponses,
+  jsonRequestBody,
+  jsonResponse,
+  type ApiDocument,
+  type ApiDocumentOptions,
+} from './openapi/api-document';
+export { apiDocsRouter } from './openapi/docs-router';

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { healthRouter, type HealthOptions } from './health';
 import { jsonBody } from './json-body';
+import type { ApiDocument } from './openapi/api-document';
+import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
 import { httpTracingMiddleware } from './tracing';
 
@@ -14,11 +16,13 @@ export interface ServiceAppOptions {
   routers: Router[];
   /** JSON body limit, default '100kb' (larger -> 413). */
   bodyLimit?: string;
+  /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
+  apiDocument?: ApiDocument;
 }
 
 /**
  * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
- * the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * /openapi.json and /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -26,6 +30,7 @@ export function createServiceApp({
   health,
   routers,
   bodyLimit,
+  apiDocument,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -34,6 +39,7 @@ export function createServiceApp({
   app.use(httpTracingMiddleware());
   app.use(healthRouter(health));
   app.use(metricsRouter(metrics.registry));
+  if (apiDocument) app.use(apiDocsRouter(apiDocument));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
