@@ -39,12 +39,16 @@ export async function renderDocument(service: ServiceName): Promise<string> {
   return format(JSON.stringify(API_DOCUMENTS[service]()), documentPath(service));
 }
 
-/** openapi-typescript's `paths` / `components` types for one upstream service. */
-export async function renderUpstreamTypes(service: 'catalog' | 'user'): Promise<string> {
-  const document = API_DOCUMENTS[service]();
+/** openapi-typescript's `paths` / `components` types for a document, unformatted. */
+export async function upstreamTypesSource(service: 'catalog' | 'user', document: object): Promise<string> {
   const ast = await openapiTS(JSON.parse(JSON.stringify(document)) as Parameters<typeof openapiTS>[0]);
   const header = `/**\n * ${service}-service's API as types, generated from docs/openapi/${service}.json by\n * \`npm run openapi\` (openapi-typescript). Do not edit: change the schemas in apps/${service}/src/api.\n */\n`;
-  return format(header + astToString(ast), ORDER_UPSTREAM_TYPES[service]);
+  return header + astToString(ast);
+}
+
+/** The upstream's types as committed in order-service. */
+export async function renderUpstreamTypes(service: 'catalog' | 'user'): Promise<string> {
+  return format(await upstreamTypesSource(service, API_DOCUMENTS[service]()), ORDER_UPSTREAM_TYPES[service]);
 }
 
 /** Every generated file: absolute path -> content. */

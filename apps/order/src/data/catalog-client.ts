@@ -1,44 +1,25 @@
-import { z } from 'zod';
-import { InsufficientStockError, UnknownProductsError, DependencyUnavailableError } from '../domain/errors';
+import createClient from 'openapi-fetch';
+import { DependencyUnavailableError, InsufficientStockError, UnknownProductsError } from '../domain/errors';
 import type { OrderLine, ProductSummary, StockReservation } from '../domain/order';
+import type { paths } from './api-types/catalog-api';
 import type { ServiceClient } from './service-client';
-
-const productSchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  priceCents: z.number().int(),
-  currency: z.string(),
-});
-
-/** `{ products, missing }`; catalog answers 404 when none of the ids exists. */
-const productBatchSchema = z.object({ products: z.array(productSchema) }).transform((b) => b.products);
-
-/**
- * `{ items: [{ productId, quantity, stock, priceCents, currency }] }`: catalog reads the price in
- * the transaction that takes the stock. Both are optional so an older catalog (without them)
- * still works; the order is then priced from order-service's cached copy.
- */
-const reservationSchema = z.object({
-  items: z.array(
-    z.object({
-      productId: z.number().int(),
-      quantity: z.number().int(),
-      priceCents: z.number().int().optional(),
-      currency: z.string().optional(),
-    }),
-  ),
-});
-
-const errorBodySchema = z.object({
-  error: z.object({ message: z.string().optional(), details: z.unknown().optional() }),
-});
 
 /** GET /products?ids= takes at most this many ids per call (catalog's limit). */
 export const CATALOG_BATCH_MAX = 100;
 
-/** catalog-service's HTTP API, as much of it as an order needs. */
+/**
+ * catalog-service's HTTP API, as much of it as an order needs. Paths, parameters and bodies are
+ * typed by catalog's OpenAPI document (api-types/catalog-api.ts, `npm run openapi`): a field
+ * catalog stops returning is a type error here, not a surprise in production.
+ */
 export class CatalogClient {
-  constructor(private readonly http: ServiceClient) {}
+  readonly #http: ServiceClient;
+  readonly #api: ReturnType<typeof createClient<paths>>;
+
+  constructor(http: ServiceClient) {
+    this.#http = http;
+    this.#api = createClient<paths>({ baseUrl: http.baseUrl, fetch: http.fetch });
+  }
 
   /**
    * Products by id through catalog's batch read (one multi-get there), in chunks of
@@ -48,9 +29,12 @@ export class CatalogClient {
     const found = new Map<number, ProductSummary | null>(ids.map((id) => [id, null]));
     for (let i = 0; i < ids.length; i += CATALOG_BATCH_MAX) {
       const chunk = ids.slice(i, i + CATALOG_BATCH_MAX);
-      const products =
-        (await this.http.getJson(`/products?ids=${chunk.join(',')}`, productBatchSchema)) ?? [];
-      for (const p of products) {
+      const path = '/products';
+      const { data, response } = await this.#api.GET(path, { params: { query: { ids: chunk.join(',') } } });
+      // 404: none of the ids exists.
+      if (response.status === 404) continue;
+      if (response.status !== 200 || !data) throw this.#unexpected('GET', path, response.status);
+      for (const p of this.#list(path, data.products)) {
         if (found.has(p.id))
           found.set(p.id, { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency });
       }
@@ -65,30 +49,21 @@ export class CatalogClient {
   async reserveStock(lines: OrderLine[], reference: string): Promise<StockReservation> {
     const path = '/stock/reservations';
     const items = lines.map(({ productId, quantity }) => ({ productId, quantity }));
-    const response = await this.http.postJson(path, { items }, { 'idempotency-key': reference });
+    const { data, error, response } = await this.#api.POST(path, {
+      body: { items },
+      headers: { 'idempotency-key': reference },
+    });
     if (response.status === 409) {
-      const body = errorBodySchema.safeParse(response.body);
-      throw new InsufficientStockError(
-        body.success ? body.data.error.details : undefined,
-        body.success && body.data.error.message ? body.data.error.message : undefined,
-      );
+      const conflict = error?.error;
+      throw new InsufficientStockError(conflict?.details, conflict?.message);
     }
     if (response.status === 404) throw new UnknownProductsError(lines.map((l) => l.productId));
-    if (response.status < 200 || response.status >= 300) {
-      throw new DependencyUnavailableError(
-        'catalog',
-        `catalog answered POST ${path} with ${response.status}`,
-      );
-    }
-    const body = this.http.parse(path, response.body, reservationSchema);
-    const priceOf = new Map(body.items.map((item) => [item.productId, item]));
+    if (response.status !== 200 || !data) throw this.#unexpected('POST', path, response.status);
+    const priceOf = new Map(this.#list(path, data.items).map((item) => [item.productId, item]));
     return {
       items: items.map((line) => {
-        const reserved = priceOf.get(line.productId);
-        if (reserved?.priceCents === undefined) return line;
-        return reserved.currency === undefined
-          ? { ...line, priceCents: reserved.priceCents }
-          : { ...line, priceCents: reserved.priceCents, currency: reserved.currency };
+        const taken = priceOf.get(line.productId);
+        return taken ? { ...line, priceCents: taken.priceCents, currency: taken.currency } : line;
       }),
     };
   }
@@ -96,16 +71,20 @@ export class CatalogClient {
   /** Gives reserved stock back (the order could not be committed). */
   async releaseStock(reservation: StockReservation, reference: string): Promise<void> {
     const path = '/stock/releases';
-    const response = await this.http.postJson(
-      path,
-      { items: reservation.items.map(({ productId, quantity }) => ({ productId, quantity })) },
-      { 'idempotency-key': `release-${reference}` },
-    );
-    if (response.status < 200 || response.status >= 300) {
-      throw new DependencyUnavailableError(
-        'catalog',
-        `catalog answered POST ${path} with ${response.status}`,
-      );
-    }
+    const { response } = await this.#api.POST(path, {
+      body: { items: reservation.items.map(({ productId, quantity }) => ({ productId, quantity })) },
+      headers: { 'idempotency-key': `release-${reference}` },
+    });
+    if (response.status !== 200) throw this.#unexpected('POST', path, response.status);
+  }
+
+  /** The types say it is an array; a catalog that answers otherwise is unusable, not a crash here. */
+  #list<T>(path: string, value: T[]): T[] {
+    if (Array.isArray(value)) return value;
+    throw new DependencyUnavailableError('catalog', `catalog answered ${path} with an unexpected body`);
+  }
+
+  #unexpected(method: string, path: string, status: number): DependencyUnavailableError {
+    return new DependencyUnavailableError('catalog', `catalog answered ${method} ${path} with ${status}`);
   }
 }
