@@ -12,3 +12,4 @@ export type { TestInfrastructure } from './service-test-infra';
 export { ApiContract } from './contract/api-contract';
 export type { ReceivedResponse } from './contract/api-contract';
 export { contractCheckedApp } from './contract/contract-checked-app';
+export { CHROMIUM_PATH, launchChromium } from './browser/chromium';
