@@ -9,7 +9,3 @@ export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { createTestInfrastructure, withTestInfrastructure } from './service-test-infra';
 export type { TestInfrastructure } from './service-test-infra';
-export { ApiContract } from './contract/api-contract';
-export type { ReceivedResponse } from './contract/api-contract';
-export { contractCheckedApp } from './contract/contract-checked-app';
-export { CHROMIUM_PATH, launchChromium } from './browser/chromium';

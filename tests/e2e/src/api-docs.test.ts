@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { launchChromium, startMemcachedCluster, uniqueName, type MemcachedCluster } from '@memshop/testing';
+import { startMemcachedCluster, uniqueName, type MemcachedCluster } from '@memshop/testing';
+import { launchChromium } from '@memshop/testing/browser';
 import { SERVICES, startStack, type Stack } from '../../../scripts/stack';
 
 const run = promisify(execFile);

@@ -79,6 +79,7 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
       400: errors.badRequest,
       409: errors.conflict,
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       503: errors.databaseUnavailable,
     },
   });
@@ -95,6 +96,7 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
       404: errors.notFound,
       409: errors.conflict,
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       503: errors.databaseUnavailable,
     },
   });
@@ -140,6 +142,7 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
       404: errors.notFound,
       409: errors.conflict,
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       503: errors.databaseUnavailable,
     },
   });
@@ -148,6 +151,7 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
     400: errors.badRequest,
     404: errors.notFound,
     413: errors.payloadTooLarge,
+    415: errors.unsupportedMediaType,
     503: errors.databaseUnavailable,
   };
   registry.registerPath({

@@ -18,9 +18,8 @@ import {
   memcachedCheck,
   rabbitmqCheck,
 } from '@memshop/service-kit';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
-  ApiContract,
-  contractCheckedApp,
   rabbitUrl,
   withTestInfrastructure,
   type MemcachedCluster,

@@ -41,6 +41,7 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
       400: errors.badRequest,
       409: errorResponse('catalog lacks the stock for a line; nothing was taken.', ['conflict']),
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       422: errorResponse('The body names a user or product that does not exist, or one without a price.', [
         'unknown_user',
         'unknown_product',

@@ -13,11 +13,9 @@ export const CATALOG_BATCH_MAX = 100;
  * catalog stops returning is a type error here, not a surprise in production.
  */
 export class CatalogClient {
-  readonly #http: ServiceClient;
   readonly #api: ReturnType<typeof createClient<paths>>;
 
   constructor(http: ServiceClient) {
-    this.#http = http;
     this.#api = createClient<paths>({ baseUrl: http.baseUrl, fetch: http.fetch });
   }
 

@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { CACHE_CHANNEL_NAMES, type InvalidationEvent } from '@memshop/cache';
 import { createLogger, parseConfig } from '@memshop/service-kit';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
-  ApiContract,
-  contractCheckedApp,
   uniqueName,
   withTestInfrastructure,
   type MemcachedCluster,

@@ -44,6 +44,7 @@ function registerUserRoutes(registry: OpenAPIRegistry): void {
       400: errors.badRequest,
       409: errors.conflict,
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       503: errors.databaseUnavailable,
     },
   });
@@ -60,6 +61,7 @@ function registerUserRoutes(registry: OpenAPIRegistry): void {
       404: errors.notFound,
       409: errors.conflict,
       413: errors.payloadTooLarge,
+      415: errors.unsupportedMediaType,
       503: errors.databaseUnavailable,
     },
   });

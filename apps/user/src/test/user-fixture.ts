@@ -18,13 +18,8 @@ import {
   memcachedCheck,
   rabbitmqCheck,
 } from '@memshop/service-kit';
-import {
-  ApiContract,
-  contractCheckedApp,
-  rabbitUrl,
-  withTestInfrastructure,
-  type TcpProxy,
-} from '@memshop/testing';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
+import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { createApp } from '../app';

@@ -39,6 +39,10 @@ export const errorResponses = {
   notFound: errorResponse('No such entity (or no such route).', ['not_found']),
   conflict: errorResponse('The change conflicts with existing data.', ['conflict']),
   payloadTooLarge: errorResponse('The body is larger than the limit (100 kB).', ['payload_too_large']),
+  unsupportedMediaType: errorResponse(
+    'The body has a charset or content encoding the service does not read.',
+    ['bad_request'],
+  ),
   databaseUnavailable: errorResponse('The database is unavailable; try again later.', [
     'database_unavailable',
     'unavailable',

@@ -1,7 +1,9 @@
 import express from 'express';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ApiContract } from './api-contract';
 import { contractCheckedApp } from './contract-checked-app';
+import { checkFetchResponses } from './contract-fetch';
 
 const document = {
   openapi: '3.1.0',
@@ -105,5 +107,27 @@ describe('ApiContract', () => {
   it('throws from assertNoViolations with every violation listed', async () => {
     const contract = await check(appAnswering(200, { id: 1 }, { 'X-Cache': 'hit' }), 'get', '/things/1');
     expect(() => contract.assertNoViolations()).toThrow(/1 response\(s\) do not match the OpenAPI document/);
+  });
+});
+
+describe('checkFetchResponses', () => {
+  it("checks what fetch receives from a documented route, leaves other routes alone, and keeps the caller's body", async () => {
+    const server = appAnswering(200, { id: 'one' }, { 'X-Cache': 'hit' }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const contract = new ApiContract(document);
+    const check = checkFetchResponses([contract]);
+    try {
+      const response = await fetch(`${base}/things/1`);
+      expect(await response.json()).toEqual({ id: 'one' });
+      await fetch(`${base}/not/documented`);
+    } finally {
+      check.restore();
+      server.close();
+    }
+    await expect(check.assertNoViolations()).rejects.toThrow(
+      /GET \/things\/1 -> 200: body: .*id must be integer/,
+    );
+    expect(check.violations()).toHaveLength(1);
   });
 });

@@ -91,6 +91,13 @@ export class ApiContract {
     return this.operations().filter((op) => !seen.has(op));
   }
 
+  /** Whether the document has an operation for `method` on `url`'s path. */
+  documents(method: string, url: string): boolean {
+    const path = url.split('?')[0]!;
+    const route = this.#routes.find((r) => r.pattern.test(path));
+    return route !== undefined && this.#document.paths[route.template]![method.toLowerCase()] !== undefined;
+  }
+
   /**
    * Checks one response; returns its problems (also appended to `violations`). `context` (e.g.
    * the test that received it) is added to each problem.

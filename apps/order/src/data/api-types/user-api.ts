@@ -387,6 +387,22 @@ export interface operations {
           };
         };
       };
+      /** @description The body has a charset or content encoding the service does not read. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable; try again later. */
       503: {
         headers: {
@@ -477,6 +493,22 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'payload_too_large';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The body has a charset or content encoding the service does not read. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
               message: string;
               details?: unknown;
             };
