@@ -9,6 +9,8 @@ need_apt=()
 command -v memcached >/dev/null 2>&1 || need_apt+=(memcached)
 # memcslap (raw server throughput for `npm run bench`) ships in libmemcached-tools.
 command -v memcslap >/dev/null 2>&1 || need_apt+=(libmemcached-tools)
+# Debian's Chromium: the docs-page test drives it with playwright-core (which downloads no browser).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
@@ -24,6 +26,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 echo "setup: memcached $(memcached -V | awk '{print $2}') at $(command -v memcached)"
+echo "setup: $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium missing')"
 
 [ -d node_modules ] || npm ci
 npm run --silent generate

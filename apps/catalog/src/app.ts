@@ -6,6 +6,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { catalogApiDocument } from './api/openapi';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
@@ -29,6 +30,7 @@ export function createApp({ catalog, logger, metrics, healthChecks, audit }: Cat
     metrics,
     health: { checks: healthChecks },
     audit,
+    apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
       productRoutes(catalog),

@@ -6,6 +6,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { orderApiDocument } from './api/openapi';
 import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
 
 export interface OrderAppDeps extends OrdersApiDeps {
@@ -24,6 +25,7 @@ export function createApp({ logger, metrics, healthChecks, audit, ...api }: Orde
     metrics,
     health: { checks: healthChecks },
     audit,
+    apiDocument: orderApiDocument(),
     routers: [ordersRouter(api)],
   });
 }

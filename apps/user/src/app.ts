@@ -6,6 +6,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
+import { userApiDocument } from './api/openapi';
 import { userRoutes } from './api/user-routes';
 import type { UserService } from './domain/user-service';
 
@@ -26,6 +27,7 @@ export function createApp({ users, logger, metrics, healthChecks, audit }: UserA
     metrics,
     health: { checks: healthChecks },
     audit,
+    apiDocument: userApiDocument(),
     routers: [userRoutes(users)],
   });
 }

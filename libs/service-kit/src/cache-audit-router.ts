@@ -7,7 +7,10 @@ export interface CacheAuditRunner {
   auditOnce(sampleSize?: number): Promise<unknown[]>;
 }
 
-const querySchema = z.object({ sample: z.coerce.number().int().min(1).max(1000).default(100) });
+/** `?sample=N`: ids per namespace for one pass (also the OpenAPI document's query). */
+export const cacheAuditQuerySchema = z.object({
+  sample: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
 /**
  * `GET /admin/cache-audit?sample=N` (1-1000, default 100): one audit pass over every namespace
@@ -17,7 +20,7 @@ const querySchema = z.object({ sample: z.coerce.number().int().min(1).max(1000).
 export function cacheAuditRouter(auditor: CacheAuditRunner): Router {
   const router = Router();
   router.get('/admin/cache-audit', async (req, res) => {
-    const parsed = querySchema.safeParse(req.query);
+    const parsed = cacheAuditQuerySchema.safeParse(req.query);
     if (!parsed.success) throw new BadRequestError('sample must be an integer from 1 to 1000');
     res.json({ reports: await auditor.auditOnce(parsed.data.sample) });
   });

@@ -59,3 +59,16 @@ export {
 } from './cache-runtime';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
+export {
+  buildApiDocument,
+  cacheHeader,
+  cachedJsonResponse,
+  errorBodySchema,
+  errorResponse,
+  errorResponses,
+  jsonRequestBody,
+  jsonResponse,
+  type ApiDocument,
+  type ApiDocumentOptions,
+} from './openapi/api-document';
+export { apiDocsRouter } from './openapi/docs-router';

@@ -4,6 +4,8 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 import { healthRouter, type HealthOptions } from './health';
 import { jsonBody } from './json-body';
+import type { ApiDocument } from './openapi/api-document';
+import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
 import { httpTracingMiddleware } from './tracing';
 
@@ -17,11 +19,13 @@ export interface ServiceAppOptions {
   bodyLimit?: string;
   /** The cache auditor: mounts `GET /admin/cache-audit?sample=N` (what `npm run audit` reads). */
   audit?: CacheAuditRunner;
+  /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
+  apiDocument?: ApiDocument;
 }
 
 /**
  * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
- * the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * /openapi.json and /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -30,6 +34,7 @@ export function createServiceApp({
   routers,
   bodyLimit,
   audit,
+  apiDocument,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -39,6 +44,7 @@ export function createServiceApp({
   app.use(healthRouter(health));
   app.use(metricsRouter(metrics.registry));
   if (audit) app.use(cacheAuditRouter(audit));
+  if (apiDocument) app.use(apiDocsRouter(apiDocument));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -6,6 +6,7 @@
  * reach the server as written instead of being normalised by a URL parser.
  */
 import http from 'node:http';
+import { checkReceived } from './contract-setup';
 import fc from 'fast-check';
 import { startInProcessServices, type InProcessServices } from './observability-services';
 
@@ -61,9 +62,21 @@ function send(service: ServiceName, req: FuzzRequest): Promise<Reply> {
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        response.on('end', () => {
+          const reply = { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+          const headers: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            headers[name] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          checkReceived({
+            method: req.method,
+            url: request.path,
+            status: reply.status,
+            headers,
+            body: reply.text,
+          });
+          resolve(reply);
+        });
         response.on('error', reject);
       },
     );

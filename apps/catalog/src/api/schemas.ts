@@ -1,5 +1,7 @@
 import { textSchema, bodyIdSchema, idListSchema } from '@memshop/service-kit';
 import { z } from 'zod';
+import type { Category, CategoryProductsPage, Product, ProductSummary } from '../domain/product';
+import type { StockReservation } from '../domain/stock-reservation';
 
 /** `GET /products?ids=` accepts at most this many ids (issue 5: bounded batch size). */
 export const MAX_BATCH_IDS = 100;
@@ -76,3 +78,102 @@ export const releaseStockSchema = z
 export const confirmReservationSchema = z.strictObject({ reference: reservationReferenceSchema });
 
 export const reservationParamsSchema = z.object({ reference: reservationReferenceSchema });
+
+// Responses. Each is checked against the domain type it describes (`satisfies`), so the
+// document and the code cannot disagree on a field without a type error.
+
+const categoryRef = z.object({ id: z.number().int(), name: z.string() });
+
+export const productSchema = z
+  .object({
+    id: z.number().int(),
+    sku: z.string(),
+    name: z.string(),
+    description: z.string(),
+    priceCents: z.number().int(),
+    currency: z.string(),
+    stock: z.number().int(),
+    categoryId: z.number().int(),
+    category: categoryRef,
+    version: z.number().int().meta({ description: 'Increases with every change (write-through CAS).' }),
+    updatedAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'Product' }) satisfies z.ZodType<Product>;
+
+export const productBatchSchema = z
+  .object({
+    products: z.array(productSchema),
+    missing: z.array(z.number().int()).meta({ description: 'Requested ids that do not exist.' }),
+  })
+  .meta({ id: 'ProductBatch' });
+
+export const productSummarySchema = productSchema
+  .omit({ stock: true, category: true, description: true })
+  .meta({ id: 'ProductSummary' }) satisfies z.ZodType<ProductSummary>;
+
+export const categoryProductsPageSchema = z
+  .object({
+    category: categoryRef,
+    items: z.array(productSummarySchema),
+    total: z.number().int(),
+    offset: z.number().int(),
+    limit: z.number().int(),
+  })
+  .meta({ id: 'CategoryProductsPage' }) satisfies z.ZodType<CategoryProductsPage>;
+
+export const categorySchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    version: z.number().int(),
+    updatedAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'Category' }) satisfies z.ZodType<Category>;
+
+export const stockResultSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        productId: z.number().int(),
+        quantity: z.number().int(),
+        stock: z.number().int().meta({ description: 'What is left after the change.' }),
+        priceCents: z.number().int().meta({ description: 'Read in the transaction that took the stock.' }),
+        currency: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'StockResult' });
+
+export const stockShortagesSchema = z.object({
+  shortages: z.array(
+    z.object({ productId: z.number().int(), requested: z.number().int(), available: z.number().int() }),
+  ),
+});
+
+const reservedItemSchema = z.object({
+  productId: z.number().int(),
+  quantity: z.number().int(),
+  priceCents: z.number().int().meta({ description: 'Read in the transaction that took the stock.' }),
+  currency: z.string(),
+});
+
+export const stockReservationSchema = z
+  .object({
+    reference: z.string(),
+    status: z.enum(['active', 'confirmed', 'released']),
+    items: z
+      .array(reservedItemSchema)
+      .meta({ description: 'Empty for a reference confirmed or released before it was reserved.' }),
+    expiresAt: z
+      .string()
+      .meta({ format: 'date-time', description: 'Released by catalog unless confirmed by then.' }),
+  })
+  .meta({ id: 'StockReservation' }) satisfies z.ZodType<StockReservation>;
+
+export const reservedStockSchema = stockReservationSchema
+  .extend({
+    items: z.array(
+      reservedItemSchema.extend({ stock: z.number().int().meta({ description: 'What is left now.' }) }),
+    ),
+  })
+  .meta({ id: 'ReservedStock' });

@@ -18,6 +18,7 @@ import {
   memcachedCheck,
   rabbitmqCheck,
 } from '@memshop/service-kit';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
   withTestInfrastructure,
@@ -26,6 +27,7 @@ import {
   type TestDatabase,
 } from '@memshop/testing';
 import type { Express } from 'express';
+import { catalogApiDocument } from '../api/openapi';
 import { createApp } from '../app';
 import { CatalogCache } from '../data/catalog-cache';
 import { CatalogRepository } from '../data/catalog-repository';
@@ -38,7 +40,10 @@ import { seedCatalog } from '../prisma/seed';
 export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma');
 
 export interface CatalogFixture {
+  /** The app behind a recorder that checks every response against catalog's OpenAPI document. */
   app: Express;
+  /** What the responses so far were checked against; close() fails on any violation. */
+  contract: ApiContract;
   cache: Cache;
   cluster: CacheCluster;
   catalogCache: CatalogCache;
@@ -163,8 +168,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
         rabbitmq: rabbitmqCheck(() => bus.connected),
       },
     });
+    const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     return {
-      app,
+      app: contractCheckedApp(app, contract),
+      contract,
       cache,
       cluster,
       catalogCache,
@@ -184,7 +191,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
-      close: () => infra.close(),
+      close: async () => {
+        await infra.close();
+        contract.assertNoViolations();
+      },
     };
   });
 }

@@ -1,5 +1,6 @@
 import { bodyIdSchema, idSchema } from '@memshop/service-kit';
 import { z } from 'zod';
+import type { OrderView, UserOrders } from '../domain/order-view';
 
 /** Lines per order. An order reads all its products in one batch; 50 keeps that batch small. */
 export const MAX_ORDER_LINES = 50;
@@ -59,3 +60,78 @@ export const userOrdersQuerySchema = z.object({
 export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1-200 visible ASCII characters' });
+
+// Responses, each checked against the domain type it describes (`satisfies`).
+
+const orderStatusSchema = z.enum(['pending', 'confirmed', 'failed', 'cancelled']).meta({
+  description:
+    '`pending` while its stock reservation settles (poll GET /orders/{id}), then `confirmed` (stock taken once) or `failed` (stock given back; see `failure`).',
+});
+
+const orderFailureSchema = z
+  .object({ code: z.string(), message: z.string() })
+  .optional()
+  .meta({ description: 'Why a `failed` order failed (the error its placement was answered with).' });
+
+const storedOrderSchema = z
+  .object({
+    id: z.number().int(),
+    userId: z.number().int(),
+    status: orderStatusSchema,
+    currency: z.string(),
+    totalCents: z.number().int(),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    failure: orderFailureSchema,
+    items: z.array(
+      z.object({
+        productId: z.number().int(),
+        quantity: z.number().int(),
+        unitPriceCents: z.number().int().meta({ description: 'The price when the order was placed.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'PlacedOrder' });
+
+export const orderViewSchema = z
+  .object({
+    id: z.number().int(),
+    userId: z.number().int(),
+    status: orderStatusSchema,
+    currency: z.string(),
+    totalCents: z.number().int(),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    failure: orderFailureSchema,
+    user: z
+      .object({ id: z.number().int(), name: z.string() })
+      .nullable()
+      .meta({ description: 'The user as user-service has it now; null once deleted.' }),
+    items: z.array(
+      z.object({
+        productId: z.number().int(),
+        quantity: z.number().int(),
+        unitPriceCents: z.number().int().meta({ description: 'The price when the order was placed.' }),
+        product: z
+          .object({
+            id: z.number().int(),
+            name: z.string(),
+            priceCents: z.number().int(),
+            currency: z.string(),
+          })
+          .nullable()
+          .meta({ description: 'The product as catalog has it now; null once deleted.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'Order' }) satisfies z.ZodType<OrderView>;
+
+export const userOrdersSchema = z
+  .object({
+    user: z.object({ id: z.number().int(), name: z.string() }),
+    orders: z.array(storedOrderSchema),
+    nextBefore: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'Pass as `before` for the next page; null on the last page.' }),
+  })
+  .meta({ id: 'UserOrders' }) satisfies z.ZodType<UserOrders>;

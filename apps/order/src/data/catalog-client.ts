@@ -1,48 +1,25 @@
-import { z } from 'zod';
-import { InsufficientStockError, UnknownProductsError, DependencyUnavailableError } from '../domain/errors';
+import createClient from 'openapi-fetch';
+import { DependencyUnavailableError, InsufficientStockError, UnknownProductsError } from '../domain/errors';
 import type { OrderLine, ProductSummary, StockReservation } from '../domain/order';
-import type { ServiceClient, ServiceResponse } from './service-client';
-
-const productSchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  priceCents: z.number().int(),
-  currency: z.string(),
-});
-
-/** `{ products, missing }`; catalog answers 404 when none of the ids exists. */
-const productBatchSchema = z.object({ products: z.array(productSchema) }).transform((b) => b.products);
-
-/**
- * A reservation as catalog answers it: `{ reference, status, items: [{ productId, quantity,
- * priceCents, currency }] }`, each price read in the transaction that took the stock.
- */
-const reservationSchema = z.object({
-  status: z.enum(['active', 'confirmed', 'released']),
-  items: z.array(
-    z.object({
-      productId: z.number().int(),
-      quantity: z.number().int(),
-      priceCents: z.number().int(),
-      currency: z.string(),
-    }),
-  ),
-});
-
-const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string().optional(),
-    message: z.string().optional(),
-    details: z.unknown().optional(),
-  }),
-});
+import type { paths } from './api-types/catalog-api';
+import type { ServiceClient } from './service-client';
 
 /** GET /products?ids= takes at most this many ids per call (catalog's limit). */
 export const CATALOG_BATCH_MAX = 100;
 
-/** catalog-service's HTTP API, as much of it as an order needs. */
+const RELEASED: StockReservation = { status: 'released', items: [] };
+
+/**
+ * catalog-service's HTTP API, as much of it as an order needs. Paths, parameters and bodies are
+ * typed by catalog's OpenAPI document (api-types/catalog-api.ts, `npm run openapi`): a field
+ * catalog stops returning is a type error here, not a surprise in production.
+ */
 export class CatalogClient {
-  constructor(private readonly http: ServiceClient) {}
+  readonly #api: ReturnType<typeof createClient<paths>>;
+
+  constructor(http: ServiceClient) {
+    this.#api = createClient<paths>({ baseUrl: http.baseUrl, fetch: http.fetch });
+  }
 
   /**
    * Products by id through catalog's batch read (one multi-get there), in chunks of
@@ -52,9 +29,12 @@ export class CatalogClient {
     const found = new Map<number, ProductSummary | null>(ids.map((id) => [id, null]));
     for (let i = 0; i < ids.length; i += CATALOG_BATCH_MAX) {
       const chunk = ids.slice(i, i + CATALOG_BATCH_MAX);
-      const products =
-        (await this.http.getJson(`/products?ids=${chunk.join(',')}`, productBatchSchema)) ?? [];
-      for (const p of products) {
+      const path = '/products';
+      const { data, response } = await this.#api.GET(path, { params: { query: { ids: chunk.join(',') } } });
+      // 404: none of the ids exists.
+      if (response.status === 404) continue;
+      if (response.status !== 200 || !data) throw this.#unexpected('GET', path, response.status);
+      for (const p of this.#list(path, data.products)) {
         if (found.has(p.id))
           found.set(p.id, { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency });
       }
@@ -69,43 +49,55 @@ export class CatalogClient {
   async reserveStock(lines: OrderLine[], reference: string): Promise<StockReservation> {
     const path = '/stock/reservations';
     const items = lines.map(({ productId, quantity }) => ({ productId, quantity }));
-    const response = await this.http.postJson(path, { reference, items }, { 'idempotency-key': reference });
-    const body = errorBodySchema.safeParse(response.body);
-    if (response.status === 409 && body.success && body.data.error.code === 'reservation_released') {
-      return { status: 'released', items: [] };
-    }
+    const { data, error, response } = await this.#api.POST(path, {
+      body: { reference, items },
+      headers: { 'idempotency-key': reference },
+    });
     if (response.status === 409) {
-      throw new InsufficientStockError(
-        body.success ? body.data.error.details : undefined,
-        body.success && body.data.error.message ? body.data.error.message : undefined,
-      );
+      const conflict = error?.error;
+      if (conflict?.code === 'reservation_released') return RELEASED;
+      throw new InsufficientStockError(conflict?.details, conflict?.message);
     }
     if (response.status === 404) throw new UnknownProductsError(lines.map((l) => l.productId));
-    return this.#reservation('POST', path, response);
+    if (response.status !== 200 || !data || !('status' in data)) {
+      throw this.#unexpected('POST', path, response.status);
+    }
+    return this.#reservation(path, data);
   }
 
   /** POST /stock/confirmations: `confirmed`, or `released` when catalog no longer holds the stock. */
   async confirmReservation(reference: string): Promise<StockReservation> {
     const path = '/stock/confirmations';
-    const response = await this.http.postJson(path, { reference });
-    if (response.status === 409) return { status: 'released', items: [] };
-    return this.#reservation('POST', path, response);
+    const { data, response } = await this.#api.POST(path, { body: { reference } });
+    if (response.status === 409) return RELEASED;
+    if (response.status !== 200 || !data) throw this.#unexpected('POST', path, response.status);
+    return this.#reservation(path, data);
   }
 
   /** POST /stock/releases by reference: idempotent, also for a reference catalog never saw. */
   async releaseReservation(reference: string): Promise<void> {
     const path = '/stock/releases';
-    const response = await this.http.postJson(path, { reference });
-    this.#reservation('POST', path, response);
+    const { response } = await this.#api.POST(path, { body: { reference } });
+    if (response.status !== 200) throw this.#unexpected('POST', path, response.status);
   }
 
-  #reservation(method: string, path: string, response: ServiceResponse): StockReservation {
-    if (response.status !== 200) {
-      throw new DependencyUnavailableError(
-        'catalog',
-        `catalog answered ${method} ${path} with ${response.status}`,
-      );
-    }
-    return this.http.parse(path, response.body, reservationSchema);
+  #reservation(path: string, data: { status: StockReservation['status']; items: StockReservation['items'] }) {
+    const items = this.#list(path, data.items).map(({ productId, quantity, priceCents, currency }) => ({
+      productId,
+      quantity,
+      priceCents,
+      currency,
+    }));
+    return { status: data.status, items } satisfies StockReservation;
+  }
+
+  /** The types say it is an array; a catalog that answers otherwise is unusable, not a crash here. */
+  #list<T>(path: string, value: T[]): T[] {
+    if (Array.isArray(value)) return value;
+    throw new DependencyUnavailableError('catalog', `catalog answered ${path} with an unexpected body`);
+  }
+
+  #unexpected(method: string, path: string, status: number): DependencyUnavailableError {
+    return new DependencyUnavailableError('catalog', `catalog answered ${method} ${path} with ${status}`);
   }
 }

@@ -43,21 +43,55 @@ export class ServiceClient {
     return this.#service;
   }
 
+  /** Without a trailing slash; typed clients build their URLs on it. */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
   /** GET a JSON resource; null on 404. The body must match `schema` or it counts as unavailable. */
   async getJson<T>(path: string, schema: z.ZodType<T>): Promise<T | null> {
-    // A GET is idempotent, so a connection that the peer closed while idle (keep-alive race)
-    // is retried once on a fresh one.
-    let response: ServiceResponse;
-    try {
-      response = await this.request('GET', path);
-    } catch (err) {
-      if (!(err instanceof DependencyUnavailableError) || !isConnectionReset(err.cause)) throw err;
-      response = await this.request('GET', path);
-    }
+    const response = await this.#getWithRetry(path);
     if (response.status === 404) return null;
     if (response.status !== 200) throw this.#unexpected('GET', path, response.status);
     return this.parse(path, response.body, schema);
   }
+
+  // A GET is idempotent, so a connection that the peer closed while idle (keep-alive race) is
+  // retried once on a fresh one.
+  async #getWithRetry(path: string, headers: Record<string, string> = {}): Promise<ServiceResponse> {
+    try {
+      return await this.request('GET', path, undefined, headers);
+    } catch (err) {
+      if (!(err instanceof DependencyUnavailableError) || !isConnectionReset(err.cause)) throw err;
+      return this.request('GET', path, undefined, headers);
+    }
+  }
+
+  /**
+   * A `fetch` for openapi-fetch's typed clients (createClient({ fetch })): the call goes through
+   * request() with its timeout, trace headers and error mapping (refused, timed out, 5xx,
+   * unreadable -> DependencyUnavailableError), and the answer comes back as an in-memory
+   * Response whose body has already been read.
+   */
+  readonly fetch = async (request: Request): Promise<Response> => {
+    // request() adds the base URL again, so only the part after the base's own path is passed on.
+    const url = new URL(request.url);
+    const basePath = new URL(this.#baseUrl).pathname.replace(/\/+$/, '');
+    const path = `${url.pathname.slice(basePath.length)}${url.search}`;
+    const headers: Record<string, string> = {};
+    const idempotencyKey = request.headers.get('idempotency-key');
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    const text = request.body ? await request.text() : '';
+    const response =
+      request.method === 'GET'
+        ? await this.#getWithRetry(path, headers)
+        : await this.request(request.method, path, text === '' ? undefined : parseJson(text), headers);
+    const hasBody = response.body !== undefined && response.status !== 204;
+    return new Response(hasBody ? JSON.stringify(response.body) : null, {
+      status: response.status,
+      headers: hasBody ? { 'content-type': 'application/json' } : {},
+    });
+  };
 
   /** POST JSON and hand back any 2xx/4xx answer for the caller to interpret; 5xx and failures throw. */
   async postJson(

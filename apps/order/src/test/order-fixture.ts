@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CACHE_CHANNEL_NAMES, type InvalidationEvent } from '@memshop/cache';
 import { createLogger, parseConfig } from '@memshop/service-kit';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   uniqueName,
   withTestInfrastructure,
@@ -11,13 +12,17 @@ import {
   type TestDatabase,
 } from '@memshop/testing';
 import { startStack, type Stack } from '../../../../scripts/stack';
+import { orderApiDocument } from '../api/openapi';
 import { orderConfigSchema } from '../config';
 import { createOrderService, type OrderService } from '../order-service';
 
 export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma');
 
 export interface OrderFixture {
+  /** order-service; its `app` sits behind a recorder that checks every response against order's OpenAPI document. */
   service: OrderService;
+  /** What the responses so far were checked against; close() fails on any violation. */
+  contract: ApiContract;
   /** Real catalog and user processes (fresh databases, seeded), on free ports. */
   stack: Stack;
   catalogUrl: string;
@@ -93,8 +98,11 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
     if (!(await service.bus.waitUntilConnected(10_000)))
       throw new Error('order-service did not connect to RabbitMQ');
 
+    const contract = new ApiContract(orderApiDocument(), { ignore: [/^\/docs\//] });
+    service.app = contractCheckedApp(service.app, contract);
     return {
       service,
+      contract,
       stack,
       catalogUrl: stack.urls.catalog,
       userUrl: stack.urls.user,
@@ -105,7 +113,10 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       database,
       consumed,
       waitForConsumed,
-      close: () => infra.close(),
+      close: async () => {
+        await infra.close();
+        contract.assertNoViolations();
+      },
     };
   });
 }

@@ -107,3 +107,38 @@ describe('ServiceClient', () => {
     expect(seen['idempotency-key']).toBe('abc');
   });
 });
+
+describe('ServiceClient.fetch (for the typed openapi-fetch clients)', () => {
+  it('passes path, query, body and idempotency key through request(), and answers a readable Response', async () => {
+    let seen: { url?: string; method?: string; key?: string | string[]; body?: string } = {};
+    handler = (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen = { url: req.url, method: req.method, key: req.headers['idempotency-key'], body };
+        res.writeHead(409, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'conflict', message: 'no' } }));
+      });
+    };
+    const response = await client.fetch(
+      new Request(`${client.baseUrl}/stock/reservations?x=1`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'order-1', 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [] }),
+      }),
+    );
+    expect(seen).toEqual({
+      url: '/stock/reservations?x=1',
+      method: 'POST',
+      key: 'order-1',
+      body: '{"items":[]}',
+    });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toEqual({ error: { code: 'conflict', message: 'no' } });
+  });
+
+  it('reports 5xx as unavailable, like every other call', async () => {
+    answer(502, { error: 'bad gateway' });
+    await failure(client.fetch(new Request(`${client.baseUrl}/products?ids=1`)));
+  });
+});

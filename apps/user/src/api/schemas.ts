@@ -1,5 +1,6 @@
 import { textSchema } from '@memshop/service-kit';
 import { z } from 'zod';
+import type { User } from '../domain/user';
 
 const email = z.string().trim().max(254).email({ message: 'must be an email address' });
 const name = textSchema({ min: 1, max: 200 });
@@ -23,3 +24,16 @@ export const updateUserSchema = z
     locale: locale.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: 'at least one field to change is required' });
+
+/** The response: checked against the domain type (`satisfies`), so the two cannot disagree. */
+export const userSchema = z
+  .object({
+    id: z.number().int(),
+    email: z.string().meta({ format: 'email' }),
+    name: z.string(),
+    profile: z.object({ bio: z.string(), locale: z.string() }),
+    version: z.number().int().meta({ description: 'Increases with every change.' }),
+    createdAt: z.string().meta({ format: 'date-time' }),
+    updatedAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'User' }) satisfies z.ZodType<User>;

@@ -18,8 +18,10 @@ import {
   memcachedCheck,
   rabbitmqCheck,
 } from '@memshop/service-kit';
+import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
+import { userApiDocument } from '../api/openapi';
 import { createApp } from '../app';
 import { UserCache } from '../data/user-cache';
 import { UserRepository } from '../data/user-repository';
@@ -29,7 +31,10 @@ import { PrismaClient } from '../prisma/generated/client';
 import { seedUsers } from '../prisma/seed';
 
 export interface UserFixture {
+  /** The app behind a recorder that checks every response against user's OpenAPI document. */
   app: Express;
+  /** What the responses so far were checked against; close() fails on any violation. */
+  contract: ApiContract;
   cache: Cache;
   cluster: CacheCluster;
   userCache: UserCache;
@@ -131,8 +136,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
         rabbitmq: rabbitmqCheck(() => bus.connected),
       },
     });
+    const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
     return {
-      app,
+      app: contractCheckedApp(app, contract),
+      contract,
       cache,
       cluster,
       userCache,
@@ -145,7 +152,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
-      close: () => infra.close(),
+      close: async () => {
+        await infra.close();
+        contract.assertNoViolations();
+      },
     };
   });
 }

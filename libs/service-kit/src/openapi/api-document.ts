@@ -1,0 +1,179 @@
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { cacheAuditQuerySchema } from '../cache-audit-router';
+
+/** What an OpenAPI 3.1 document generated here looks like (the generator's own type). */
+export type ApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+/**
+ * Every error the services answer is `{ error: { code, message, details? } }` (error-handler.ts);
+ * each response lists the codes it can carry, so a client can switch on them.
+ */
+export function errorBodySchema(codes: [string, ...string[]], details?: z.ZodType) {
+  return z.object({
+    error: z.object({
+      code: z.enum(codes),
+      message: z.string(),
+      details: (details ?? z.unknown()).optional(),
+    }),
+  });
+}
+
+export function errorResponse(
+  description: string,
+  codes: [string, ...string[]],
+  details?: z.ZodType,
+): ResponseConfig {
+  return { description, content: { 'application/json': { schema: errorBodySchema(codes, details) } } };
+}
+
+/** The error responses most routes share; a route picks the ones it can produce. */
+export const errorResponses = {
+  badRequest: errorResponse('The path, query or body is invalid; `details` lists each problem.', [
+    'bad_request',
+  ]),
+  notFound: errorResponse('No such entity (or no such route).', ['not_found']),
+  conflict: errorResponse('The change conflicts with existing data.', ['conflict']),
+  payloadTooLarge: errorResponse('The body is larger than the limit (100 kB).', ['payload_too_large']),
+  unsupportedMediaType: errorResponse(
+    'The body has a charset or content encoding the service does not read.',
+    ['bad_request'],
+  ),
+  databaseUnavailable: errorResponse(
+    'The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later.',
+    ['database_unavailable', 'unavailable', 'transaction_conflict', 'database_busy'],
+  ),
+} satisfies Record<string, ResponseConfig>;
+
+/** `X-Cache`: how a cached read was served (docs/architecture.md). */
+export const cacheHeader = z.enum(['hit', 'miss', 'stale', 'bypass']).meta({
+  description:
+    'How the response was served: `hit` from memcached, `miss` from the database (then cached), `stale` a cached copy past its soft expiry (revalidating, or the database is down), `bypass` cache skipped.',
+});
+
+/** A 2xx JSON response of a cached read: the body and the `X-Cache` header. */
+export function cachedJsonResponse(description: string, schema: z.ZodType): ResponseConfig {
+  return {
+    description,
+    headers: z.object({ 'X-Cache': cacheHeader }),
+    content: { 'application/json': { schema } },
+  };
+}
+
+export function jsonResponse(description: string, schema: z.ZodType): ResponseConfig {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A JSON request body (`application/json`, at most 100 kB). */
+export function jsonRequestBody(schema: z.ZodType): NonNullable<RouteConfig['request']>['body'] {
+  return { required: true, content: { 'application/json': { schema } } };
+}
+
+const checkSchema = z.object({
+  status: z.enum(['up', 'down', 'degraded']),
+  detail: z.unknown().optional(),
+});
+
+/** Routes every service has (service-app.ts): health, metrics and this document with its page. */
+function registerServiceRoutes(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'get',
+    path: '/health/live',
+    operationId: 'getLiveness',
+    tags: ['operations'],
+    summary: 'Liveness: the process answers',
+    responses: { 200: jsonResponse('Alive.', z.object({ status: z.literal('up') })) },
+  });
+  const readiness = z.object({
+    status: z.enum(['up', 'down', 'degraded']),
+    checks: z.record(z.string(), checkSchema),
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/health/ready',
+    operationId: 'getReadiness',
+    tags: ['operations'],
+    summary: 'Readiness: database (critical), memcached ring, RabbitMQ and upstream services',
+    responses: {
+      200: jsonResponse('Ready; `degraded` when a non-critical dependency is down.', readiness),
+      503: jsonResponse('A critical dependency (the database) is down.', readiness),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics',
+    responses: {
+      200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/cache-audit',
+    operationId: 'auditCache',
+    tags: ['operations'],
+    summary: "One staleness-audit pass over the service's cached namespaces (what `npm run audit` reads)",
+    request: { query: cacheAuditQuerySchema },
+    responses: {
+      200: jsonResponse(
+        'Per namespace: sampled, fresh, stale, orphan.',
+        z.object({ reports: z.array(z.record(z.string(), z.unknown())) }),
+      ),
+      400: errorResponses.badRequest,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tags: ['operations'],
+    summary: 'This document',
+    responses: { 200: jsonResponse('OpenAPI 3.1 document.', z.record(z.string(), z.unknown())) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/docs',
+    operationId: 'getDocsPage',
+    tags: ['operations'],
+    summary: 'A page to read and try this API (Swagger UI)',
+    responses: { 200: { description: 'HTML page.', content: { 'text/html': { schema: z.string() } } } },
+  });
+}
+
+export interface ApiDocumentOptions {
+  /** e.g. 'catalog'; the title is `memshop <service>`. */
+  service: string;
+  version: string;
+  description: string;
+  /** Where `npm run stack` serves the service, e.g. http://127.0.0.1:3001. */
+  serverUrl: string;
+  /** Registers the service's own routes, next to their schemas (api/openapi.ts). */
+  register: (registry: OpenAPIRegistry) => void;
+}
+
+/** Builds a service's OpenAPI 3.1 document from the zod schemas its routes validate with. */
+export function buildApiDocument(opts: ApiDocumentOptions): ApiDocument {
+  const registry = new OpenAPIRegistry();
+  opts.register(registry);
+  registerServiceRoutes(registry);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: `memshop ${opts.service}`,
+      version: opts.version,
+      description: opts.description,
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: opts.serverUrl, description: '`npm run stack`' }],
+    // No route authenticates callers (the services sit behind the cluster's network policy), so
+    // the document says so explicitly rather than leaving security undefined.
+    security: [],
+  });
+}
