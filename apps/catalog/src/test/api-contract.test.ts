@@ -75,6 +75,15 @@ describe('the OpenAPI document', () => {
       .send({ items: [{ productId: created.body.id, quantity: 1000 }] })
       .expect(409);
     await app().post('/stock/releases').send({ items }).expect(200);
+    const reference = 'contract-reservation-1';
+    await app().post('/stock/reservations').send({ items, reference }).expect(200);
+    await app().get(`/stock/reservations/${reference}`).expect(200);
+    await app().get('/stock/reservations/contract-unknown').expect(404);
+    await app().post('/stock/confirmations').send({ reference }).expect(200);
+    await app().post('/stock/confirmations').send({ reference: 'contract-never-reserved' }).expect(409);
+    await app().post('/stock/releases').send({ reference }).expect(200);
+    await app().get('/admin/cache-audit?sample=5').expect(200);
+    await app().get('/admin/cache-audit?sample=0').expect(400);
     await app()
       .post('/stock/releases')
       .send({ items: [{ productId: 99999, quantity: 1 }] })

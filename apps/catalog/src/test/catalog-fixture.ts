@@ -2,6 +2,7 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import {
   Cache,
+  CacheAuditor,
   CACHE_CHANNEL_NAMES,
   CacheCluster,
   createPromCacheMetrics,
@@ -29,6 +30,7 @@ import {
 import type { Express } from 'express';
 import { catalogApiDocument } from '../api/openapi';
 import { createApp } from '../app';
+import { catalogAuditSources } from '../data/catalog-audit';
 import { CatalogCache } from '../data/catalog-cache';
 import { CatalogRepository } from '../data/catalog-repository';
 import { ProductViewFlusher } from '../data/product-view-flusher';
@@ -167,6 +169,13 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
         memcached: memcachedCheck(cluster),
         rabbitmq: rabbitmqCheck(() => bus.connected),
       },
+      // Never started here: the route runs single passes, with no grace wait.
+      audit: new CacheAuditor({
+        cache,
+        sources: catalogAuditSources(prisma, catalogCache),
+        graceMs: 0,
+        logger,
+      }),
     });
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     return {

@@ -67,6 +67,7 @@ describe('the OpenAPI document', () => {
     await app().get('/users/3/orders?limit=1').expect(200);
     await app().get('/users/3/orders?limit=0').expect(400);
     await app().get('/users/99999/orders').expect(404);
+    await app().get('/admin/cache-audit?sample=5').expect(200);
 
     f.catalogProxy.cut();
     await app()

@@ -2,6 +2,7 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import {
   Cache,
+  CacheAuditor,
   CACHE_CHANNEL_NAMES,
   CacheCluster,
   createPromCacheMetrics,
@@ -23,6 +24,7 @@ import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testi
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { createApp } from '../app';
+import { userAuditSources } from '../data/user-audit';
 import { UserCache } from '../data/user-cache';
 import { UserRepository } from '../data/user-repository';
 import { UserService } from '../domain/user-service';
@@ -135,6 +137,8 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
         memcached: memcachedCheck(cluster),
         rabbitmq: rabbitmqCheck(() => bus.connected),
       },
+      // Never started here: the route runs single passes, with no grace wait.
+      audit: new CacheAuditor({ cache, sources: userAuditSources(prisma, userCache), graceMs: 0, logger }),
     });
     const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
     return {
