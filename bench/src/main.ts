@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 6): starts its own memcached nodes and its own stack (free ports, fresh
+ * `npm run bench`: starts its own memcached nodes and its own stack (free ports, fresh
  * databases, isolated RabbitMQ names, so it runs beside `npm run stack`), drives load from a
  * separate process, and prints/writes the table of cases P1..P8 plus context rows.
  * `npm run bench -- --quick`: the same cases with tiny sizes (< 1 min), for CI; no timing is

@@ -100,7 +100,8 @@ export function createOrderService(config: OrderConfig, { logger }: OrderService
   });
 
   bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
-  // Copies purged by events must not outlive a gap in the event feed (issue 4 hole 4).
+  // Copies purged by events must not outlive a gap in the event feed: events missed while
+  // disconnected would otherwise leave them stale until their TTL.
   cache.trackInvalidationFeed(bus, ['product', 'user']);
   const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 

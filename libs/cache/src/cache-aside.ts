@@ -141,7 +141,7 @@ const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
 const WRITE_THROUGH_ATTEMPTS = 5;
 
 /**
- * Cache-aside over a memcached cluster with the holes of the plain pattern closed (issue 4):
+ * Cache-aside over a memcached cluster with the holes of the plain pattern closed:
  * leases against stale sets and cross-process stampedes, in-process single-flight, soft expiry
  * with stale-while-revalidate, stale-if-error, negative caching, corrupt entries as misses,
  * background population through a bounded queue. A cache failure never reaches the caller.
@@ -547,13 +547,13 @@ export class Cache {
   }
 
   /**
-   * The missed-events rule (issue 4 hole 4). `namespaces` are the ones whose entries are purged
-   * by consumed events. While `feed` is disconnected: entries of those namespaces stored before
-   * the disconnect are treated as expired (reloaded, one loader per key; kept for
-   * stale-if-error), and entries written during the gap live at most `gapTtlSeconds`, without
-   * SWR. On every reconnect the namespaces are bumped (`bumpNamespace`), so versioned list keys
-   * written before or during the gap are abandoned; plain entity keys are purged by the events
-   * the durable queue kept for us while we were away.
+   * The missed-events rule: no copy outlives events it missed while the feed was down.
+   * `namespaces` are the ones whose entries are purged by consumed events. While `feed` is
+   * disconnected: entries of those namespaces stored before the disconnect are treated as expired
+   * (reloaded, one loader per key; kept for stale-if-error), and entries written during the gap
+   * live at most `gapTtlSeconds`, without SWR. On every reconnect the namespaces are bumped
+   * (`bumpNamespace`), so versioned list keys written before or during the gap are abandoned;
+   * plain entity keys are purged by the events the durable queue kept for us while we were away.
    */
   trackInvalidationFeed(feed: InvalidationFeedStatus, namespaces: string[]): void {
     this.#feed?.off();

@@ -13,6 +13,7 @@ import {
   invalidationTopology,
   legacyInvalidationQueue,
   PARKED_HEADERS,
+  parkedMessageInfo,
   type InvalidationTopology,
   type ParkedReason,
 } from './invalidation-topology';
@@ -425,7 +426,9 @@ export class InvalidationBus implements InvalidationFeedStatus {
       this.#watchChannel(model, consumeChannel, 'consume');
       await consumeChannel.prefetch(this.#opts.prefetch);
       await assertParking(consumeChannel, t);
-      this.#queueWasMissing = !(await queueExists(model, t.queue));
+      // Kept until a setup completes: a setup that found the queue gone, recreated it, then
+      // failed must not let the next one (which finds it) forget that events were lost.
+      this.#queueWasMissing ||= !(await queueExists(model, t.queue));
       await consumeChannel.assertQueue(t.queue, { durable: true, arguments: consumingQueueArguments(t) });
       for (const pattern of this.#opts.bindings) {
         await consumeChannel.bindQueue(t.queue, t.exchange, pattern);
@@ -469,16 +472,19 @@ export class InvalidationBus implements InvalidationFeedStatus {
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
     try {
-      await channel.checkQueue(legacy);
-    } catch {
-      return;
+      try {
+        await channel.checkQueue(legacy);
+      } catch {
+        return;
+      }
+      const { messageCount } = await channel.deleteQueue(legacy);
+      this.#logger.warn(
+        { queue: legacy, messageCount, replacement: this.#topology.queue },
+        'classic invalidation queue of an earlier version deleted',
+      );
+    } finally {
+      await channel.close().catch(() => undefined);
     }
-    const { messageCount } = await channel.deleteQueue(legacy);
-    this.#logger.warn(
-      { queue: legacy, messageCount, replacement: this.#topology.queue },
-      'classic invalidation queue of an earlier version deleted',
-    );
-    await channel.close().catch(() => undefined);
   }
 
   /**
@@ -621,8 +627,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
           ...(props.headers as Record<string, unknown> | undefined),
           [PARKED_HEADERS.reason]: reason,
           [PARKED_HEADERS.detail]: detail.slice(0, 1000),
-          [PARKED_HEADERS.routingKey]: msg.fields.routingKey,
-          [PARKED_HEADERS.exchange]: msg.fields.exchange,
+          // A replayed message came by the default exchange with its original key in a header.
+          [PARKED_HEADERS.routingKey]:
+            parkedMessageInfo(props, msg.fields).routingKey ?? msg.fields.routingKey,
+          [PARKED_HEADERS.exchange]: msg.fields.exchange || props.headers?.[PARKED_HEADERS.exchange],
           [PARKED_HEADERS.parkedAt]: new Date(this.#clock()).toISOString(),
         },
       });
@@ -670,12 +678,14 @@ async function queueExists(model: amqp.ChannelModel, queue: string): Promise<boo
   channel.on('error', () => undefined);
   try {
     await channel.checkQueue(queue);
+    return true;
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) return false;
     throw err;
+  } finally {
+    // After a 404 the broker already closed it; the catch covers that.
+    await channel.close().catch(() => undefined);
   }
-  await channel.close().catch(() => undefined);
-  return true;
 }
 
 /** Deliveries before this one, as the quorum queue counts them (0 on the first). */

@@ -119,8 +119,14 @@ export function parkedMessageInfo(
   return {
     reason: (reason as ParkedReason | undefined) ?? 'unknown',
     detail: undefined,
-    routingKey: Array.isArray(keys) && typeof keys[0] === 'string' ? keys[0] : fields.routingKey,
-    exchange: stringOrUndefined(first?.['exchange']) ?? stringOrUndefined(headers['x-first-death-exchange']),
+    // A replayed message reaches the queue by its name; its original key rides in a header.
+    routingKey:
+      stringOrUndefined(headers[PARKED_HEADERS.routingKey]) ??
+      (Array.isArray(keys) && typeof keys[0] === 'string' ? keys[0] : fields.routingKey),
+    exchange:
+      stringOrUndefined(headers[PARKED_HEADERS.exchange]) ??
+      stringOrUndefined(first?.['exchange']) ??
+      stringOrUndefined(headers['x-first-death-exchange']),
   };
 }
 

@@ -39,7 +39,7 @@ export interface OutboxTransaction {
 
 /**
  * Writes the event in the caller's transaction, so it commits or rolls back with the change
- * (no lost invalidation when the process dies between commit and publish, issue 4 hole 3).
+ * (no lost invalidation when the process dies between commit and publish).
  * Returns the stored event; call `relay.kick([event])` after the commit to publish it at once.
  */
 export async function enqueueOutboxEvent(
@@ -95,6 +95,14 @@ export interface OutboxRelayOptions {
   publisher: OutboxPublisher;
   /** Poll for pending rows this often (rows of crashed or other writers). Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * The poll leaves rows younger than this to their writer, which publishes them itself right
+   * after fixing its own cache entry (`kick(events)`). Published before that fix, a consumer
+   * that purges its copy and refetches from the writer's service can cache the old value again,
+   * and the writer's own publish is then dropped as a duplicate. Explicit rounds (`kick()`,
+   * `publishPending()`, `start()`) take every row. Default 1000 ms.
+   */
+  pollGraceMs?: number;
   /** Rows claimed per round. Default 100. */
   batchSize?: number;
   /**
@@ -154,6 +162,7 @@ export class OutboxRelay {
   readonly #db: SqlExecutor;
   readonly #publisher: OutboxPublisher;
   readonly #pollIntervalMs: number;
+  readonly #pollGraceMs: number;
   readonly #batchSize: number;
   readonly #claimTimeoutSeconds: number;
   readonly #retryBaseSeconds: number;
@@ -175,6 +184,7 @@ export class OutboxRelay {
     this.#db = opts.db;
     this.#publisher = opts.publisher;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.#pollGraceMs = Math.max(0, opts.pollGraceMs ?? 1000);
     this.#batchSize = opts.batchSize ?? 100;
     this.#claimTimeoutSeconds = opts.claimTimeoutSeconds ?? 30;
     this.#retryBaseSeconds = opts.retryBaseSeconds ?? 1;
@@ -207,12 +217,18 @@ export class OutboxRelay {
       this.#trackDirect(this.#publishDirect(events));
       return;
     }
+    this.#round(0);
+  }
+
+  /** One claim round over rows at least `minAgeMs` old, then the next poll is scheduled. */
+  #round(minAgeMs: number): void {
+    if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
     }
     this.#clearTimer();
-    this.#running = this.#loop().finally(() => {
+    this.#running = this.#loop(minAgeMs).finally(() => {
       this.#running = null;
       if (this.#stopped) return;
       if (this.#again) {
@@ -222,7 +238,7 @@ export class OutboxRelay {
       }
       // Back off polling while the database keeps failing (up to 30 s).
       const delay = Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(this.#consecutiveFailures, 5));
-      this.#timer = setTimeout(() => this.kick(), delay);
+      this.#timer = setTimeout(() => this.#round(this.#pollGraceMs), delay);
       this.#timer.unref();
     });
   }
@@ -269,11 +285,11 @@ export class OutboxRelay {
    * One pass: claims and publishes batches until none is left. Returns how many were published.
    * Exposed for tests and for services that prefer to drive the relay themselves.
    */
-  async publishPending(): Promise<{ published: number; failed: number }> {
+  async publishPending(minAgeMs = 0): Promise<{ published: number; failed: number }> {
     let published = 0;
     let failed = 0;
     for (;;) {
-      const rows = await this.#claim();
+      const rows = await this.#claim(minAgeMs);
       if (rows.length === 0) break;
       // Each row on its own: one that does not decode fails alone, the others are published.
       const results = await Promise.allSettled(
@@ -358,9 +374,9 @@ export class OutboxRelay {
     return count;
   }
 
-  async #loop(): Promise<void> {
+  async #loop(minAgeMs: number): Promise<void> {
     try {
-      await this.publishPending();
+      await this.publishPending(minAgeMs);
       this.#consecutiveFailures = 0;
       // A kick that came in meanwhile has rows waiting: they go first, the bookkeeping can wait.
       if (this.#again) return;
@@ -372,16 +388,17 @@ export class OutboxRelay {
     }
   }
 
-  #claim(): Promise<ClaimedRow[]> {
+  #claim(minAgeMs: number): Promise<ClaimedRow[]> {
     return this.#db.query<ClaimedRow>(
       `UPDATE "${OUTBOX_TABLE}" SET "next_attempt_at" = now() + make_interval(secs => $2::float8)
         WHERE "seq" IN (
           SELECT "seq" FROM "${OUTBOX_TABLE}"
            WHERE "published_at" IS NULL AND "next_attempt_at" <= now()
+             AND "created_at" <= now() - make_interval(secs => $3::float8)
            ORDER BY "seq" LIMIT $1::int
            FOR UPDATE SKIP LOCKED)
         RETURNING "event_id"::text AS "event_id", "payload", "attempts"`,
-      [this.#batchSize, this.#claimTimeoutSeconds],
+      [this.#batchSize, this.#claimTimeoutSeconds, minAgeMs / 1000],
     );
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import {
   PARKED_HEADERS,
@@ -50,9 +51,11 @@ export class ParkedInvalidations {
   }
 
   /**
-   * Publishes up to `limit` parked messages again to their original exchange and routing key
-   * (confirmed, mandatory) and removes each one once the broker confirmed it. Messages without
-   * a known routing key stay parked. Messages parked while it runs (a replayed message that
+   * Publishes up to `limit` parked messages again, straight to this service's own queue through
+   * the default exchange (confirmed, mandatory), and removes each one once the broker confirmed
+   * it. Not through the topic exchange: every other service bound to the routing key would get
+   * the message again. The original routing key travels in a header, so a message that fails
+   * again is parked under it. Messages without a known routing key stay parked. Messages parked while it runs (a replayed message that
    * fails again) are left for the next replay. Returns the counts.
    */
   async replay(limit = 1000): Promise<{ replayed: number; kept: number }> {
@@ -75,9 +78,15 @@ export class ParkedInvalidations {
           channel.nack(msg, false, true);
           continue;
         }
-        const headers = { ...(msg.properties.headers as Record<string, unknown> | undefined) };
+        const headers: Record<string, unknown> = {
+          ...(msg.properties.headers as Record<string, unknown> | undefined),
+          [PARKED_HEADERS.routingKey]: info.routingKey,
+          [PARKED_HEADERS.exchange]: info.exchange,
+        };
         for (const name of [
-          ...Object.values(PARKED_HEADERS),
+          PARKED_HEADERS.reason,
+          PARKED_HEADERS.detail,
+          PARKED_HEADERS.parkedAt,
           'x-death',
           'x-first-death-reason',
           'x-first-death-queue',
@@ -86,15 +95,14 @@ export class ParkedInvalidations {
         ]) {
           delete headers[name];
         }
-        await publishConfirmed(
-          channel,
-          info.exchange || this.#topology.exchange,
-          info.routingKey,
-          msg,
-          headers,
-        );
-        channel.ack(msg);
-        replayed += 1;
+        if (await publishConfirmed(channel, this.#topology.queue, msg, headers)) {
+          channel.ack(msg);
+          replayed += 1;
+        } else {
+          // The queue is gone (the service has not recreated it yet): the message stays parked.
+          channel.nack(msg, false, true);
+          kept += 1;
+        }
       }
       return { replayed, kept };
     });
@@ -138,26 +146,42 @@ function describe(msg: amqp.GetMessage): ParkedInvalidation {
   };
 }
 
+/**
+ * Publishes to `queue` through the default exchange and resolves once the broker confirmed it:
+ * true when delivered to the queue, false when the broker returned it (no such queue). A
+ * returned mandatory message is confirmed too, after its basic.return, so the return is known
+ * by the time the confirm arrives.
+ */
 function publishConfirmed(
   channel: amqp.ConfirmChannel,
-  exchange: string,
-  routingKey: string,
+  queue: string,
   msg: amqp.GetMessage,
   headers: Record<string, unknown>,
-): Promise<void> {
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const props = msg.properties;
+    const messageId = typeof props.messageId === 'string' ? props.messageId : randomUUID();
+    let returned = false;
+    const onReturn = (ret: amqp.Message) => {
+      if (ret.properties.messageId === messageId) returned = true;
+    };
+    channel.on('return', onReturn);
     channel.publish(
-      exchange,
-      routingKey,
+      '',
+      queue,
       msg.content,
       {
         persistent: true,
+        mandatory: true,
+        messageId,
         ...(props.contentType ? { contentType: props.contentType } : {}),
-        ...(props.messageId ? { messageId: props.messageId } : {}),
         headers,
       },
-      (err) => (err ? reject(err) : resolve()),
+      (err) => {
+        channel.off('return', onReturn);
+        if (err) reject(err);
+        else resolve(!returned);
+      },
     );
   });
 }

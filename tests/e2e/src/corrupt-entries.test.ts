@@ -1,5 +1,5 @@
 /**
- * Issue 5, security: an entry read from memcached is validated (format version, shape) and a
+ * Security: an entry read from memcached is validated (format version, shape) and a
  * corrupt one is a miss, so whoever can write to memcached cannot crash a service or make it
  * serve their bytes. Corrupt values are written under the real keys (built by the services' own
  * key builders) with a separate CacheCluster over the same server strings, as another client of

@@ -217,7 +217,7 @@ describe('Grafana dashboards', () => {
     expect(missing).toEqual([]);
   });
 
-  test('the panels cover what operators need (issue 5)', () => {
+  test('the panels cover what operators need', () => {
     const allExprs = dashboards.flatMap(({ json }) => queriesIn(json).map((q) => q.expr));
     const some = (pattern: RegExp) => allExprs.some((expr) => pattern.test(expr));
     const coverage = {

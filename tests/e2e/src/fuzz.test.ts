@@ -1,5 +1,5 @@
 /**
- * Issue 5, security: random ids, query strings and bodies thrown at every endpoint of catalog,
+ * Security: random ids, query strings and bodies thrown at every endpoint of catalog,
  * user and order. Every dependency is up, so no answer may be a 5xx (503 included: it would
  * mean "a dependency failed", which is a lie here), and each service still answers /health/live
  * afterwards. Requests go out through node:http so malformed paths ('%ZZ', '%00', '..%2F')

@@ -1,5 +1,5 @@
 /**
- * Issue 5: a write's trace continues in the service that purges its cache. One OpenTelemetry
+ * A write's trace continues in the service that purges its cache. One OpenTelemetry
  * SDK (service-kit's setupTracing with an in-memory exporter) sees the spans of catalog, user and
  * order running in this process; trace context has to cross real HTTP connections and real
  * RabbitMQ messages (through catalog's outbox) to join them.

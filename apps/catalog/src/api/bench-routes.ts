@@ -4,7 +4,7 @@ import type { CatalogService } from '../domain/catalog-service';
 import type { Product } from '../domain/product';
 
 /**
- * Benchmark-only routes (`npm run bench`, issue 6), on only with BENCH_ROUTES=1: the baselines
+ * Benchmark-only routes (`npm run bench`, bench/README.md), on only with BENCH_ROUTES=1: the baselines
  * that the cached `GET /products/:id` is compared with. Never set it in production: the bypass
  * header would let any client send every read to Postgres.
  */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Category, CategoryProductsPage, Product, ProductSummary } from '../domain/product';
 import type { StockReservation } from '../domain/stock-reservation';
 
-/** `GET /products?ids=` accepts at most this many ids (issue 5: bounded batch size). */
+/** `GET /products?ids=` accepts at most this many ids, so one request cannot ask for an unbounded batch. */
 export const MAX_BATCH_IDS = 100;
 export const idsQuerySchema = z.object({ ids: idListSchema(MAX_BATCH_IDS) });
 

@@ -41,7 +41,7 @@ export class CatalogCache {
     return this.#products.key(String(id));
   }
 
-  /** Unknown ids come back as null and are cached briefly (negative caching, issue 4 hole 7). */
+  /** Unknown ids come back as null and are cached briefly, so repeated misses do not all reach Postgres. */
   getProduct(
     id: number,
     load: () => Promise<Product | null>,

@@ -56,7 +56,8 @@ export interface ProductWrite {
 
 /**
  * Postgres access for the catalog. Every write changes its rows and enqueues its invalidation
- * event in ONE interactive transaction (transactional outbox, issue 4 hole 3).
+ * event in ONE interactive transaction (transactional outbox), so no invalidation is lost when the process
+ * dies between commit and publish.
  */
 export class CatalogRepository {
   /** Stock reservations by reference, in the same database. */

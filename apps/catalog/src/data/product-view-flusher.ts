@@ -13,7 +13,7 @@ export interface ProductViewFlusherOptions {
 }
 
 /**
- * Write-back of product view counts (issue 3): each GET /products/:id does one memcached
+ * Write-back of product view counts: each GET /products/:id does one memcached
  * `incr` on a counter for (product, time window); every interval the windows that have closed
  * are added to Postgres in one statement, so Postgres sees one write per product per window
  * instead of one per view.

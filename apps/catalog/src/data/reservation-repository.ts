@@ -11,6 +11,7 @@ import {
 } from '../domain/stock-reservation';
 import {
   adjustStockRows,
+  lockExistingProducts,
   lockProducts,
   mergeQuantities,
   setStockLockTimeout,
@@ -142,11 +143,12 @@ export class ReservationRepository {
   async #giveBack(tx: Tx, row: StockReservation): Promise<ReservationWrite> {
     let products: Product[] = [];
     let events: InvalidationEvent[] = [];
-    if (row.items.length > 0) {
-      const merged = mergeQuantities(row.items);
-      await lockProducts(tx, [...merged.keys()]);
-      ({ products, events } = await adjustStockRows(tx, merged, 1));
-    }
+    const merged = mergeQuantities(row.items);
+    // A product deleted since the reservation took its units with it: the rest still go back,
+    // and the reservation is released all the same (else it would block every later sweep).
+    const existing = await lockExistingProducts(tx, [...merged.keys()]);
+    for (const productId of merged.keys()) if (!existing.has(productId)) merged.delete(productId);
+    if (merged.size > 0) ({ products, events } = await adjustStockRows(tx, merged, 1));
     return { reservation: await this.#setStatus(tx, row.reference, 'released'), products, events };
   }
 

@@ -33,12 +33,17 @@ export async function setStockLockTimeout(tx: Tx): Promise<void> {
  * foreign-key checks (FOR KEY SHARE) of product_views inserts.
  */
 export async function lockProducts(tx: Tx, ids: number[]): Promise<void> {
+  const found = await lockExistingProducts(tx, ids);
+  const missing = ids.find((id) => !found.has(id));
+  if (missing !== undefined) throw new ProductNotFoundError(missing);
+}
+
+/** lockProducts for the ids that still exist; returns them (a deleted product is skipped). */
+export async function lockExistingProducts(tx: Tx, ids: number[]): Promise<Set<number>> {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   const rows = await tx.$queryRaw<Array<{ id: number }>>`
     SELECT id FROM products WHERE id = ANY(${sorted}::int[]) ORDER BY id FOR NO KEY UPDATE`;
-  const found = new Set(rows.map((row) => row.id));
-  const missing = sorted.find((id) => !found.has(id));
-  if (missing !== undefined) throw new ProductNotFoundError(missing);
+  return new Set(rows.map((row) => row.id));
 }
 
 /** Sums the quantities per product (a line may repeat a product). */

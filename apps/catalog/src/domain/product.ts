@@ -1,4 +1,4 @@
-/** A product as the API returns it and the cache stores it (issue 3: keep these fields). */
+/** A product as the API returns it and the cache stores it (order-service reads it via docs/openapi). */
 export interface Product {
   id: number;
   sku: string;
@@ -53,8 +53,8 @@ const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /**
- * Shape check of a cached product (issue 5: a poisoned or truncated entry is a miss, never a
- * crash or a wrong answer).
+ * Shape check of a cached product (memcached is unauthenticated): a poisoned or truncated entry is a
+ * miss, never a crash or a wrong answer.
  */
 export function isProduct(v: unknown): v is Product {
   return (

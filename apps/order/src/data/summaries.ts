@@ -13,7 +13,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isInt = (v: unknown): v is number => Number.isInteger(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
-// Shape checks of cached values (issue 5): a corrupt or foreign entry is a miss, never a crash.
+// Shape checks of cached values (anyone who can reach memcached can write to it): a corrupt or foreign entry
+// is a miss, never a crash.
 
 export function isProductSummary(v: unknown): v is ProductSummary {
   return isObject(v) && isInt(v.id) && isString(v.name) && isInt(v.priceCents) && isString(v.currency);

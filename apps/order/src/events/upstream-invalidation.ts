@@ -3,15 +3,20 @@ import type { Logger } from '@memshop/service-kit';
 import type { OrderCacheKeys } from '../data/cache-keys';
 
 /**
- * What order-service's queue (memshop.order.invalidation) is bound to: changes of the data it
- * keeps copies of. Category changes are not among them (an order shows no category), nor are
+ * What order-service's queue is bound to: changes of the data it keeps copies of, and its own
+ * order events. Category changes are not among them (an order shows no category), nor are
  * stock changes (`catalog.stock.updated`): the copies carry no stock, and binding them would
- * purge every ordered product's copy on every order.
+ * purge every ordered product's copy on every order. Its own events are bound because the bus
+ * publishes `mandatory`: an event no queue takes comes back as a failed publish, and because
+ * they repeat the writer's cache fix when the writer died between its commit and that fix.
  */
-export const ORDER_EVENT_BINDINGS = ['catalog.product.*', 'user.user.*'];
+export const ORDER_EVENT_BINDINGS = ['catalog.product.*', 'user.user.*', 'order.order.*'];
 
 export interface UpstreamInvalidationDeps {
-  cache: { invalidate(keys: string | string[], opts?: { confirm?: boolean }): Promise<void> };
+  cache: {
+    invalidate(keys: string | string[], opts?: { confirm?: boolean }): Promise<void>;
+    cachedVersion(key: string): Promise<number | undefined>;
+  };
   keys: OrderCacheKeys;
   logger: Logger;
 }
@@ -23,6 +28,10 @@ export interface UpstreamInvalidationDeps {
  */
 export function createUpstreamInvalidationHandler({ cache, keys, logger }: UpstreamInvalidationDeps) {
   return async function purgeUpstreamCopy(event: InvalidationEvent): Promise<void> {
+    if (event.source === 'order' && event.entity === 'order') {
+      await purgeOlderOrder(event);
+      return;
+    }
     const key =
       event.source === 'catalog' && event.entity === 'product'
         ? keys.product(event.entityId)
@@ -40,4 +49,16 @@ export function createUpstreamInvalidationHandler({ cache, keys, logger }: Upstr
     // event instead of it being acked and lost.
     await cache.invalidate(key, { confirm: true });
   };
+
+  /**
+   * The writer wrote its order through (versioned) before publishing, so usually the entry
+   * already holds this version or a newer one: one get, nothing else. An older entry (the
+   * writer died before its write-through) is purged, and the next read loads the row.
+   */
+  async function purgeOlderOrder(event: InvalidationEvent): Promise<void> {
+    const key = keys.order(event.entityId);
+    const cached = await cache.cachedVersion(key);
+    if (event.version !== undefined && cached !== undefined && cached >= event.version) return;
+    await cache.invalidate(key, { confirm: true });
+  }
 }

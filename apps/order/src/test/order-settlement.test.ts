@@ -130,7 +130,8 @@ describe('faults between order-service and catalog', () => {
         await waitFor(
           async () => {
             const { rows } = await db.query(
-              `SELECT status::text FROM stock_reservations WHERE status = 'confirmed' AND updated_at > now() - interval '1 minute'`,
+              // This order's reservation: the only one of product 4 in this file.
+              `SELECT 1 FROM stock_reservations WHERE status = 'confirmed' AND items @> '[{"productId": 4}]'::jsonb`,
             );
             return rows.length > 0;
           },
@@ -156,11 +157,19 @@ describe('faults between order-service and catalog', () => {
     await setStock(5, 10);
     const before = await ledger([5]);
     const answers = await Promise.all(Array.from({ length: 4 }, () => order(5, 2, 'key-concurrent-1')));
-    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201]);
+    // Confirmed (201), or pending (202) when catalog took longer than the 1 s upstream timeout on
+    // a busy machine: either way one order, the same for every request.
+    expect(answers.filter((a) => a.status !== 201 && a.status !== 202)).toEqual([]);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
+    const id = answers[0]!.body.id as number;
+    await waitFor(async () => (await orderStatus(id)) === 'confirmed', {
+      timeoutMs: 20_000,
+      message: 'the order to be confirmed',
+    });
     const again = await order(5, 2, 'key-concurrent-1').expect(201);
-    expect(again.body).toEqual(answers[0]!.body);
+    expect(again.body.id).toBe(id);
+    expect(again.body.status).toBe('confirmed');
     const other = await order(5, 3, 'key-concurrent-1').expect(422);
     expect(other.body.error).toMatchObject({
       code: 'idempotency_key_reused',

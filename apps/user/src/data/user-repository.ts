@@ -24,7 +24,8 @@ const isKnownError = (err: unknown, code: string) =>
 
 /**
  * Postgres access for users. Every write changes its rows and enqueues its invalidation event
- * in ONE interactive transaction (transactional outbox, issue 4 hole 3).
+ * in ONE interactive transaction (transactional outbox), so no invalidation is lost when the process dies
+ * between commit and publish.
  */
 export class UserRepository {
   constructor(private readonly prisma: PrismaClient) {}

@@ -1,4 +1,4 @@
-/** A user as the API returns it and the cache stores it (issue 3: keep id, email, name). */
+/** A user as the API returns it and the cache stores it (order-service reads it via docs/openapi). */
 export interface User {
   id: number;
   email: string;
@@ -20,7 +20,7 @@ export type UserChanges = Partial<NewUser>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-/** Shape check of a cached user: a corrupt entry is a miss (issue 5). */
+/** Shape check of a cached user: a corrupt entry is a miss, never a crash (memcached is unauthenticated). */
 export function isUser(v: unknown): v is User {
   return (
     isObject(v) &&
