@@ -72,3 +72,4 @@ export {
   type ApiDocumentOptions,
 } from './openapi/api-document';
 export { apiDocsRouter } from './openapi/docs-router';
+export { PeriodicTask } from './periodic-task';

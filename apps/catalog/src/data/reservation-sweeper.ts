@@ -1,4 +1,4 @@
-import type { Logger } from '@memshop/service-kit';
+import { PeriodicTask, type Logger } from '@memshop/service-kit';
 
 export interface ReservationSweeperOptions {
   /** CatalogService.releaseExpiredReservations. */
@@ -13,39 +13,30 @@ export interface ReservationSweeperOptions {
  * them share the work instead of releasing a reservation twice.
  */
 export class ReservationSweeper {
-  readonly #opts: ReservationSweeperOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #task: PeriodicTask<void>;
 
   constructor(opts: ReservationSweeperOptions) {
-    this.#opts = opts;
+    this.#task = new PeriodicTask(async () => {
+      try {
+        const released = await opts.releaseExpired();
+        if (released > 0) opts.logger.info({ released }, 'released expired stock reservations');
+      } catch (err) {
+        // The next pass retries; a database outage is reported by the health checks.
+        opts.logger.warn({ err }, 'stock reservation sweep failed');
+      }
+    }, opts.intervalMs);
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.sweep(), this.#opts.intervalMs);
-    this.#timer.unref();
+    this.#task.start();
   }
 
   /** One pass; a pass still running is joined rather than overlapped. */
   sweep(): Promise<void> {
-    this.#running ??= (async () => {
-      try {
-        const released = await this.#opts.releaseExpired();
-        if (released > 0) this.#opts.logger.info({ released }, 'released expired stock reservations');
-      } catch (err) {
-        // The next pass retries; a database outage is reported by the health checks.
-        this.#opts.logger.warn({ err }, 'stock reservation sweep failed');
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.#task.run();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  close(): Promise<void> {
+    return this.#task.close();
   }
 }

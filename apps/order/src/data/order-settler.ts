@@ -1,4 +1,4 @@
-import type { Logger } from '@memshop/service-kit';
+import { PeriodicTask, type Logger } from '@memshop/service-kit';
 import type { OrderStore } from '../domain/order';
 import { settleOrder, type SettleOrderDeps } from '../domain/settle-order';
 
@@ -18,31 +18,24 @@ export interface OrderSettlerOptions extends SettleOrderDeps {
  */
 export class OrderSettler {
   readonly #opts: OrderSettlerOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
+  readonly #task: PeriodicTask<number>;
 
   constructor(opts: OrderSettlerOptions) {
     this.#opts = opts;
+    this.#task = new PeriodicTask(() => this.#pass(), opts.intervalMs);
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.settle(), this.#opts.intervalMs);
-    this.#timer.unref();
+    this.#task.start();
   }
 
   /** One pass; returns how many orders it took a step. A pass still running is joined. */
   settle(): Promise<number> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    return this.#task.run();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+  close(): Promise<void> {
+    return this.#task.close();
   }
 
   async #pass(): Promise<number> {
