@@ -17,12 +17,11 @@ import {
   type TcpProxy,
 } from '@memshop/testing';
 import {
-  createInvalidationEvent,
   InvalidationBus,
   InvalidationBusUnavailableError,
   InvalidationUnroutableError,
-  type InvalidationEvent,
 } from './invalidation-bus';
+import { createInvalidationEvent, type InvalidationEvent } from './invalidation-event';
 import { invalidationTopology } from './invalidation-topology';
 import { ParkedInvalidations } from './parked-invalidations';
 import { createPromCacheMetrics } from './metrics';

@@ -21,17 +21,6 @@ import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '.
 import { noopCacheMetrics, type CacheMetrics } from './metrics';
 import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing';
 
-export {
-  createInvalidationEvent,
-  decodeInvalidationEvent,
-  invalidationRoutingKey,
-  parseInvalidationEvent,
-  type InvalidationAction,
-  type InvalidationDecodeResult,
-  type InvalidationEvent,
-  type NewInvalidationEvent,
-} from './invalidation-event';
-
 /** The bus is not connected; the caller (usually the outbox relay) retries later. */
 export class InvalidationBusUnavailableError extends Error {
   override readonly name = 'InvalidationBusUnavailableError';

@@ -8,7 +8,8 @@ import {
   waitFor,
   type TestDatabase,
 } from '@memshop/testing';
-import { InvalidationBus, type InvalidationEvent } from './invalidation-bus';
+import { InvalidationBus } from './invalidation-bus';
+import type { InvalidationEvent } from './invalidation-event';
 import { createPromCacheMetrics } from './metrics';
 import {
   enqueueOutboxEvent,
