@@ -1,8 +1,8 @@
 import type { Span, Tracer } from '@opentelemetry/api';
-import { defaultEntryCodec, type CacheEntry, type DecodedItem, type EntryCodec } from './entry';
-import { CacheUnavailableError, CacheWriteNotConfirmedError } from './errors';
-import { toMemcachedKey } from './keys';
-import type { InvalidationFeedStatus } from './invalidation-bus';
+import { defaultEntryCodec, type CacheEntry, type DecodedItem, type EntryCodec } from './entry.js';
+import { CacheUnavailableError, CacheWriteNotConfirmedError } from './errors.js';
+import { toMemcachedKey } from './keys.js';
+import type { InvalidationFeedStatus } from './invalidation-bus.js';
 import {
   newLeaseToken,
   pollDelayMs,
@@ -11,12 +11,12 @@ import {
   sleep,
   type LeaseOptions,
   type ResolvedLeaseOptions,
-} from './lease';
-import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type CacheMetrics, type CacheRequestResult, type PopulateResult } from './metrics';
-import { PopulateQueue, type PopulateQueueOptions } from './populate-queue';
-import { SingleFlight } from './single-flight';
-import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing';
+} from './lease.js';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
+import { noopCacheMetrics, type CacheMetrics, type CacheRequestResult, type PopulateResult } from './metrics.js';
+import { PopulateQueue, type PopulateQueueOptions } from './populate-queue.js';
+import { SingleFlight } from './single-flight.js';
+import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'bypass';
 

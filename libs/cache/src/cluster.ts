@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_MAX_VALUE_BYTES } from './binary-protocol';
-import { type CacheError, CacheKeyError, CacheProtocolError, CacheUnavailableError } from './errors';
-import { KetamaRing } from './hash-ring';
-import { isValidMemcachedKey } from './keys';
-import { errorFields, type LoggerLike, RateLimitedLogger, silentLogger } from './logger';
-import { type CacheMetrics, noopCacheMetrics } from './metrics';
-import { type CacheItem, NodePool, type StoreItem } from './node-pool';
+import { DEFAULT_MAX_VALUE_BYTES } from './transport/binary-protocol.js';
+import { type CacheError, CacheKeyError, CacheProtocolError, CacheUnavailableError } from './errors.js';
+import { KetamaRing } from './hash-ring.js';
+import { isValidMemcachedKey } from './keys.js';
+import { errorFields, type LoggerLike, RateLimitedLogger, silentLogger } from './logger.js';
+import { type CacheMetrics, noopCacheMetrics } from './metrics.js';
+import { type CacheItem, NodePool, type StoreItem } from './transport/node-pool.js';
 
 export type { CacheItem };
 

@@ -5,7 +5,7 @@ import {
   decodeInvalidationEvent,
   invalidationRoutingKey,
   type InvalidationEvent,
-} from './invalidation-event';
+} from './invalidation-event.js';
 import {
   assertParking,
   consumingQueueArguments,
@@ -16,10 +16,10 @@ import {
   parkedMessageInfo,
   type InvalidationTopology,
   type ParkedReason,
-} from './invalidation-topology';
-import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type CacheMetrics } from './metrics';
-import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing';
+} from './invalidation-topology.js';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
+import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
+import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing.js';
 
 /** The bus is not connected; the caller (usually the outbox relay) retries later. */
 export class InvalidationBusUnavailableError extends Error {

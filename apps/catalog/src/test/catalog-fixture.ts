@@ -1,16 +1,7 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
-import {
-  Cache,
-  CacheAuditor,
-  CACHE_CHANNEL_NAMES,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-  type InvalidationEvent,
-} from '@memshop/cache';
+import { Cache, CacheAuditor, CacheCluster, createPromCacheMetrics, InvalidationBus, OutboxRelay, prismaSqlExecutor, type InvalidationEvent } from '@memshop/cache';
+import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import {
   createLogger,
   createPrismaClient,

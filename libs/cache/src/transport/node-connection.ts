@@ -10,8 +10,8 @@ import {
   responseFrameLength,
   SaslOpcode,
   Status,
-} from './binary-protocol';
-import { CacheConnectionError, CacheError, CacheTimeoutError } from './errors';
+} from './binary-protocol.js';
+import { CacheConnectionError, CacheError, CacheTimeoutError } from '../errors.js';
 
 export interface NodeConnectionOptions {
   /** 'host:port', used in errors. */

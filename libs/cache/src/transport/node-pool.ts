@@ -7,9 +7,9 @@ import {
   Status,
   statusText,
   storeExtras,
-} from './binary-protocol';
-import { CacheProtocolError, type CacheError } from './errors';
-import { NodeConnection } from './node-connection';
+} from './binary-protocol.js';
+import { CacheProtocolError, type CacheError } from '../errors.js';
+import { NodeConnection } from './node-connection.js';
 
 /** One cached item as memcached holds it. `cas` changes on every write of the item. */
 export interface CacheItem {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
-import { Cache, type CacheStore } from './cache-aside';
-import { CacheCluster } from './cluster';
-import { encodeEnvelope, encodeLease, FORMAT_VERSION } from './codec';
-import type { InvalidationFeedStatus } from './invalidation-bus';
-import { createPromCacheMetrics } from './metrics';
+import { Cache, type CacheStore } from '../src/cache-aside.js';
+import { CacheCluster } from '../src/cluster.js';
+import { encodeEnvelope, encodeLease, FORMAT_VERSION } from '../src/codec.js';
+import type { InvalidationFeedStatus } from '../src/invalidation-bus.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
 
 jest.setTimeout(60_000);
 

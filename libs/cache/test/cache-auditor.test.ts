@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { startMemcachedCluster, waitFor, type MemcachedCluster } from '@memshop/testing';
-import { Cache } from './cache-aside';
-import { CacheAuditor, type AuditSource } from './cache-auditor';
-import { CacheCluster } from './cluster';
-import { createPromCacheMetrics } from './metrics';
+import { Cache } from '../src/cache-aside.js';
+import { CacheAuditor, type AuditSource } from '../src/cache-auditor.js';
+import { CacheCluster } from '../src/cluster.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
 
 jest.setTimeout(60_000);
 
