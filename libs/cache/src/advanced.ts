@@ -10,6 +10,9 @@ export {
   CacheTimeoutError,
   CacheUnavailableError,
   CacheWriteNotConfirmedError,
+  InvalidationBusUnavailableError,
+  InvalidationPublishError,
+  InvalidationUnroutableError,
 } from './errors.js';
 export { escapeId, isValidMemcachedKey, MAX_KEY_BYTES, toMemcachedKey } from './keys.js';
 export { decodeEnvelope, DEFAULT_MAX_VALUE_BYTES, encodeEnvelope, FORMAT_VERSION } from './codec.js';
@@ -21,11 +24,6 @@ export {
   parseInvalidationEvent,
 } from './invalidation-event.js';
 export type { InvalidationDecodeResult } from './invalidation-event.js';
-export {
-  InvalidationBusUnavailableError,
-  InvalidationPublishError,
-  InvalidationUnroutableError,
-} from './invalidation-bus.js';
 export {
   defaultInvalidationQueue,
   invalidationTopology,

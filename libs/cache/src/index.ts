@@ -32,11 +32,9 @@ export type { PopulateQueueOptions } from './populate-queue.js';
 export { createInvalidationEvent } from './invalidation-event.js';
 export type { InvalidationAction, InvalidationEvent, NewInvalidationEvent } from './invalidation-event.js';
 export { InvalidationBus } from './invalidation-bus.js';
-export type {
-  InvalidationBusOptions,
-  InvalidationFeedStatus,
-  InvalidationHandler,
-} from './invalidation-bus.js';
+export type { InvalidationBusOptions } from './invalidation-bus-options.js';
+export type { InvalidationHandler } from './invalidation-consumer.js';
+export type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 
 export { enqueueOutboxEvent, OUTBOX_TABLE_SQL } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';

@@ -16,11 +16,8 @@ import {
   waitFor,
   type TcpProxy,
 } from '@memshop/testing';
-import {
-  InvalidationBus,
-  InvalidationBusUnavailableError,
-  InvalidationUnroutableError,
-} from '../src/invalidation-bus.js';
+import { InvalidationBusUnavailableError, InvalidationUnroutableError } from '../src/errors.js';
+import { InvalidationBus } from '../src/invalidation-bus.js';
 import { createInvalidationEvent, type InvalidationEvent } from '../src/invalidation-event.js';
 import { invalidationTopology } from '../src/invalidation-topology.js';
 import { ParkedInvalidations } from '../src/parked-invalidations.js';

@@ -1,4 +1,4 @@
-import { InvalidationBusUnavailableError } from '../invalidation-bus.js';
+import { InvalidationBusUnavailableError } from '../errors.js';
 import { decodeInvalidationEvent, type InvalidationEvent } from '../invalidation-event.js';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '../logger.js';
 import { noopCacheMetrics, type CacheMetrics } from '../metrics.js';
