@@ -58,7 +58,11 @@ export class CacheLeases {
     const leaseKey = refreshLeaseKey(key, cas);
     const token = newLeaseToken();
     try {
-      const leaseCas = await this.#store.add(leaseKey, this.#codec.encodeLease(token), this.#opts.leaseTtlSeconds);
+      const leaseCas = await this.#store.add(
+        leaseKey,
+        this.#codec.encodeLease(token),
+        this.#opts.leaseTtlSeconds,
+      );
       return leaseCas === null ? { state: 'lost' } : { state: 'won', lease: { key: leaseKey, token } };
     } catch (err) {
       this.#failures.report('add', leaseKey, err);

@@ -2,7 +2,13 @@ import type { Span } from '@opentelemetry/api';
 import type { BackgroundTasks } from './background-tasks.js';
 import type { CacheFailures } from './cache-failures.js';
 import type { CacheLeases, Held } from './cache-leases.js';
-import type { CacheItemLike, CacheResult, CacheStatus, CacheStore, ResolvedOptions } from './cache-options.js';
+import type {
+  CacheItemLike,
+  CacheResult,
+  CacheStatus,
+  CacheStore,
+  ResolvedOptions,
+} from './cache-options.js';
 import type { CacheWriter, PopulateWrite } from './cache-writer.js';
 import type { EntryPolicy } from './entry-policy.js';
 import type { CacheEntry, DecodedItem } from './entry.js';
@@ -194,7 +200,9 @@ export class CacheReader {
     if (toLoad.length > 0) {
       let loaded: Map<string, unknown>;
       try {
-        loaded = await this.#timedLoad(o.entity, toLoad.length === 1 ? toLoad[0] : undefined, () => loader(toLoad));
+        loaded = await this.#timedLoad(o.entity, toLoad.length === 1 ? toLoad[0] : undefined, () =>
+          loader(toLoad),
+        );
       } catch (err) {
         for (const { lease } of held.values()) if (lease) this.#leases.release(lease);
         const missingFallback = toLoad.some((key) => !this.#policy.servableOnError(fallbacks.get(key)));
@@ -311,7 +319,8 @@ export class CacheReader {
     } catch (err) {
       // Awaited (one round trip) so the next request can take the lease instead of polling.
       if (lease.lease) await this.#leases.releaseNow(lease.lease);
-      if (this.#policy.servableOnError(fallback)) return { value: fallback?.value, status: 'stale', metric: 'stale' };
+      if (this.#policy.servableOnError(fallback))
+        return { value: fallback?.value, status: 'stale', metric: 'stale' };
       throw err;
     }
     this.#writer.populate(key, value, o, lease, loadedAt);
@@ -332,7 +341,8 @@ export class CacheReader {
         metric: status === 'bypass' ? 'error' : 'miss',
       };
     } catch (err) {
-      if (this.#policy.servableOnError(fallback)) return { value: fallback?.value, status: 'stale', metric: 'stale' };
+      if (this.#policy.servableOnError(fallback))
+        return { value: fallback?.value, status: 'stale', metric: 'stale' };
       throw err;
     }
   }
@@ -359,7 +369,11 @@ export class CacheReader {
           }
           this.#writer.populate(key, value, o, { cas }, loadedAt);
         } catch (err) {
-          this.#log.warn('refresh-failed', { key, ...errorFields(err) }, 'background refresh failed, stale value kept');
+          this.#log.warn(
+            'refresh-failed',
+            { key, ...errorFields(err) },
+            'background refresh failed, stale value kept',
+          );
         } finally {
           this.#refreshing.delete(key);
         }

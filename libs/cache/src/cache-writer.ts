@@ -59,7 +59,13 @@ export class CacheWriter {
   }
 
   /** See Cache.writeThrough. */
-  async writeThrough(key: string, value: unknown, o: ResolvedOptions, version: number, confirm: boolean): Promise<void> {
+  async writeThrough(
+    key: string,
+    value: unknown,
+    o: ResolvedOptions,
+    version: number,
+    confirm: boolean,
+  ): Promise<void> {
     try {
       for (let attempt = 0; attempt < WRITE_THROUGH_ATTEMPTS; attempt += 1) {
         const now = this.#clock();
@@ -77,7 +83,11 @@ export class CacheWriter {
           continue;
         }
         const decoded = this.#codec.decode(item.value);
-        if (decoded.kind === 'entry' && decoded.entry.version !== undefined && decoded.entry.version >= version) {
+        if (
+          decoded.kind === 'entry' &&
+          decoded.entry.version !== undefined &&
+          decoded.entry.version >= version
+        ) {
           return;
         }
         if (await this.#store.set(key, encoded, ttl, { cas: item.cas })) return;
@@ -152,7 +162,12 @@ export class CacheWriter {
           results[i] = encoded === null ? 'error' : 'skipped_too_large';
           continue;
         }
-        entries.push({ key, value: encoded, ttlSeconds: this.#policy.memcachedTtl(entry, now), cas: lease.cas });
+        entries.push({
+          key,
+          value: encoded,
+          ttlSeconds: this.#policy.memcachedTtl(entry, now),
+          cas: lease.cas,
+        });
         sentIndexes.push(i);
       }
       const outcomes = await this.#setMany(entries);

@@ -21,7 +21,7 @@ export type {
   GetManyResult,
   IncrOptions,
   SetOptions,
-} from './cluster.js';
+} from './cluster-options.js';
 export { keySpace } from './keys.js';
 export type { KeySpace, KeySpaceOptions } from './keys.js';
 export { CacheError } from './errors.js';

@@ -1,10 +1,8 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import * as amqp from 'amqplib';
-import {
-  InvalidationBusUnavailableError,
-  InvalidationPublishError,
-  InvalidationUnroutableError,
-} from './errors.js';
+import { queueExists, retireLegacyQueue, withHeartbeat } from './amqp-queues.js';
+import { confirmPublish } from './confirm-publish.js';
+import { InvalidationBusUnavailableError, InvalidationPublishError } from './errors.js';
 import type { InvalidationBusOptions, ResolvedBusOptions } from './invalidation-bus-options.js';
 import { InvalidationConsumer, type InvalidationHandler } from './invalidation-consumer.js';
 import { invalidationRoutingKey, type InvalidationEvent } from './invalidation-event.js';
@@ -21,9 +19,7 @@ import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '.
 import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
 import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing.js';
 
-
 type RecoveringModel = amqp.RecoveringChannelModel;
-
 
 /**
  * Invalidation events over RabbitMQ: a durable topic exchange, one quorum queue per consuming
@@ -46,6 +42,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
   readonly #consumer: InvalidationConsumer;
   /** messageIds the broker returned as unroutable; the confirm that follows reads and clears it. */
   readonly #returned = new Set<string>();
+  readonly #confirm: { timeoutMs: number; returned: Set<string> };
   #model: RecoveringModel | null = null;
   #publishChannel: amqp.ConfirmChannel | null = null;
   #connected = false;
@@ -89,6 +86,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#metrics = opts.metrics ?? noopCacheMetrics;
     this.#tracing = new CacheTracing(opts.tracer);
     this.#clock = opts.clock ?? Date.now;
+    this.#confirm = { timeoutMs: this.#opts.publishTimeoutMs, returned: this.#returned };
     this.#consumer = new InvalidationConsumer({
       topology: this.#topology,
       handlers: this.#handlers,
@@ -99,7 +97,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
       publishParked: (exchange, routingKey, content, options) => {
         const channel = this.#publishChannel;
         if (!channel) throw new InvalidationBusUnavailableError();
-        return this.#confirmPublish(channel, exchange, routingKey, content, options);
+        return confirmPublish(channel, exchange, routingKey, content, options, this.#confirm);
       },
       log: this.#log,
       metrics: this.#metrics,
@@ -239,14 +237,21 @@ export class InvalidationBus implements InvalidationFeedStatus {
               `event of ${content.length} bytes is over the ${this.#opts.maxMessageBytes}-byte limit`,
             );
           }
-          await this.#confirmPublish(channel, this.#topology.exchange, routingKey, content, {
-            persistent: true,
-            mandatory: true,
-            contentType: 'application/json',
-            messageId: event.id,
-            timestamp: Math.floor(this.#clock() / 1000),
-            headers,
-          });
+          await confirmPublish(
+            channel,
+            this.#topology.exchange,
+            routingKey,
+            content,
+            {
+              persistent: true,
+              mandatory: true,
+              contentType: 'application/json',
+              messageId: event.id,
+              timestamp: Math.floor(this.#clock() / 1000),
+              headers,
+            },
+            this.#confirm,
+          );
         },
         { kind: SpanKind.PRODUCER, parent },
       );
@@ -286,36 +291,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#log.warn('bus-connect-failed', errorFields(err), 'invalidation bus connect failed, retrying');
   }
 
-  #confirmPublish(
-    channel: amqp.ConfirmChannel,
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    options: amqp.Options.Publish & { messageId: string },
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new InvalidationPublishError(`no broker confirm within ${this.#opts.publishTimeoutMs} ms`)),
-        this.#opts.publishTimeoutMs,
-      );
-      try {
-        channel.publish(exchange, routingKey, content, options, (err) => {
-          clearTimeout(timer);
-          // basic.return reaches us before the ack of the same message (AMQP ordering on a channel).
-          const returned = this.#returned.delete(options.messageId);
-          if (err) reject(new InvalidationPublishError('broker nacked the publish', { cause: err }));
-          else if (returned)
-            reject(new InvalidationUnroutableError(`no queue is bound to ${exchange} ${routingKey}`));
-          else resolve();
-        });
-      } catch (err) {
-        clearTimeout(timer);
-        reject(err);
-      }
-    });
-  }
-
   /** Runs on every (re)connect, before `connect` is emitted: topology, publisher, consumer. */
   async #setup(model: amqp.ChannelModel): Promise<void> {
     const t = this.#topology;
@@ -339,7 +314,8 @@ export class InvalidationBus implements InvalidationFeedStatus {
       for (const pattern of this.#opts.bindings) {
         await consumeChannel.bindQueue(t.queue, t.exchange, pattern);
       }
-      for (const legacy of this.#opts.legacyQueues) await this.#retireLegacyQueue(model, legacy);
+      for (const legacy of this.#opts.legacyQueues)
+        await retireLegacyQueue(model, legacy, t.queue, this.#logger);
       await consumeChannel.consume(t.queue, (msg) => {
         if (msg) void this.#consumer.handle(consumeChannel, msg);
         else this.#onCancelled(model);
@@ -365,32 +341,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#publishChannel = null;
     this.#setConnected(false);
     model.close().catch(() => undefined);
-  }
-
-  /**
-   * Earlier versions declared a classic queue under another name. Its bindings still copy every
-   * event into it, so it is deleted once the quorum queue is bound (from then on every event
-   * reaches the new queue). Events it held are lost with it: they are logged as a count, the
-   * gap rule covered the restart, and the staleness auditor reports what they leave behind.
-   */
-  async #retireLegacyQueue(model: amqp.ChannelModel, legacy: string): Promise<void> {
-    // A passive check of a missing queue closes its channel, hence a channel of its own.
-    const channel = await model.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      try {
-        await channel.checkQueue(legacy);
-      } catch {
-        return;
-      }
-      const { messageCount } = await channel.deleteQueue(legacy);
-      this.#logger.warn(
-        { queue: legacy, messageCount, replacement: this.#topology.queue },
-        'classic invalidation queue of an earlier version deleted',
-      );
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
   }
 
   /**
@@ -434,32 +384,5 @@ export class InvalidationBus implements InvalidationFeedStatus {
         this.#log.warn('bus-listener', errorFields(err), 'connection listener threw');
       }
     }
-  }
-}
-
-/** A passive check: a missing queue closes the channel it was asked on, hence one of its own. */
-async function queueExists(model: amqp.ChannelModel, queue: string): Promise<boolean> {
-  const channel = await model.createChannel();
-  channel.on('error', () => undefined);
-  try {
-    await channel.checkQueue(queue);
-    return true;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 404) return false;
-    throw err;
-  } finally {
-    // After a 404 the broker already closed it; the catch covers that.
-    await channel.close().catch(() => undefined);
-  }
-}
-
-
-function withHeartbeat(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', '10');
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

@@ -40,7 +40,10 @@ function tableSource(namespace: string, rows: Map<string, Row>, extraIds: string
       new Map(ids.filter((id) => rows.has(id)).map((id) => [id, rows.get(id)!.version])),
   };
   const populate = (row: Row | null, id: string) =>
-    cache.getOrLoad<Row>(source.keyOf(id), async () => row, { entity: namespace, versionOf: (r) => r.version });
+    cache.getOrLoad<Row>(source.keyOf(id), async () => row, {
+      entity: namespace,
+      versionOf: (r) => r.version,
+    });
   return { source, populate };
 }
 

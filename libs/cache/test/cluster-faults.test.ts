@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { startMemcachedCluster, waitFor, type MemcachedCluster } from '@memshop/testing';
-import { CacheCluster, type CacheClusterOptions } from '../src/cluster.js';
+import { type CacheClusterOptions } from '../src/cluster-options.js';
+import { CacheCluster } from '../src/cluster.js';
 import { CacheError, CacheTimeoutError, CacheUnavailableError } from '../src/errors.js';
 import { keySpace } from '../src/keys.js';
 import { noopCacheMetrics, type CacheMetrics } from '../src/metrics.js';

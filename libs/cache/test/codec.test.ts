@@ -1,4 +1,11 @@
-import { decodeEnvelope, encodeEnvelope, encodeLease, FORMAT_VERSION, isLease, leaseToken } from '../src/codec.js';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeLease,
+  FORMAT_VERSION,
+  isLease,
+  leaseToken,
+} from '../src/codec.js';
 import { CacheCodecError } from '../src/errors.js';
 
 const times = { storedAt: 1000, freshUntil: 2000, staleUntil: 3000 };
