@@ -21,6 +21,7 @@ import { silentLogger, RateLimitedLogger } from './logger.js';
 import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
 import { PopulateQueue } from './populate-queue.js';
 import { SingleFlight } from './single-flight.js';
+import { TimedLoader } from './timed-loader.js';
 import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
 
 export type {
@@ -105,7 +106,7 @@ export class Cache {
       background: this.#background,
       log,
       metrics,
-      tracing: this.#tracing,
+      loads: new TimedLoader(metrics, this.#tracing),
       lease,
       clock,
       random,

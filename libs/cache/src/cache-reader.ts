@@ -15,7 +15,7 @@ import type { CacheEntry, DecodedItem } from './entry.js';
 import { pollDelayMs, sleep, type ResolvedLeaseOptions } from './lease.js';
 import { errorFields, type RateLimitedLogger } from './logger.js';
 import type { CacheMetrics, CacheRequestResult } from './metrics.js';
-import { publishDiagnostic, type CacheTracing } from './tracing.js';
+import type { TimedLoader } from './timed-loader.js';
 
 interface Outcome {
   value: unknown;
@@ -49,7 +49,7 @@ export class CacheReader {
   readonly #refreshing = new Set<string>();
   readonly #log: RateLimitedLogger;
   readonly #metrics: CacheMetrics;
-  readonly #tracing: CacheTracing;
+  readonly #loads: TimedLoader;
   readonly #lease: ResolvedLeaseOptions;
   readonly #clock: () => number;
   readonly #random: () => number;
@@ -63,7 +63,7 @@ export class CacheReader {
     background: BackgroundTasks;
     log: RateLimitedLogger;
     metrics: CacheMetrics;
-    tracing: CacheTracing;
+    loads: TimedLoader;
     lease: ResolvedLeaseOptions;
     clock: () => number;
     random: () => number;
@@ -76,7 +76,7 @@ export class CacheReader {
     this.#background = opts.background;
     this.#log = opts.log;
     this.#metrics = opts.metrics;
-    this.#tracing = opts.tracing;
+    this.#loads = opts.loads;
     this.#lease = opts.lease;
     this.#clock = opts.clock;
     this.#random = opts.random;
@@ -95,7 +95,7 @@ export class CacheReader {
         item = await this.#store.get(key);
       } catch (err) {
         state.failure = this.#failures.report('get', key, err);
-        const value = await this.#timedLoad(o.entity, key, loader);
+        const value = await this.#loads.run(o.entity, key, loader);
         return { ok: true, value, status: 'bypass', metric: state.failure };
       }
       let decoded: DecodedItem | null = null;
@@ -200,7 +200,7 @@ export class CacheReader {
     if (toLoad.length > 0) {
       let loaded: Map<string, unknown>;
       try {
-        loaded = await this.#timedLoad(o.entity, toLoad.length === 1 ? toLoad[0] : undefined, () =>
+        loaded = await this.#loads.run(o.entity, toLoad.length === 1 ? toLoad[0] : undefined, () =>
           loader(toLoad),
         );
       } catch (err) {
@@ -315,7 +315,7 @@ export class CacheReader {
     const loadedAt = this.#clock();
     let value: unknown;
     try {
-      value = await this.#timedLoad(o.entity, key, loader);
+      value = await this.#loads.run(o.entity, key, loader);
     } catch (err) {
       // Awaited (one round trip) so the next request can take the lease instead of polling.
       if (lease.lease) await this.#leases.releaseNow(lease.lease);
@@ -336,7 +336,7 @@ export class CacheReader {
   ): Promise<Outcome> {
     try {
       return {
-        value: await this.#timedLoad(o.entity, key, loader),
+        value: await this.#loads.run(o.entity, key, loader),
         status,
         metric: status === 'bypass' ? 'error' : 'miss',
       };
@@ -362,7 +362,7 @@ export class CacheReader {
           const loadedAt = this.#clock();
           let value: unknown;
           try {
-            value = await this.#timedLoad(o.entity, key, loader);
+            value = await this.#loads.run(o.entity, key, loader);
           } catch (err) {
             await this.#leases.releaseNow(refresh.lease);
             throw err;
@@ -379,28 +379,5 @@ export class CacheReader {
         }
       })(),
     );
-  }
-
-  #timedLoad<R>(entity: string, key: string | undefined, loader: () => Promise<R>): Promise<R> {
-    if (!this.#tracing.active) return this.#load(entity, key, loader);
-    return this.#tracing.span(
-      'cache.load',
-      { 'cache.namespace': entity, ...(key ? { 'cache.key': key } : {}) },
-      () => this.#load(entity, key, loader),
-    );
-  }
-
-  async #load<R>(entity: string, key: string | undefined, loader: () => Promise<R>): Promise<R> {
-    const started = performance.now();
-    let ok = false;
-    try {
-      const value = await loader();
-      ok = true;
-      return (value === undefined ? null : value) as R;
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      this.#metrics.recordLoaderCall(entity, seconds);
-      publishDiagnostic('load', { key, namespace: entity, durationMs: seconds * 1000, ok });
-    }
   }
 }
