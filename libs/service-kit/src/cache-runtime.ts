@@ -99,7 +99,12 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
-  const cache = new Cache({ cluster, logger, metrics: cacheMetrics, keyGenerationPrefix: KEY_GENERATION_PREFIX });
+  const cache = new Cache({
+    cluster,
+    logger,
+    metrics: cacheMetrics,
+    keyGenerationPrefix: KEY_GENERATION_PREFIX,
+  });
   const bus = new InvalidationBus({
     url: config.RABBITMQ_URL,
     service,

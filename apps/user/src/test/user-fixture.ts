@@ -1,6 +1,15 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
-import { Cache, CacheAuditor, CacheCluster, createPromCacheMetrics, InvalidationBus, OutboxRelay, prismaSqlExecutor, type InvalidationEvent } from '@memshop/cache';
+import {
+  Cache,
+  CacheAuditor,
+  CacheCluster,
+  createPromCacheMetrics,
+  InvalidationBus,
+  OutboxRelay,
+  prismaSqlExecutor,
+  type InvalidationEvent,
+} from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import {
   createLogger,
