@@ -15,7 +15,7 @@ export interface InterleavedRoundsOptions {
  * in the same round divides numbers taken seconds apart. Every target is warmed up first.
  */
 export async function runInterleavedRounds<K extends string>(
-  load: LoadGenerator,
+  load: Pick<LoadGenerator, 'run'>,
   targets: Record<K, Omit<FixedLoadJob, 'kind' | 'connections' | 'durationSeconds'>>,
   opts: InterleavedRoundsOptions,
   afterEach?: (target: K, result: LoadResult) => void,
