@@ -9,8 +9,9 @@ import { pairedRatios, summarize, type Summary } from '../stats';
 
 /**
  * The memory options P7 weighs: each a catalog process of its own, the shipped flags being the
- * reference. Semi-space: V8's young generation is up to 3 x 16 MB by default on 64-bit, mostly
- * garbage under a request load, so a smaller one trades RSS for more scavenges. Old space: a
+ * reference. Semi-space: V8's young generation is three semi-spaces, each up to 16 MiB on a
+ * 64-bit machine with 2 GiB or more (Node's --max-semi-space-size docs), nearly all garbage under
+ * a request load, so a smaller one trades RSS for more frequent scavenges. Old space: a
  * heap limit caps growth but turns a leak or a burst into an out-of-memory crash. Prisma's pool
  * (10 connections, not an env setting) and OpenTelemetry (off unless OTEL_TRACES_EXPORTER is set)
  * are not variants here.
@@ -18,6 +19,7 @@ import { pairedRatios, summarize, type Summary } from '../stats';
 export const MEMORY_OPTIONS: readonly CatalogVariantSpec[] = [
   { name: 'no-flags', nodeArgs: [] },
   { name: 'shipped', nodeArgs: SERVICE_NODE_ARGS },
+  { name: 'semi-space-2mb', nodeArgs: [...SERVICE_NODE_ARGS, '--max-semi-space-size=2'] },
   { name: 'semi-space-1mb', nodeArgs: [...SERVICE_NODE_ARGS, '--max-semi-space-size=1'] },
   { name: 'old-space-96mb', nodeArgs: [...SERVICE_NODE_ARGS, '--max-old-space-size=96'] },
   {
