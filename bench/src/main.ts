@@ -15,6 +15,7 @@ import pg from 'pg';
 import { ensureMemcached, startMemcachedCluster } from '../../libs/testing/src';
 import { startStack, type Stack } from '../../scripts/stack';
 import { renderBenchChart } from './bench-chart';
+import { renderSideBySideChart } from './side-by-side-chart';
 import { runAuditorCost, type AuditorCostResult } from './cases/auditor-cost';
 import { runContext, type ContextResult } from './cases/context';
 import { runThroughput, type ThroughputResult } from './cases/p1-p2-p7-throughput';
@@ -495,7 +496,17 @@ async function main(): Promise<void> {
   const svgPath = path.join(RESULTS_DIR, `${base}.svg`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
-  log(`\nwrote ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), svgPath)}`);
+  const sideBySidePath = path.join(RESULTS_DIR, `${base}.side-by-side.svg`);
+  writeFileSync(
+    sideBySidePath,
+    renderSideBySideChart(
+      results,
+      `${startedAt.toISOString().slice(0, 10)} · ${s.mode} run · ${os.cpus().length} CPUs · load average at the end ${os.loadavg()[0]!.toFixed(1)}`,
+    ),
+  );
+  log(
+    `\nwrote ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), svgPath)} and ${path.relative(process.cwd(), sideBySidePath)}`,
+  );
   if (failures.size > 0) {
     log(`\n${failures.size} case(s) could not run: ${[...failures.keys()].join(', ')}`);
     process.exitCode = 1;
