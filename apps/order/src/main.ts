@@ -1,6 +1,6 @@
-import { createLogger, loadConfig, redactConfig, setupTracing, startService } from '@memshop/service-kit';
+import { loadConfig, redactConfig, setupTracing } from '@memshop/service-kit';
+import { createOrderService } from './order';
 import { orderConfigSchema } from './config';
-import { createOrderService } from './order-service';
 
 async function main(): Promise<void> {
   const config = loadConfig(orderConfigSchema);
@@ -10,16 +10,12 @@ async function main(): Promise<void> {
     exporter: config.OTEL_TRACES_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
-  const logger = createLogger({ service: 'order', level: config.LOG_LEVEL });
-  logger.info({ config: redactConfig(config) }, 'starting');
-
-  const service = createOrderService(config, { logger });
+  const service = createOrderService(config);
+  service.logger.info({ config: redactConfig(config) }, 'starting');
   await service.start();
-  await startService({
-    app: service.app,
+  await service.listen({
     port: config.PORT,
-    logger,
-    closers: [...service.closers, { name: 'tracing', close: () => tracing.shutdown() }],
+    closers: [{ name: 'tracing', close: () => tracing.shutdown() }],
   });
 }
 

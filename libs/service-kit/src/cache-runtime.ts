@@ -53,6 +53,17 @@ export interface CacheRuntimeOptions {
   prisma: CacheRuntimePrisma;
   /** Routing-key patterns this service's queue consumes, e.g. CATALOG_EVENT_BINDINGS. */
   bindings: string[];
+  /** Defaults are right for production; tests shorten them or move the cache's clock. */
+  tuning?: CacheRuntimeTuning;
+}
+
+/** What tests change without re-wiring: the cache's clock, the relay's and the bus's timings. */
+export interface CacheRuntimeTuning {
+  clock?: () => number;
+  relayPollIntervalMs?: number;
+  relayRetryBaseSeconds?: number;
+  relayRetryMaxSeconds?: number;
+  busReconnectMaxDelayMs?: number;
 }
 
 export interface CacheRuntime {
@@ -89,6 +100,7 @@ export function createCacheRuntime({
   registry,
   prisma,
   bindings,
+  tuning = {},
 }: CacheRuntimeOptions): CacheRuntime {
   const cacheMetrics = createPromCacheMetrics(registry);
   const cluster = new CacheCluster({
@@ -104,6 +116,7 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
     keyGenerationPrefix: KEY_GENERATION_PREFIX,
+    clock: tuning.clock,
   });
   const bus = new InvalidationBus({
     url: config.RABBITMQ_URL,
@@ -112,12 +125,16 @@ export function createCacheRuntime({
     queue: config.INVALIDATION_QUEUE,
     deliveryLimit: config.INVALIDATION_DELIVERY_LIMIT,
     bindings,
+    reconnectMaxDelayMs: tuning.busReconnectMaxDelayMs,
     logger,
     metrics: cacheMetrics,
   });
   const relay = new OutboxRelay({
     db: prismaSqlExecutor(prisma),
     publisher: bus,
+    pollIntervalMs: tuning.relayPollIntervalMs,
+    retryBaseSeconds: tuning.relayRetryBaseSeconds,
+    retryMaxSeconds: tuning.relayRetryMaxSeconds,
     logger,
     metrics: cacheMetrics,
   });

@@ -56,7 +56,18 @@ export {
   type CacheRuntimeConfig,
   type CacheRuntimeOptions,
   type CacheRuntimePrisma,
+  type CacheRuntimeTuning,
 } from './cache-runtime';
+export {
+  composeService,
+  type BackgroundTask,
+  type ComposedService,
+  type ComposeServiceOptions,
+  type ServiceClients,
+  type ServiceOverrides,
+  type ServiceWiring,
+} from './compose-service';
+export type { ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 export {

@@ -1,5 +1,5 @@
 /**
- * The three services in this test process, wired as their main.ts files wire them (default
+ * The three services in this test process, built by the composition roots their main.ts files use (default
  * metrics on, the view flusher running), against real servers: three memcached nodes shared by
  * all (as in compose), a fresh migrated and seeded database per service, and a RabbitMQ exchange
  * and queues unique to the run. In-process so a test can read a service's cache and metrics
@@ -10,15 +10,11 @@ import { Writable } from 'node:stream';
 import type { Cache, CacheCluster, InvalidationBus } from '@memshop/cache';
 import { deployMigrations } from '@memshop/migrate';
 import {
-  createCacheRuntime,
   createLogger,
   createPrismaClient,
-  createServiceMetrics,
   parseConfig,
-  startService,
-  type CacheRuntimeConfig,
   type Logger,
-  type RunningService,
+  type ServiceHandle,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
@@ -30,26 +26,18 @@ import {
   withDeadLetterObjects,
   type MemcachedCluster,
 } from '@memshop/testing';
-import { createApp as createCatalogApp } from '../../../apps/catalog/src/app';
-import { CatalogCache } from '../../../apps/catalog/src/data/catalog-cache';
-import { CatalogRepository } from '../../../apps/catalog/src/data/catalog-repository';
-import { ProductViewFlusher } from '../../../apps/catalog/src/data/product-view-flusher';
-import { CatalogService } from '../../../apps/catalog/src/domain/catalog-service';
-import {
-  CATALOG_EVENT_BINDINGS,
-  createCatalogEventHandler,
-} from '../../../apps/catalog/src/events/catalog-events';
+import { createCatalogService } from '../../../apps/catalog/src/catalog';
+import { catalogConfigSchema } from '../../../apps/catalog/src/config';
+import type { CatalogCache } from '../../../apps/catalog/src/data/catalog-cache';
 import { PrismaClient as CatalogPrisma } from '../../../apps/catalog/src/prisma/generated/client';
 import { seedCatalog } from '../../../apps/catalog/src/prisma/seed';
 import { orderConfigSchema } from '../../../apps/order/src/config';
-import { createOrderService, type OrderService } from '../../../apps/order/src/order-service';
-import { createApp as createUserApp } from '../../../apps/user/src/app';
-import { UserCache } from '../../../apps/user/src/data/user-cache';
-import { UserRepository } from '../../../apps/user/src/data/user-repository';
-import { UserService } from '../../../apps/user/src/domain/user-service';
-import { createUserEventHandler, USER_EVENT_BINDINGS } from '../../../apps/user/src/events/user-events';
+import { createOrderService, type OrderService } from '../../../apps/order/src/order';
+import { userConfigSchema } from '../../../apps/user/src/config';
+import type { UserCache } from '../../../apps/user/src/data/user-cache';
 import { PrismaClient as UserPrisma } from '../../../apps/user/src/prisma/generated/client';
 import { seedUsers } from '../../../apps/user/src/prisma/seed';
+import { createUserService } from '../../../apps/user/src/user';
 
 const APPS = path.join(__dirname, '..', '..', '..', 'apps');
 
@@ -165,21 +153,20 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       cleanups,
     });
 
-    const orderLogger = loggerFor('order');
     const service = createOrderService(
       parseConfig(orderConfigSchema, {
-        DATABASE_URL: orderDb.url,
-        MEMCACHED_SERVERS: memcached.servers.join(','),
-        RABBITMQ_URL: rabbitUrl(),
+        ...serviceEnv({
+          databaseUrl: orderDb.url,
+          servers: memcached.servers,
+          exchange,
+          queue: queues.order,
+        }),
         CATALOG_URL: catalog.url,
         USER_URL: user.url,
-        INVALIDATION_EXCHANGE: exchange,
-        INVALIDATION_QUEUE: queues.order,
       }),
-      { logger: orderLogger },
+      { logger: loggerFor('order') },
     );
-    await service.start();
-    const orderHttp = await listen(service.app, orderLogger, service.closers, cleanups);
+    const orderHttp = await listen(service, cleanups);
     if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('order did not connect to RabbitMQ');
 
     return {
@@ -197,23 +184,11 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
   }
 }
 
-async function listen(
-  app: Parameters<typeof startService>[0]['app'],
-  logger: Logger,
-  closers: Parameters<typeof startService>[0]['closers'],
-  cleanups: Array<() => Promise<unknown>>,
-): Promise<RunningService> {
-  const running = await startService({
-    app,
-    port: 0,
-    host: '127.0.0.1',
-    logger,
-    closers,
-    handleSignals: false,
-    shutdownTimeoutMs: 2000,
-  });
-  cleanups.push(() => running.stop());
-  return running;
+/** Starts a built service and serves it on a free port, as main.ts does on its own. */
+async function listen(service: ServiceHandle, cleanups: Array<() => Promise<unknown>>) {
+  cleanups.push(() => service.stop());
+  await service.start();
+  return service.listen({ port: 0, host: '127.0.0.1', handleSignals: false, shutdownTimeoutMs: 2000 });
 }
 
 interface StartOne {
@@ -225,108 +200,40 @@ interface StartOne {
   cleanups: Array<() => Promise<unknown>>;
 }
 
-/** What main.ts would read from the env, for the cache runtime. */
-function cacheRuntimeConfig(o: StartOne): CacheRuntimeConfig {
+/** What main.ts would read from the env. */
+function serviceEnv(o: Pick<StartOne, 'databaseUrl' | 'servers' | 'exchange' | 'queue'>) {
   return {
-    MEMCACHED_SERVERS: o.servers,
-    MEMCACHED_GUTTER_SERVERS: [],
+    DATABASE_URL: o.databaseUrl,
+    MEMCACHED_SERVERS: o.servers.join(','),
     RABBITMQ_URL: rabbitUrl(),
     INVALIDATION_EXCHANGE: o.exchange,
     INVALIDATION_QUEUE: o.queue,
-    INVALIDATION_DELIVERY_LIMIT: 20,
-    CACHE_AUDIT_SAMPLE_SIZE: 20,
-    CACHE_AUDIT_INTERVAL_MS: 30_000,
-    CACHE_AUDIT_GRACE_MS: 5000,
   };
 }
 
-/** apps/catalog/src/main.ts without the env: same objects, same order. */
+/** catalog built by its composition root, on a seeded database. */
 async function startCatalog(o: StartOne & { products: number }): Promise<CatalogInstance> {
   const adminPrisma = createPrismaClient(CatalogPrisma, { databaseUrl: o.databaseUrl });
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedCatalog(adminPrisma, { products: o.products });
 
-  const metrics = createServiceMetrics('catalog');
-  const prisma = createPrismaClient(CatalogPrisma, { databaseUrl: o.databaseUrl, logger: o.logger });
-  const runtime = createCacheRuntime({
-    service: 'catalog',
-    config: cacheRuntimeConfig(o),
-    logger: o.logger,
-    registry: metrics.registry,
-    prisma,
-    bindings: CATALOG_EVENT_BINDINGS,
-  });
-  const { cluster, cache, bus, relay } = runtime;
-  const repository = new CatalogRepository(prisma);
-  const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
-  const viewFlusher = new ProductViewFlusher({
-    cluster,
-    store: (deltas) => repository.addProductViews(deltas),
-    schemaVersion: 1,
-    logger: o.logger,
-  });
-  const catalog = new CatalogService({
-    repository,
-    cache: catalogCache,
-    afterCommit: (events) => relay.kick(events),
-    recordView: (id) => viewFlusher.recordView(id),
-    logger: o.logger,
-  });
-  bus.subscribe(createCatalogEventHandler({ repository, cache: catalogCache, logger: o.logger }));
-  const app = createCatalogApp({
-    catalog,
-    logger: o.logger,
-    metrics,
-    healthChecks: runtime.healthChecks,
-  });
-  await bus.start();
-  relay.start();
-  viewFlusher.start();
-  const running = await listen(
-    app,
-    o.logger,
-    [{ name: 'view-flusher', close: () => viewFlusher.close() }, ...runtime.closers],
-    o.cleanups,
-  );
-  if (!(await bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
+  const service = createCatalogService(parseConfig(catalogConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const running = await listen(service, o.cleanups);
+  if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
+  const { cache, cluster, catalogCache, metrics, bus } = service;
   return { url: running.url, cache, cluster, catalogCache, metrics, bus, queue: o.queue, adminPrisma };
 }
 
-/** apps/user/src/main.ts without the env. */
+/** user-service built by its composition root, on a seeded database. */
 async function startUser(o: StartOne & { users: number }): Promise<UserInstance> {
   const adminPrisma = createPrismaClient(UserPrisma, { databaseUrl: o.databaseUrl });
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedUsers(adminPrisma, { users: o.users });
 
-  const metrics = createServiceMetrics('user');
-  const prisma = createPrismaClient(UserPrisma, { databaseUrl: o.databaseUrl, logger: o.logger });
-  const runtime = createCacheRuntime({
-    service: 'user',
-    config: cacheRuntimeConfig(o),
-    logger: o.logger,
-    registry: metrics.registry,
-    prisma,
-    bindings: USER_EVENT_BINDINGS,
-  });
-  const { cache, bus, relay } = runtime;
-  const repository = new UserRepository(prisma);
-  const userCache = new UserCache({ cache, schemaVersion: 1 });
-  const users = new UserService({
-    repository,
-    cache: userCache,
-    afterCommit: (events) => relay.kick(events),
-  });
-  bus.subscribe(createUserEventHandler({ repository, cache: userCache, logger: o.logger }));
-  const app = createUserApp({
-    users,
-    logger: o.logger,
-    metrics,
-    healthChecks: runtime.healthChecks,
-  });
-  await bus.start();
-  relay.start();
-  const running = await listen(app, o.logger, runtime.closers, o.cleanups);
-  if (!(await bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
+  const service = createUserService(parseConfig(userConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const running = await listen(service, o.cleanups);
+  if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
+  const { cache, userCache, metrics } = service;
   return { url: running.url, cache, userCache, metrics, queue: o.queue };
 }
 

@@ -1,24 +1,14 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import {
-  Cache,
-  CacheAuditor,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
+  type Cache,
+  type CacheCluster,
+  type InvalidationBus,
   type InvalidationEvent,
+  type OutboxRelay,
 } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import {
-  createLogger,
-  createPrismaClient,
-  createServiceMetrics,
-  databaseCheck,
-  memcachedCheck,
-  rabbitmqCheck,
-} from '@memshop/service-kit';
+import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
@@ -29,13 +19,11 @@ import {
 } from '@memshop/testing';
 import type { Express } from 'express';
 import { catalogApiDocument } from '../api/openapi';
-import { createApp } from '../app';
-import { catalogAuditSources } from '../data/catalog-audit';
-import { CatalogCache } from '../data/catalog-cache';
-import { CatalogRepository } from '../data/catalog-repository';
-import { ProductViewFlusher } from '../data/product-view-flusher';
-import { CatalogService } from '../domain/catalog-service';
-import { CATALOG_EVENT_BINDINGS, createCatalogEventHandler } from '../events/catalog-events';
+import { createCatalogService } from '../catalog';
+import { catalogConfigSchema } from '../config';
+import type { CatalogCache } from '../data/catalog-cache';
+import type { CatalogRepository } from '../data/catalog-repository';
+import type { ProductViewFlusher } from '../data/product-view-flusher';
 import { PrismaClient } from '../prisma/generated/client';
 import { seedCatalog } from '../prisma/seed';
 
@@ -73,7 +61,7 @@ export interface CatalogFixture {
 }
 
 /**
- * The catalog wired as main.ts wires it, against real servers: a fresh Postgres database
+ * The catalog built by its composition root, as main.ts builds it, against real servers: a fresh Postgres database
  * (migrated and seeded with `products` products), three memcached nodes, and RabbitMQ names
  * unique to this run. close() removes everything, also after a failed test.
  */
@@ -89,107 +77,55 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     await seedCatalog(adminPrisma, { products: opts.products ?? 30 });
 
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
-
-    const logger = createLogger({ service: 'catalog', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-    const prisma = createPrismaClient(PrismaClient, {
-      databaseUrl: proxiedUrl,
-      logger,
-      connectTimeoutMs: 1000,
-    });
-    infra.cleanup.add(() => prisma.$disconnect());
-
     const memcached = await infra.memcached(3);
+    const { exchange, queue } = infra.rabbit({ exchange: 'catalog-x', queue: 'catalog-q' });
+    const config = parseConfig(catalogConfigSchema, {
+      DATABASE_URL: proxiedUrl,
+      MEMCACHED_SERVERS: memcached.servers.join(','),
+      RABBITMQ_URL: rabbitUrl(),
+      INVALIDATION_EXCHANGE: exchange,
+      INVALIDATION_QUEUE: queue,
+      // Tests flush views and sweep reservations themselves, and run single audit passes
+      // through the route with no grace wait.
+      PRODUCT_VIEWS_FLUSH_INTERVAL_MS: '3600000',
+      STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
+      CACHE_AUDIT_SAMPLE_SIZE: '0',
+      CACHE_AUDIT_GRACE_MS: '0',
+    });
 
     let clockOffsetMs = 0;
-    const clock = () => Date.now() + clockOffsetMs;
-    const metrics = createServiceMetrics('catalog', { defaultMetrics: false });
-    const cacheMetrics = createPromCacheMetrics(metrics.registry);
-    const cluster = new CacheCluster({ servers: memcached.servers, logger, metrics: cacheMetrics });
-    infra.cleanup.add(() => cluster.close());
-    const cache = new Cache({ cluster, logger, metrics: cacheMetrics, clock });
-    infra.cleanup.add(() => cache.close());
-
-    const { exchange, queue } = infra.rabbit({ exchange: 'catalog-x', queue: 'catalog-q' });
-    const bus = new InvalidationBus({
-      url: rabbitUrl(),
-      service: 'catalog',
-      exchange,
-      queue,
-      bindings: CATALOG_EVENT_BINDINGS,
-      logger,
-      metrics: cacheMetrics,
-    });
-    infra.cleanup.add(() => bus.close());
-    const relay = new OutboxRelay({
-      db: prismaSqlExecutor(prisma),
-      publisher: bus,
-      logger,
-      metrics: cacheMetrics,
-      pollIntervalMs: 200,
-    });
-    infra.cleanup.add(() => relay.stop());
-
-    const repository = new CatalogRepository(prisma);
-    const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
-    const flusher = new ProductViewFlusher({
-      cluster,
-      store: (deltas) => repository.addProductViews(deltas),
-      schemaVersion: 1,
-      intervalMs: 60_000,
-      logger,
-    });
-    infra.cleanup.add(() => flusher.idle());
-    const catalog = new CatalogService({
-      repository,
-      cache: catalogCache,
-      afterCommit: (events) => relay.kick(events),
-      recordView: (id) => flusher.recordView(id),
-      logger,
-    });
     const eventReloads: number[] = [];
-    const countingRepository = {
-      findProduct: (id: number) => {
-        eventReloads.push(id);
-        return repository.findProduct(id);
-      },
-      findProducts: (ids: number[]) => repository.findProducts(ids),
-      categoryProductIds: (id: number) => repository.categoryProductIds(id),
-    };
-    bus.subscribe(createCatalogEventHandler({ repository: countingRepository, cache: catalogCache, logger }));
-    await bus.start();
-    if (!(await bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
-    relay.start();
-
-    const app = createApp({
-      catalog,
-      logger,
-      metrics,
-      healthChecks: {
-        database: databaseCheck(prisma),
-        memcached: memcachedCheck(cluster),
-        rabbitmq: rabbitmqCheck(() => bus.connected),
-      },
-      // Never started here: the route runs single passes, with no grace wait.
-      audit: new CacheAuditor({
-        cache,
-        sources: catalogAuditSources(prisma, catalogCache),
-        graceMs: 0,
-        logger,
+    const service = createCatalogService(config, {
+      logger: createLogger({ service: 'catalog', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+      metrics: createServiceMetrics('catalog', { defaultMetrics: false }),
+      databaseConnectTimeoutMs: 1000,
+      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
+      eventRepository: (repository) => ({
+        findProduct: (id: number) => {
+          eventReloads.push(id);
+          return repository.findProduct(id);
+        },
+        findProducts: (ids: number[]) => repository.findProducts(ids),
+        categoryProductIds: (id: number) => repository.categoryProductIds(id),
       }),
     });
+    infra.cleanup.add(() => service.stop());
+    await service.start();
+    if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
+
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     return {
-      app: contractCheckedApp(app, contract),
+      app: contractCheckedApp(service.app, contract),
       contract,
-      cache,
-      cluster,
-      catalogCache,
-      repository,
-      relay,
-      bus,
-      flusher,
-      metrics,
-      prisma,
+      cache: service.cache,
+      cluster: service.cluster,
+      catalogCache: service.catalogCache,
+      repository: service.repository,
+      relay: service.relay,
+      bus: service.bus,
+      flusher: service.flusher,
+      metrics: service.metrics,
+      prisma: service.prisma,
       adminPrisma,
       dbProxy,
       memcached,

@@ -15,7 +15,7 @@ import {
 import { startStack, type Stack } from '../../../../scripts/stack';
 import { orderApiDocument } from '../api/openapi';
 import { orderConfigSchema } from '../config';
-import { createOrderService, type OrderService } from '../order-service';
+import { createOrderService, type OrderService } from '../order';
 
 export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma');
 
@@ -92,9 +92,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
     });
     const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
     const service = createOrderService(config, { logger });
-    infra.cleanup.add(async () => {
-      for (const closer of service.closers) await closer.close();
-    });
+    infra.cleanup.add(() => service.stop());
     await service.start();
     if (!(await service.bus.waitUntilConnected(10_000)))
       throw new Error('order-service did not connect to RabbitMQ');

@@ -1,36 +1,18 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
-import {
-  Cache,
-  CacheAuditor,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-  type InvalidationEvent,
-} from '@memshop/cache';
+import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import {
-  createLogger,
-  createPrismaClient,
-  createServiceMetrics,
-  databaseCheck,
-  memcachedCheck,
-  rabbitmqCheck,
-} from '@memshop/service-kit';
+import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
-import { createApp } from '../app';
-import { userAuditSources } from '../data/user-audit';
-import { UserCache } from '../data/user-cache';
-import { UserRepository } from '../data/user-repository';
-import { UserService } from '../domain/user-service';
-import { createUserEventHandler, USER_EVENT_BINDINGS } from '../events/user-events';
+import { userConfigSchema } from '../config';
+import type { UserCache } from '../data/user-cache';
+import type { UserRepository } from '../data/user-repository';
 import { PrismaClient } from '../prisma/generated/client';
 import { seedUsers } from '../prisma/seed';
+import { createUserService } from '../user';
 
 export interface UserFixture {
   /** The app behind a recorder that checks every response against user's OpenAPI document. */
@@ -53,7 +35,7 @@ export interface UserFixture {
 }
 
 /**
- * user-service wired as main.ts wires it, against a fresh database (seeded with `users`
+ * user-service built by its composition root, as main.ts builds it, against a fresh database (seeded with `users`
  * users), three memcached nodes and RabbitMQ names unique to this run; the service reaches
  * Postgres through a TCP proxy the test can cut.
  */
@@ -68,87 +50,46 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     await seedUsers(adminPrisma, { users: opts.users ?? 20 });
 
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
-
-    const logger = createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-    const prisma = createPrismaClient(PrismaClient, {
-      databaseUrl: proxiedUrl,
-      logger,
-      connectTimeoutMs: 1000,
-    });
-    infra.cleanup.add(() => prisma.$disconnect());
     const memcached = await infra.memcached(3);
+    const { exchange, queue } = infra.rabbit({ exchange: 'user-x', queue: 'user-q' });
+    const config = parseConfig(userConfigSchema, {
+      DATABASE_URL: proxiedUrl,
+      MEMCACHED_SERVERS: memcached.servers.join(','),
+      RABBITMQ_URL: rabbitUrl(),
+      INVALIDATION_EXCHANGE: exchange,
+      INVALIDATION_QUEUE: queue,
+      // Tests run single audit passes through the route, with no grace wait.
+      CACHE_AUDIT_SAMPLE_SIZE: '0',
+      CACHE_AUDIT_GRACE_MS: '0',
+    });
 
     let clockOffsetMs = 0;
-    const metrics = createServiceMetrics('user', { defaultMetrics: false });
-    const cacheMetrics = createPromCacheMetrics(metrics.registry);
-    const cluster = new CacheCluster({ servers: memcached.servers, logger, metrics: cacheMetrics });
-    infra.cleanup.add(() => cluster.close());
-    const cache = new Cache({
-      cluster,
-      logger,
-      metrics: cacheMetrics,
-      clock: () => Date.now() + clockOffsetMs,
-    });
-    infra.cleanup.add(() => cache.close());
-
-    const { exchange, queue } = infra.rabbit({ exchange: 'user-x', queue: 'user-q' });
-    const bus = new InvalidationBus({
-      url: rabbitUrl(),
-      service: 'user',
-      exchange,
-      queue,
-      bindings: USER_EVENT_BINDINGS,
-      logger,
-    });
-    infra.cleanup.add(() => bus.close());
-    const relay = new OutboxRelay({
-      db: prismaSqlExecutor(prisma),
-      publisher: bus,
-      logger,
-      pollIntervalMs: 200,
-    });
-    infra.cleanup.add(() => relay.stop());
-
-    const repository = new UserRepository(prisma);
-    const userCache = new UserCache({ cache, schemaVersion: 1 });
-    const users = new UserService({
-      repository,
-      cache: userCache,
-      afterCommit: (events) => relay.kick(events),
-    });
     const eventReloads: number[] = [];
-    const countingRepository = {
-      findUser: (id: number) => {
-        eventReloads.push(id);
-        return repository.findUser(id);
-      },
-    };
-    bus.subscribe(createUserEventHandler({ repository: countingRepository, cache: userCache, logger }));
-    await bus.start();
-    if (!(await bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
-    relay.start();
-
-    const app = createApp({
-      users,
-      logger,
-      metrics,
-      healthChecks: {
-        database: databaseCheck(prisma),
-        memcached: memcachedCheck(cluster),
-        rabbitmq: rabbitmqCheck(() => bus.connected),
-      },
-      // Never started here: the route runs single passes, with no grace wait.
-      audit: new CacheAuditor({ cache, sources: userAuditSources(prisma, userCache), graceMs: 0, logger }),
+    const service = createUserService(config, {
+      logger: createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+      metrics: createServiceMetrics('user', { defaultMetrics: false }),
+      databaseConnectTimeoutMs: 1000,
+      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
+      eventRepository: (repository) => ({
+        findUser: (id: number) => {
+          eventReloads.push(id);
+          return repository.findUser(id);
+        },
+      }),
     });
+    infra.cleanup.add(() => service.stop());
+    await service.start();
+    if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
+
     const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
     return {
-      app: contractCheckedApp(app, contract),
+      app: contractCheckedApp(service.app, contract),
       contract,
-      cache,
-      cluster,
-      userCache,
-      repository,
-      relay,
+      cache: service.cache,
+      cluster: service.cluster,
+      userCache: service.userCache,
+      repository: service.repository,
+      relay: service.relay,
       waitForConsumed,
       eventReloads,
       adminPrisma,

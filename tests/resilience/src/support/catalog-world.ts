@@ -1,21 +1,11 @@
 import { deployMigrations } from '@memshop/migrate';
-import type { Server } from 'node:http';
 import path from 'node:path';
-import {
-  Cache,
-  CacheCluster,
-  createPromCacheMetrics,
-  InvalidationBus,
-  OutboxRelay,
-  prismaSqlExecutor,
-} from '@memshop/cache';
+import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import {
   createLogger,
   createPrismaClient,
   createServiceMetrics,
-  databaseCheck,
-  memcachedCheck,
-  rabbitmqCheck,
+  parseConfig,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
@@ -26,15 +16,12 @@ import {
   type TestDatabase,
 } from '@memshop/testing';
 import type { Express } from 'express';
-import { createApp } from '../../../../apps/catalog/src/app';
-import { CatalogCache } from '../../../../apps/catalog/src/data/catalog-cache';
+import { createCatalogService } from '../../../../apps/catalog/src/catalog';
+import { catalogConfigSchema } from '../../../../apps/catalog/src/config';
+import type { CatalogCache } from '../../../../apps/catalog/src/data/catalog-cache';
 import { CatalogRepository, type ProductWrite } from '../../../../apps/catalog/src/data/catalog-repository';
-import { CatalogService } from '../../../../apps/catalog/src/domain/catalog-service';
+import type { CatalogService } from '../../../../apps/catalog/src/domain/catalog-service';
 import type { Product, ProductChanges } from '../../../../apps/catalog/src/domain/product';
-import {
-  CATALOG_EVENT_BINDINGS,
-  createCatalogEventHandler,
-} from '../../../../apps/catalog/src/events/catalog-events';
 import { PrismaClient } from '../../../../apps/catalog/src/prisma/generated/client';
 import { seedCatalog } from '../../../../apps/catalog/src/prisma/seed';
 import { counterValue } from './prom-counters';
@@ -120,7 +107,7 @@ export interface CatalogInstanceOptions {
   relay?: { retryBaseSeconds?: number; retryMaxSeconds?: number; pollIntervalMs?: number };
 }
 
-/** One catalog instance wired as apps/catalog/src/main.ts wires it, with its own clients. */
+/** One catalog instance built by its composition root, as apps/catalog/src/main.ts builds it. */
 export interface CatalogInstance {
   name: string;
   app: Express;
@@ -193,109 +180,72 @@ export async function startCatalogInstance(
     let databaseUrl = world.database.url;
     let dbProxy: TcpProxy | null = null;
     if (opts.databaseProxy) ({ proxy: dbProxy, url: databaseUrl } = await infra.proxy(databaseUrl, 5432));
-    const logger = createLogger({ service: `catalog-${name}`, level: logLevel() });
-    const prisma = createPrismaClient(PrismaClient, { databaseUrl, logger, connectTimeoutMs: 1000 });
-    infra.cleanup.add(() => prisma.$disconnect());
-
-    const metrics = createServiceMetrics('catalog', { defaultMetrics: false });
-    const cacheMetrics = createPromCacheMetrics(metrics.registry);
-    const cluster = new CacheCluster({ servers: world.memcached.servers, logger, metrics: cacheMetrics });
-    infra.cleanup.add(() => cluster.close());
-    const cache = new Cache({ cluster, logger, metrics: cacheMetrics, clock: opts.clock });
-    infra.cleanup.add(() => cache.close());
-    const bus = new InvalidationBus({
-      url: opts.rabbitmqUrl ?? rabbitUrl(),
-      service: 'catalog',
-      exchange: world.exchange,
-      queue: world.catalogQueue,
-      bindings: CATALOG_EVENT_BINDINGS,
-      reconnectMaxDelayMs: 1000,
-      logger,
-      metrics: cacheMetrics,
+    const config = parseConfig(catalogConfigSchema, {
+      DATABASE_URL: databaseUrl,
+      MEMCACHED_SERVERS: world.memcached.servers.join(','),
+      RABBITMQ_URL: opts.rabbitmqUrl ?? rabbitUrl(),
+      INVALIDATION_EXCHANGE: world.exchange,
+      INVALIDATION_QUEUE: world.catalogQueue,
+      // The tests compare the cache with the truth themselves; a background audit would only add load.
+      CACHE_AUDIT_SAMPLE_SIZE: '0',
     });
-    infra.cleanup.add(() => bus.close());
-    const relay = new OutboxRelay({
-      db: prismaSqlExecutor(prisma),
-      publisher: bus,
-      logger,
-      metrics: cacheMetrics,
-      pollIntervalMs: opts.relay?.pollIntervalMs ?? 200,
-      retryBaseSeconds: opts.relay?.retryBaseSeconds,
-      retryMaxSeconds: opts.relay?.retryMaxSeconds,
+    let repository: InstrumentedCatalogRepository | undefined;
+    const service = createCatalogService(config, {
+      logger: createLogger({ service: `catalog-${name}`, level: logLevel() }),
+      metrics: createServiceMetrics('catalog', { defaultMetrics: false }),
+      databaseConnectTimeoutMs: 1000,
+      cache: {
+        clock: opts.clock,
+        relayPollIntervalMs: opts.relay?.pollIntervalMs ?? 200,
+        relayRetryBaseSeconds: opts.relay?.retryBaseSeconds,
+        relayRetryMaxSeconds: opts.relay?.retryMaxSeconds,
+        busReconnectMaxDelayMs: 1000,
+      },
+      repository: (prisma) =>
+        (repository = new InstrumentedCatalogRepository(
+          prisma,
+          opts.loaderDelayMs ?? (() => 0),
+          opts.afterProductCommit ?? (async () => undefined),
+        )),
+      // The event handler's refresh is not slowed: a healing write that lands quickly must not
+      // mask a slow loader's stale set landing after it.
+      eventRepository: (_repository, prisma) => new CatalogRepository(prisma),
     });
-    infra.cleanup.add(() => relay.stop());
-
-    const repository = new InstrumentedCatalogRepository(
-      prisma,
-      opts.loaderDelayMs ?? (() => 0),
-      opts.afterProductCommit ?? (async () => undefined),
-    );
-    const catalogCache = new CatalogCache({ cache, schemaVersion: 1 });
-    const service = new CatalogService({
-      repository,
-      cache: catalogCache,
-      afterCommit: (events) => relay.kick(events),
-      logger,
-    });
+    infra.cleanup.add(() => service.stop());
     const consumedEventIds = new Set<string>();
-    // The event handler's refresh is not slowed: a healing write that lands quickly must not mask
-    // a slow loader's stale set landing after it.
-    bus.subscribe(
-      createCatalogEventHandler({ repository: new CatalogRepository(prisma), cache: catalogCache, logger }),
-    );
     // Runs after the catalog's handler succeeded (handlers run in order): "this event is done".
-    bus.subscribe(async (event) => {
+    service.bus.subscribe(async (event) => {
       consumedEventIds.add(event.id);
     });
-    await bus.start();
-    if (!(await bus.waitUntilConnected(10_000))) throw new Error(`catalog ${name}: RabbitMQ did not connect`);
-    relay.start();
-
-    const app = createApp({
-      catalog: service,
-      logger,
-      metrics,
-      healthChecks: {
-        database: databaseCheck(prisma),
-        memcached: memcachedCheck(cluster),
-        rabbitmq: rabbitmqCheck(() => bus.connected),
-      },
+    await service.start();
+    if (!(await service.bus.waitUntilConnected(10_000)))
+      throw new Error(`catalog ${name}: RabbitMQ did not connect`);
+    const { url } = await service.listen({
+      port: 0,
+      host: '127.0.0.1',
+      handleSignals: false,
+      // The tests end with requests still hanging on a cut dependency: drop them at once.
+      shutdownTimeoutMs: 0,
     });
-    const server = await listen(app);
-    infra.cleanup.add(() => closeServer(server));
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no address');
 
     return {
       name,
-      app,
-      url: `http://127.0.0.1:${address.port}`,
-      service,
-      cache,
-      cluster,
-      catalogCache,
-      bus,
-      relay,
-      metrics,
-      prisma,
+      app: service.app,
+      url,
+      service: service.catalog,
+      cache: service.cache,
+      cluster: service.cluster,
+      catalogCache: service.catalogCache,
+      bus: service.bus,
+      relay: service.relay,
+      metrics: service.metrics,
+      prisma: service.prisma,
       dbProxy,
-      databaseLoads: () => repository.loads,
+      databaseLoads: () => repository?.loads ?? 0,
       loaderCalls: () =>
-        counterValue(metrics.registry, 'memshop_cache_loader_calls_total', { namespace: 'product' }),
+        counterValue(service.metrics.registry, 'memshop_cache_loader_calls_total', { namespace: 'product' }),
       consumedEventIds,
       close: () => infra.close(),
     };
   });
-}
-
-function listen(app: Express): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-    server.once('error', reject);
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }

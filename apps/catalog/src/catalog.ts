@@ -1,0 +1,78 @@
+import { composeService, type ComposedService, type ServiceOverrides } from '@memshop/service-kit';
+import { createApp } from './app';
+import type { CatalogConfig } from './config';
+import { catalogAuditSources } from './data/catalog-audit';
+import { CatalogCache } from './data/catalog-cache';
+import { CatalogRepository } from './data/catalog-repository';
+import { ProductViewFlusher } from './data/product-view-flusher';
+import { ReservationSweeper } from './data/reservation-sweeper';
+import { CatalogService } from './domain/catalog-service';
+import {
+  CATALOG_EVENT_BINDINGS,
+  createCatalogEventHandler,
+  type CatalogEventDeps,
+} from './events/catalog-events';
+import { PrismaClient } from './prisma/generated/client';
+
+export interface CatalogOverrides extends ServiceOverrides {
+  /** The repository the service reads and writes through (tests slow it or hold its commits). */
+  repository?: (prisma: PrismaClient) => CatalogRepository;
+  /** What the event consumer reloads products with; default the service's repository. */
+  eventRepository?: (repository: CatalogRepository, prisma: PrismaClient) => CatalogEventDeps['repository'];
+}
+
+export type CatalogHandle = ComposedService<
+  PrismaClient,
+  {
+    catalog: CatalogService;
+    repository: CatalogRepository;
+    catalogCache: CatalogCache;
+    flusher: ProductViewFlusher;
+  }
+>;
+
+/**
+ * catalog-service from its config: Prisma, the memcached ring, cache, bus, relay and auditor
+ * (composeService), the view flusher, the reservation sweeper and the app. main.ts and every
+ * test harness build it here, so tests run the production wiring. No I/O until start().
+ */
+export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
+  const options = { service: 'catalog', config, PrismaClient, bindings: CATALOG_EVENT_BINDINGS, overrides };
+  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+    const { cluster, cache, bus, relay } = runtime;
+    const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
+    const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+    const flusher = new ProductViewFlusher({
+      cluster,
+      store: (deltas) => repository.addProductViews(deltas),
+      schemaVersion: config.CACHE_SCHEMA_VERSION,
+      intervalMs: config.PRODUCT_VIEWS_FLUSH_INTERVAL_MS,
+      logger,
+    });
+    const catalog = new CatalogService({
+      repository,
+      cache: catalogCache,
+      afterCommit: (events) => relay.kick(events),
+      recordView: (id) => flusher.recordView(id),
+      reservationTtlSeconds: config.STOCK_RESERVATION_TTL_SECONDS,
+      logger,
+    });
+    const eventRepository = overrides.eventRepository?.(repository, prisma) ?? repository;
+    bus.subscribe(createCatalogEventHandler({ repository: eventRepository, cache: catalogCache, logger }));
+    const auditor = runtime.createAuditor(catalogAuditSources(prisma, catalogCache));
+    const sweeper = new ReservationSweeper({
+      releaseExpired: () => catalog.releaseExpiredReservations(),
+      intervalMs: config.STOCK_RESERVATION_SWEEP_INTERVAL_MS,
+      logger,
+    });
+    return {
+      app: createApp({ catalog, logger, metrics, healthChecks: runtime.healthChecks, audit: auditor }),
+      auditor,
+      tasks: [
+        { name: 'reservation-sweeper', start: () => sweeper.start(), close: () => sweeper.close() },
+        { name: 'view-flusher', start: () => flusher.start(), close: () => flusher.close() },
+      ],
+      parts: { catalog, repository, catalogCache, flusher },
+    };
+  });
+}

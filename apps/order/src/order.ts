@@ -1,0 +1,118 @@
+import {
+  composeService,
+  type ComposedService,
+  type HealthCheck,
+  type ServiceOverrides,
+} from '@memshop/service-kit';
+import pLimit from 'p-limit';
+import { createApp } from './app';
+import type { OrderConfig } from './config';
+import { orderCacheKeys } from './data/cache-keys';
+import { CatalogClient } from './data/catalog-client';
+import { OrderRepository } from './data/order-repository';
+import { OrderSettler } from './data/order-settler';
+import { CachedOrderStore } from './data/order-store';
+import { orderAuditSources } from './data/order-audit';
+import { CachedProductDirectory } from './data/product-directory';
+import { ServiceClient } from './data/service-client';
+import { UserClient } from './data/user-client';
+import { CachedUserDirectory } from './data/user-directory';
+import { createUpstreamInvalidationHandler, ORDER_EVENT_BINDINGS } from './events/upstream-invalidation';
+import type { StockReservations } from './domain/order';
+import { PrismaClient } from './prisma/generated/client';
+
+/** Its auditor compares order-service's copies of products and users with their owners' versions. */
+export type OrderService = ComposedService<
+  PrismaClient,
+  {
+    /** Finishes the orders requests left pending; started by start(). */
+    settler: OrderSettler;
+  }
+>;
+
+/**
+ * order-service from its config: Prisma, the memcached ring, cache, bus, relay and auditor
+ * (composeService), the HTTP clients of catalog and user, the settler, and the app. main.ts and
+ * every test harness build it here, so tests run the production wiring. No I/O until start().
+ */
+export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
+  const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
+  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+    const { cache, bus, relay } = runtime;
+
+    const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
+    const catalogHttp = new ServiceClient({
+      service: 'catalog',
+      baseUrl: config.CATALOG_URL,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    });
+    const userHttp = new ServiceClient({
+      service: 'user',
+      baseUrl: config.USER_URL,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    });
+    const catalog = new CatalogClient(catalogHttp);
+    const userClient = new UserClient(userHttp);
+    const users = new CachedUserDirectory(cache, userClient, keys);
+    const products = new CachedProductDirectory(cache, catalog, keys);
+    const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
+    const orderRepository = new OrderRepository(prisma, {
+      settleDelayMs,
+      settleRetryMs: config.ORDER_SETTLE_INTERVAL_MS,
+    });
+    const orders = new CachedOrderStore(cache, orderRepository, keys, relay);
+    const stock: StockReservations = {
+      reserve: (lines, reference) => catalog.reserveStock(lines, reference),
+      confirm: (reference) => catalog.confirmReservation(reference),
+      release: (reference) => catalog.releaseReservation(reference),
+    };
+    const settler = new OrderSettler({
+      orders,
+      stock,
+      intervalMs: config.ORDER_SETTLE_INTERVAL_MS,
+      logger,
+    });
+
+    bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
+    // Copies purged by events must not outlive a gap in the event feed: events missed while
+    // disconnected would otherwise leave them stale until their TTL.
+    cache.trackInvalidationFeed(bus, ['product', 'user']);
+    const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
+
+    const app = createApp({
+      audit: auditor,
+      logger,
+      metrics,
+      users,
+      products,
+      orders,
+      stock,
+      // As long as the first request may still be working on the order (its two catalog calls).
+      replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
+      placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
+      healthChecks: {
+        ...runtime.healthChecks,
+        catalog: upstreamCheck(catalogHttp),
+        user: upstreamCheck(userHttp),
+      },
+    });
+
+    return {
+      app,
+      auditor,
+      tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
+      parts: { settler },
+    };
+  });
+}
+
+/**
+ * Not critical for readiness: with catalog or user down, orders already cached still read,
+ * and an instance that reports not-ready would only move the 503s elsewhere.
+ */
+function upstreamCheck(http: ServiceClient): HealthCheck {
+  return async () => {
+    const response = await http.request('GET', '/health/live');
+    return { status: response.status === 200 ? 'up' : 'down' };
+  };
+}

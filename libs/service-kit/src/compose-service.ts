@@ -1,0 +1,118 @@
+import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type { PrismaPg } from '@prisma/adapter-pg';
+import type { Express } from 'express';
+import type { z } from 'zod';
+import {
+  createCacheRuntime,
+  type CacheRuntime,
+  type CacheRuntimePrisma,
+  type CacheRuntimeTuning,
+} from './cache-runtime';
+import type { serviceEnvShape } from './config';
+import { createLogger, type Logger } from './logger';
+import { createServiceMetrics, type ServiceMetrics } from './metrics';
+import { createPrismaClient } from './prisma';
+import { serviceHandle, type ServiceHandle } from './service-handle';
+
+type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
+
+/**
+ * What a test hands a composition root instead of what it would build from the env. Anything
+ * the env can say (ports, queue names, intervals) goes through the config instead, so the
+ * production parsing and defaults stay in the path.
+ */
+export interface ServiceOverrides {
+  /** Default: a pino logger at LOG_LEVEL. */
+  logger?: Logger;
+  /** Default: the service's registry with Node's default metrics (tests leave those out). */
+  metrics?: ServiceMetrics;
+  /** Connect timeout of the service's Postgres pool (tests cutting the database use a short one). */
+  databaseConnectTimeoutMs?: number;
+  cache?: CacheRuntimeTuning;
+}
+
+/** The clients every service builds the same way, handed to its own wiring. */
+export interface ServiceClients<P> {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  prisma: P;
+  runtime: CacheRuntime;
+}
+
+/** A timer loop of the service (sweeper, flusher, settler): started by start(), closed first. */
+export interface BackgroundTask {
+  name: string;
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** What a service's own wiring returns: its app, its auditor, its loops, and what tests may read. */
+export interface ServiceWiring<E> {
+  app: Express;
+  auditor: CacheAuditor;
+  /** Closed in this order, before the auditor, relay, bus, cache and Prisma. */
+  tasks?: BackgroundTask[];
+  parts: E;
+}
+
+export interface ComposeServiceOptions<P> {
+  service: string;
+  config: ServiceEnv;
+  /** The service's generated PrismaClient class. */
+  PrismaClient: new (options: { adapter: PrismaPg }) => P;
+  /** Routing-key patterns the service's queue consumes. */
+  bindings: string[];
+  overrides?: ServiceOverrides;
+}
+
+export type ComposedService<P, E> = ServiceHandle &
+  E & {
+    prisma: P;
+    metrics: ServiceMetrics;
+    cluster: CacheCluster;
+    cache: Cache;
+    bus: InvalidationBus;
+    relay: OutboxRelay;
+    auditor: CacheAuditor;
+  };
+
+/**
+ * The part of a composition root that is the same in every service: logger, metrics, Prisma and
+ * the cache runtime from the config, then the service's own `wire`, then one start order (bus,
+ * relay, loops, auditor) and one shutdown order (see ServiceHandle.stop).
+ */
+export function composeService<P extends CacheRuntimePrisma, E extends object>(
+  { service, config, PrismaClient, bindings, overrides = {} }: ComposeServiceOptions<P>,
+  wire: (clients: ServiceClients<P>) => ServiceWiring<E>,
+): ComposedService<P, E> {
+  const logger = overrides.logger ?? createLogger({ service, level: config.LOG_LEVEL });
+  const metrics = overrides.metrics ?? createServiceMetrics(service);
+  const prisma = createPrismaClient(PrismaClient, {
+    databaseUrl: config.DATABASE_URL,
+    logger,
+    connectTimeoutMs: overrides.databaseConnectTimeoutMs,
+  });
+  const runtime = createCacheRuntime({
+    service,
+    config,
+    logger,
+    registry: metrics.registry,
+    prisma,
+    bindings,
+    tuning: overrides.cache,
+  });
+  const { app, auditor, tasks = [], parts } = wire({ logger, metrics, prisma, runtime });
+  const { cluster, cache, bus, relay } = runtime;
+  const handle = serviceHandle({
+    app,
+    logger,
+    async start() {
+      await bus.start();
+      relay.start();
+      for (const task of tasks) task.start();
+      if (runtime.auditEnabled) auditor.start();
+    },
+    closers: [...tasks.map((task) => ({ name: task.name, close: () => task.close() })), ...runtime.closers],
+  });
+  return Object.assign(handle, parts, { prisma, metrics, cluster, cache, bus, relay, auditor });
+}
