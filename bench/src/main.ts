@@ -15,12 +15,15 @@ import pg from 'pg';
 import { ensureMemcached, startMemcachedCluster } from '../../libs/testing/src';
 import { startStack, type Stack } from '../../scripts/stack';
 import { renderBenchChart } from './bench-chart';
+import { renderSideBySideChart } from './side-by-side-chart';
+import { runAuditorCost, type AuditorCostResult } from './cases/auditor-cost';
 import { runContext, type ContextResult } from './cases/context';
 import { runThroughput, type ThroughputResult } from './cases/p1-p2-p7-throughput';
 import { runGetOrLoadMicro, type P3Result } from './cases/p3-get-or-load';
 import { runBatch, type BatchResult } from './cases/p4-batch';
 import { runStampede, type StampedeResult } from './cases/p5-stampede';
 import { runInvalidationLag, type InvalidationLagResult } from './cases/p6-invalidation-lag';
+import { runMemoryOptions, type MemoryOptionsResult } from './cases/p7-memory-options';
 import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
@@ -39,6 +42,8 @@ interface Results {
   p5?: StampedeResult;
   p6?: InvalidationLagResult;
   p8?: ZipfMixResult;
+  auditorCost?: AuditorCostResult;
+  p7Options?: MemoryOptionsResult;
 }
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
@@ -162,6 +167,24 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       note: failed('P8'),
     },
     {
+      id: 'A1',
+      measure: `staleness auditor every ${r.auditorCost?.auditIntervalMs ?? 200} ms: hit req/s ÷ auditor off (P1 load)`,
+      summary: r.auditorCost?.onOverOff ?? null,
+      unit: '',
+      digits: 3,
+      target: null,
+      note: failed('A1'),
+    },
+    {
+      id: 'A1',
+      measure: 'noise of that ratio: auditor off ÷ a second auditor-off process, same rounds',
+      summary: r.auditorCost?.offOverOff ?? null,
+      unit: '',
+      digits: 3,
+      target: null,
+      note: failed('A1'),
+    },
+    {
       id: 'C1',
       measure: `context: memcslap get, ${r.context?.memcslapThreads ?? 2} threads, binary protocol (ops/s)`,
       summary: r.context?.memcslapGet ?? null,
@@ -199,6 +222,35 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
     },
   ];
   return rows;
+}
+
+/** P7's second table: peak RSS and req/s cost of each memory option, one process each. */
+function memoryOptionRows(r: Results, failures: Map<string, string>): Row[] {
+  const options = r.p7Options?.options;
+  if (!options) {
+    const message = failures.get('P7o');
+    const note = message ? `n/a (failed: ${message.split('\n')[0]!.slice(0, 80)})` : 'n/a';
+    return [{ id: 'P7o', measure: 'memory options', summary: null, unit: '', digits: 0, target: null, note }];
+  }
+  return options.flatMap((o): Row[] => [
+    {
+      id: 'P7o',
+      measure: `${o.name} [${o.nodeArgs.join(' ') || 'none'}]: peak RSS`,
+      summary: o.peakRssMb === null ? null : summarize([o.peakRssMb]),
+      unit: 'MB',
+      digits: 0,
+      target: { op: '<', value: 150, unit: 'MB' },
+      note: 'n/a (the process exited under the load)',
+    },
+    {
+      id: 'P7o',
+      measure: `${o.name}: hit req/s ÷ shipped flags (bypass: ${o.bypassOverShipped.median.toFixed(2)}, errors ${o.errors})`,
+      summary: o.hitOverShipped,
+      unit: '',
+      digits: 2,
+      target: null,
+    },
+  ]);
 }
 
 function machineInfo(): Record<string, unknown> {
@@ -311,6 +363,13 @@ async function main(): Promise<void> {
     if (seededIds.length < 600)
       throw new Error(`the catalog seed has ${seededIds.length} products; the bench needs 600`);
 
+    const httpRounds = {
+      rounds: s.rounds,
+      warmupSeconds: s.warmupSeconds,
+      durationSeconds: s.durationSeconds,
+      connections: s.connections,
+      log,
+    };
     results.throughput = await attempt(
       'P1/P2/P7 hit vs in-memory route vs bypass (HTTP, autocannon)',
       failures,
@@ -319,12 +378,20 @@ async function main(): Promise<void> {
           catalogUrl,
           catalogPid: catalog[0]!.pid!,
           productId: seededIds[0]!,
-          rounds: s.rounds,
-          warmupSeconds: s.warmupSeconds,
-          durationSeconds: s.durationSeconds,
-          connections: s.connections,
-          log,
+          ...httpRounds,
         }),
+    );
+    // Both cases start catalog processes of their own beside the stack's, with the P1 load.
+    const sideBySide = {
+      productId: seededIds[0]!,
+      logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
+      ...httpRounds,
+    };
+    results.auditorCost = await attempt('A1 staleness auditor cost: off x2 vs every 200 ms', failures, () =>
+      runAuditorCost(loadGenerator, running, { ...sideBySide, allIds: seededIds }),
+    );
+    results.p7Options = await attempt('P7o memory options: one catalog per option', failures, () =>
+      runMemoryOptions(loadGenerator, running, { ...sideBySide, rounds: Math.min(s.rounds, 3) }),
     );
     results.p4 = await attempt('P4 GET /products?ids= with 50 ids', failures, () =>
       runBatch({
@@ -388,6 +455,9 @@ async function main(): Promise<void> {
     `\nmemshop bench (${s.mode}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
   );
   log(renderTable(rows));
+  const optionRows = memoryOptionRows(results, failures);
+  log(`\nP7 options (each a catalog process of its own under the P1/P2 load, side by side)\n`);
+  log(renderTable(optionRows));
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const report = {
@@ -409,6 +479,14 @@ async function main(): Promise<void> {
       met: verdict(row),
       note: row.summary ? undefined : row.note,
     })),
+    memoryOptions: optionRows.map((row) => ({
+      measure: row.measure,
+      median: row.summary?.median ?? null,
+      min: row.summary?.min ?? null,
+      max: row.summary?.max ?? null,
+      unit: row.unit,
+      met: verdict(row),
+    })),
     details: results,
     failures: Object.fromEntries(failures),
   };
@@ -418,7 +496,17 @@ async function main(): Promise<void> {
   const svgPath = path.join(RESULTS_DIR, `${base}.svg`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
-  log(`\nwrote ${path.relative(process.cwd(), jsonPath)} and ${path.relative(process.cwd(), svgPath)}`);
+  const sideBySidePath = path.join(RESULTS_DIR, `${base}.side-by-side.svg`);
+  writeFileSync(
+    sideBySidePath,
+    renderSideBySideChart(
+      results,
+      `${startedAt.toISOString().slice(0, 10)} · ${s.mode} run · ${os.cpus().length} CPUs · load average at the end ${os.loadavg()[0]!.toFixed(1)}`,
+    ),
+  );
+  log(
+    `\nwrote ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), svgPath)} and ${path.relative(process.cwd(), sideBySidePath)}`,
+  );
   if (failures.size > 0) {
     log(`\n${failures.size} case(s) could not run: ${[...failures.keys()].join(', ')}`);
     process.exitCode = 1;
