@@ -7,6 +7,8 @@ const moduleNameMapper = {};
 for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
   moduleNameMapper[`^${alias}$`] = path.join(__dirname, target);
 }
+// Sources written for Node's ESM resolution import `./x.js`; Jest resolves the `./x.ts` beside it.
+moduleNameMapper['^(\\.{1,2}/.*)\\.js$'] = '$1';
 
 module.exports = {
   testEnvironment: 'node',

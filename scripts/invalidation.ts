@@ -9,13 +9,12 @@
  * INVALIDATION_QUEUE, DATABASE_URL (or PG_ADMIN_URL) point it elsewhere.
  */
 import { Pool } from 'pg';
+import { OutboxRelay, pgSqlExecutor } from '../libs/cache/src';
 import {
-  invalidationTopology,
   defaultInvalidationQueue,
-  OutboxRelay,
+  invalidationTopology,
   ParkedInvalidations,
-  pgSqlExecutor,
-} from '../libs/cache/src';
+} from '../libs/cache/src/advanced';
 import { databaseUrl, DEFAULT_PG_ADMIN_URL } from './lib/stack-databases';
 import { DEFAULT_DATABASES, DEFAULT_EXCHANGE, SERVICES, type ServiceName } from './stack';
 

@@ -26,7 +26,7 @@ import {
 } from './lib/stack-databases';
 import { watchParent } from './lib/parent-watch';
 import { BUNDLE_DIR, bundleService } from './lib/service-bundle';
-import { defaultInvalidationQueue } from '../libs/cache/src';
+import { defaultInvalidationQueue } from '../libs/cache/src/advanced';
 import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
 
 // Under Jest, `process` is a per-file copy whose 'exit' never fires; the real one does.

@@ -54,16 +54,16 @@ export async function runGetOrLoadMicro(
   try {
     // Populating is in the background: poll until the entry is really served from memcached.
     for (let i = 0; i < 200; i++) {
-      const r = await cache.getOrLoad(key, loader, { namespace: 'bench', ttlSeconds: 3600 });
+      const r = await cache.getOrLoad(key, loader, { entity: 'bench', ttlSeconds: 3600 });
       if (r.status === 'hit') break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const check = await cache.getOrLoad(key, loader, { namespace: 'bench', ttlSeconds: 3600 });
+    const check = await cache.getOrLoad(key, loader, { entity: 'bench', ttlSeconds: 3600 });
     if (check.status !== 'hit') throw new Error(`P3: expected a cache hit, got ${check.status}`);
     const raw = await client.get(key);
     if (!raw.value) throw new Error(`P3: memjs does not see ${key} on ${server}`);
 
-    const getOrLoad = () => cache.getOrLoad(key, loader, { namespace: 'bench', ttlSeconds: 3600 });
+    const getOrLoad = () => cache.getOrLoad(key, loader, { entity: 'bench', ttlSeconds: 3600 });
     const bareGet = () => client.get(key);
     await timeSequential(Math.min(2000, opts.iterations), getOrLoad, []);
     await timeSequential(Math.min(2000, opts.iterations), bareGet, []);

@@ -1,6 +1,6 @@
-import type { CacheEntry } from './entry';
-import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type AuditResult, type CacheMetrics } from './metrics';
+import type { CacheEntry } from './entry.js';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
+import { noopCacheMetrics, type AuditResult, type CacheMetrics } from './metrics.js';
 
 /**
  * What a service implements so its cache can be audited: which ids to look at and the

@@ -1,6 +1,6 @@
-import { CacheCodecError } from './errors';
+import { CacheCodecError } from './errors.js';
 
-export { DEFAULT_MAX_VALUE_BYTES } from './binary-protocol';
+export { DEFAULT_MAX_VALUE_BYTES } from './transport/binary-protocol.js';
 
 /**
  * Bumped when the envelope's shape changes. An entry written by another format version reads as

@@ -1,4 +1,4 @@
-import { decodeEnvelope, encodeEnvelope, encodeLease, leaseToken } from './codec';
+import { decodeEnvelope, encodeEnvelope, encodeLease, leaseToken } from './codec.js';
 
 /**
  * What Cache stores under a key, in its own terms. On the wire it is codec.ts's envelope:

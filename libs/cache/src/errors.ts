@@ -68,3 +68,27 @@ export class CacheCodecError extends CacheError {
 export class CacheWriteNotConfirmedError extends CacheError {
   override readonly name = 'CacheWriteNotConfirmedError';
 }
+
+/** The bus is not connected; the caller (usually the outbox relay) retries later. */
+export class InvalidationBusUnavailableError extends Error {
+  override readonly name = 'InvalidationBusUnavailableError';
+  constructor(message = 'invalidation bus is not connected') {
+    super(message);
+  }
+}
+
+/** The broker did not confirm a publish (nack, channel closed, or confirm timeout). */
+export class InvalidationPublishError extends Error {
+  override readonly name: string = 'InvalidationPublishError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The broker returned a `mandatory` publish: no queue is bound to its routing key, so without
+ * the flag it would have been confirmed and dropped.
+ */
+export class InvalidationUnroutableError extends InvalidationPublishError {
+  override readonly name = 'InvalidationUnroutableError';
+}

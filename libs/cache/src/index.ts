@@ -1,126 +1,52 @@
-// Public surface of @memshop/cache. Everything not exported here is internal.
+// The public surface of the cache library: what a service needs to cache, invalidate and
+// observe its entities. Tuning knobs, wire details and building blocks for tooling are in
+// `./advanced.ts` (`<package>/advanced`); anything exported by neither is internal.
 
-export {
-  CacheCluster,
-  type CacheClusterOptions,
-  type CacheItem,
-  type CacheNodeStatus,
-  type CacheRoute,
-  type GetManyResult,
-  type IncrOptions,
-  type SetOptions,
-} from './cluster';
-export {
-  escapeId,
-  isValidMemcachedKey,
-  keySpace,
-  MAX_KEY_BYTES,
-  toMemcachedKey,
-  type KeySpace,
-  type KeySpaceOptions,
-} from './keys';
-export {
-  decodeEnvelope,
-  DEFAULT_MAX_VALUE_BYTES,
-  encodeEnvelope,
-  encodeLease,
-  FORMAT_VERSION,
-  isLease,
-  leaseToken,
-  type CacheEnvelope,
-  type DecodeResult,
-  type EnvelopeFields,
-} from './codec';
-export {
-  CacheCodecError,
-  CacheConnectionError,
-  CacheError,
-  CacheKeyError,
-  CacheProtocolError,
-  CacheTimeoutError,
-  CacheUnavailableError,
-  CacheWriteNotConfirmedError,
-} from './errors';
+export { Cache } from './cache-aside.js';
+export type {
+  CacheDefaults,
+  CacheItemLike,
+  CacheOptions,
+  CacheResult,
+  CacheStatus,
+  CacheStore,
+  GetOrLoadOptions,
+} from './cache-aside.js';
+export { CacheCluster } from './cluster.js';
+export type {
+  CacheClusterOptions,
+  CacheItem,
+  CacheNodeStatus,
+  CacheRoute,
+  GetManyResult,
+  IncrOptions,
+  SetOptions,
+} from './cluster-options.js';
+export { keySpace } from './keys.js';
+export type { KeySpace, KeySpaceOptions } from './keys.js';
+export { CacheError } from './errors.js';
+export type { CacheEntry, DecodedItem, EntryCodec } from './entry.js';
+export type { LeaseOptions } from './lease.js';
+export type { PopulateQueueOptions } from './populate-queue.js';
 
-export {
-  Cache,
-  type CacheDefaults,
-  type CacheItemLike,
-  type CacheOptions,
-  type CacheResult,
-  type CacheStatus,
-  type CacheStore,
-  type GetOrLoadOptions,
-} from './cache-aside';
-export { defaultEntryCodec, type CacheEntry, type DecodedItem, type EntryCodec } from './entry';
-export { type LeaseOptions } from './lease';
-export { type PopulateQueueOptions } from './populate-queue';
-export {
-  createInvalidationEvent,
-  decodeInvalidationEvent,
-  invalidationRoutingKey,
-  parseInvalidationEvent,
-  type InvalidationAction,
-  type InvalidationDecodeResult,
-  type InvalidationEvent,
-  type NewInvalidationEvent,
-} from './invalidation-event';
-export {
-  InvalidationBus,
-  InvalidationBusUnavailableError,
-  InvalidationPublishError,
-  InvalidationUnroutableError,
-  type InvalidationBusOptions,
-  type InvalidationFeedStatus,
-  type InvalidationHandler,
-} from './invalidation-bus';
-export {
-  defaultInvalidationQueue,
-  invalidationTopology,
-  legacyInvalidationQueue,
-  PARKED_HEADERS,
-  parkedMessageInfo,
-  type InvalidationTopology,
-  type ParkedMessageInfo,
-  type ParkedReason,
-} from './invalidation-topology';
-export { ParkedInvalidations, type ParkedInvalidation } from './parked-invalidations';
-export {
-  CacheAuditor,
-  type AuditedCache,
-  type AuditReport,
-  type AuditSource,
-  type CacheAuditorOptions,
-} from './cache-auditor';
-export {
-  enqueueOutboxEvent,
-  OUTBOX_TABLE,
-  OUTBOX_TABLE_SQL,
-  OutboxRelay,
-  pgSqlExecutor,
-  prismaSqlExecutor,
-  type OutboxPublisher,
-  type OutboxRelayOptions,
-  type OutboxTransaction,
-  type ParkedOutboxRow,
-  type SqlExecutor,
-} from './outbox';
-export {
-  CACHE_METRIC_NAMES,
-  createPromCacheMetrics,
-  noopCacheMetrics,
-  type AuditResult,
-  type CacheMetrics,
-  type CacheRequestResult,
-  type InvalidationFailureStage,
-  type PopulateResult,
-} from './metrics';
-export {
-  CACHE_CHANNEL_NAMES,
-  CacheTracing,
-  DEFAULT_TRACER_NAME,
-  extractTraceContext,
-  injectTraceHeaders,
-  type CacheChannelName,
-} from './tracing';
-export { RateLimitedLogger, silentLogger, type LoggerLike, type RateLimitedLoggerOptions } from './logger';
+export { createInvalidationEvent } from './invalidation-event.js';
+export type { InvalidationAction, InvalidationEvent, NewInvalidationEvent } from './invalidation-event.js';
+export { InvalidationBus } from './invalidation-bus.js';
+export type { InvalidationBusOptions } from './invalidation-bus-options.js';
+export type { InvalidationHandler } from './invalidation-consumer.js';
+export type { InvalidationFeedStatus } from './invalidation-feed-status.js';
+
+export { enqueueOutboxEvent, OUTBOX_TABLE_SQL } from './outbox/outbox-table.js';
+export type { OutboxTransaction } from './outbox/outbox-table.js';
+export { OutboxRelay } from './outbox/outbox-relay.js';
+export type { OutboxPublisher, OutboxRelayOptions, ParkedOutboxRow } from './outbox/outbox-relay.js';
+export type { SqlExecutor } from './outbox/sql-executor.js';
+export { prismaSqlExecutor } from './outbox/prisma-sql-executor.js';
+export { pgSqlExecutor } from './outbox/pg-sql-executor.js';
+export type { PgQueryable } from './outbox/pg-sql-executor.js';
+
+export { createPromCacheMetrics } from './metrics.js';
+export type { CacheMetrics } from './metrics.js';
+export { CacheAuditor } from './cache-auditor.js';
+export type { AuditedCache, AuditReport, AuditSource, CacheAuditorOptions } from './cache-auditor.js';
+export type { LoggerLike } from './logger.js';

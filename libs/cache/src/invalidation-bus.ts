@@ -1,129 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { context, SpanKind, trace, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import * as amqp from 'amqplib';
-import {
-  decodeInvalidationEvent,
-  invalidationRoutingKey,
-  type InvalidationEvent,
-} from './invalidation-event';
+import { queueExists, retireLegacyQueue, withHeartbeat } from './amqp-queues.js';
+import { confirmPublish } from './confirm-publish.js';
+import { InvalidationBusUnavailableError, InvalidationPublishError } from './errors.js';
+import type { InvalidationBusOptions, ResolvedBusOptions } from './invalidation-bus-options.js';
+import { InvalidationConsumer, type InvalidationHandler } from './invalidation-consumer.js';
+import { invalidationRoutingKey, type InvalidationEvent } from './invalidation-event.js';
+import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import {
   assertParking,
   consumingQueueArguments,
   defaultInvalidationQueue,
   invalidationTopology,
   legacyInvalidationQueue,
-  PARKED_HEADERS,
-  parkedMessageInfo,
   type InvalidationTopology,
-  type ParkedReason,
-} from './invalidation-topology';
-import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type CacheMetrics } from './metrics';
-import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing';
-
-/** The bus is not connected; the caller (usually the outbox relay) retries later. */
-export class InvalidationBusUnavailableError extends Error {
-  override readonly name = 'InvalidationBusUnavailableError';
-  constructor(message = 'invalidation bus is not connected') {
-    super(message);
-  }
-}
-
-/** The broker did not confirm a publish (nack, channel closed, or confirm timeout). */
-export class InvalidationPublishError extends Error {
-  override readonly name: string = 'InvalidationPublishError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-/**
- * The broker returned a `mandatory` publish: no queue is bound to its routing key, so without
- * the flag it would have been confirmed and dropped.
- */
-export class InvalidationUnroutableError extends InvalidationPublishError {
-  override readonly name = 'InvalidationUnroutableError';
-}
-
-export type InvalidationHandler = (event: InvalidationEvent) => Promise<void>;
-
-/** What Cache needs to know about the event feed for its gap rule (see Cache.trackInvalidationFeed). */
-export interface InvalidationFeedStatus {
-  readonly connected: boolean;
-  /** epoch ms since when the consumer is disconnected; null while connected */
-  readonly disconnectedSince: number | null;
-  /** Called with true on every (re)connect, false on every disconnect. Returns an unsubscribe. */
-  onConnectionChange(listener: (connected: boolean) => void): () => void;
-  /**
-   * epoch ms, or null: events published before it may never reach this consumer (its queue was
-   * missing at the last (re)connect, so what was published meanwhile went nowhere). Entries of
-   * the fed namespaces stored before it are not to be trusted.
-   */
-  readonly eventsLostBefore?: number | null;
-}
-
-export interface InvalidationBusOptions {
-  /** amqp(s) URL. `heartbeat=10` is added when the URL sets none, so a dead peer is noticed in ~20 s, not minutes. */
-  url: string;
-  /** This service's name: names its default queue. */
-  service: string;
-  /** Topic exchange. Default 'memshop.invalidation'. */
-  exchange?: string;
-  /** Quorum queue shared by every instance of the service. Default `memshop.<service>.invalidation.quorum`. */
-  queue?: string;
-  /** Routing-key patterns the queue is bound to, e.g. ['catalog.product.*']. Default: none (publish only). */
-  bindings?: string[];
-  /** Direct exchange the queue dead-letters into. Default `<exchange>.dead-letter`. */
-  deadLetterExchange?: string;
-  /** Where messages that cannot be processed are kept, with their reason. Default `<queue>.parked`. */
-  parkingQueue?: string;
-  /**
-   * Redeliveries the broker allows (the quorum queue's `x-delivery-limit`, counted on the broker
-   * so it survives restarts and is shared by instances) before the message is parked. Default 20.
-   */
-  deliveryLimit?: number;
-  /** Larger messages are parked unread (and larger events are not published). Default 65536. */
-  maxMessageBytes?: number;
-  /**
-   * Classic queues an earlier version declared for this service: unbound and deleted once the
-   * quorum queue is bound, so they stop collecting copies. Default: `memshop.<service>.invalidation`
-   * when `queue` is the default name, none otherwise.
-   */
-  legacyQueues?: string[];
-  /** Unacked messages in flight per consumer. Default 32. */
-  prefetch?: number;
-  /** Pause before a failed message goes back to the broker: base * 2^deliveries, capped. Defaults 100 ms and 5000 ms. */
-  retryDelayMs?: number;
-  retryMaxDelayMs?: number;
-  /** Recently handled event ids remembered to skip redeliveries. Default 10000. */
-  dedupeSize?: number;
-  /** Broker confirm wait per publish. Default 5000 ms. */
-  publishTimeoutMs?: number;
-  /** Reconnect backoff: first delay and cap (exponential, jittered by amqplib). Defaults 200 ms and 10000 ms. */
-  reconnectInitialDelayMs?: number;
-  reconnectMaxDelayMs?: number;
-  logger?: LoggerLike;
-  metrics?: CacheMetrics;
-  tracer?: Tracer;
-  clock?: () => number;
-}
+} from './invalidation-topology.js';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
+import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
+import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing.js';
 
 type RecoveringModel = amqp.RecoveringChannelModel;
-
-interface ResolvedBusOptions {
-  url: string;
-  service: string;
-  bindings: string[];
-  legacyQueues: string[];
-  maxMessageBytes: number;
-  prefetch: number;
-  retryDelayMs: number;
-  retryMaxDelayMs: number;
-  dedupeSize: number;
-  publishTimeoutMs: number;
-  reconnectInitialDelayMs: number;
-  reconnectMaxDelayMs: number;
-}
 
 /**
  * Invalidation events over RabbitMQ: a durable topic exchange, one quorum queue per consuming
@@ -143,9 +39,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
   readonly #clock: () => number;
   readonly #handlers: InvalidationHandler[] = [];
   readonly #listeners = new Set<(connected: boolean) => void>();
-  readonly #handled = new Map<string, true>();
+  readonly #consumer: InvalidationConsumer;
   /** messageIds the broker returned as unroutable; the confirm that follows reads and clears it. */
   readonly #returned = new Set<string>();
+  readonly #confirm: { timeoutMs: number; returned: Set<string> };
   #model: RecoveringModel | null = null;
   #publishChannel: amqp.ConfirmChannel | null = null;
   #connected = false;
@@ -189,6 +86,24 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#metrics = opts.metrics ?? noopCacheMetrics;
     this.#tracing = new CacheTracing(opts.tracer);
     this.#clock = opts.clock ?? Date.now;
+    this.#confirm = { timeoutMs: this.#opts.publishTimeoutMs, returned: this.#returned };
+    this.#consumer = new InvalidationConsumer({
+      topology: this.#topology,
+      handlers: this.#handlers,
+      maxMessageBytes: this.#opts.maxMessageBytes,
+      dedupeSize: this.#opts.dedupeSize,
+      retryDelayMs: this.#opts.retryDelayMs,
+      retryMaxDelayMs: this.#opts.retryMaxDelayMs,
+      publishParked: (exchange, routingKey, content, options) => {
+        const channel = this.#publishChannel;
+        if (!channel) throw new InvalidationBusUnavailableError();
+        return confirmPublish(channel, exchange, routingKey, content, options, this.#confirm);
+      },
+      log: this.#log,
+      metrics: this.#metrics,
+      tracing: this.#tracing,
+      clock: this.#clock,
+    });
     // Until the first connection we have not seen any event: the gap starts now.
     this.#disconnectedSince = this.#clock();
   }
@@ -322,14 +237,21 @@ export class InvalidationBus implements InvalidationFeedStatus {
               `event of ${content.length} bytes is over the ${this.#opts.maxMessageBytes}-byte limit`,
             );
           }
-          await this.#confirmPublish(channel, this.#topology.exchange, routingKey, content, {
-            persistent: true,
-            mandatory: true,
-            contentType: 'application/json',
-            messageId: event.id,
-            timestamp: Math.floor(this.#clock() / 1000),
-            headers,
-          });
+          await confirmPublish(
+            channel,
+            this.#topology.exchange,
+            routingKey,
+            content,
+            {
+              persistent: true,
+              mandatory: true,
+              contentType: 'application/json',
+              messageId: event.id,
+              timestamp: Math.floor(this.#clock() / 1000),
+              headers,
+            },
+            this.#confirm,
+          );
         },
         { kind: SpanKind.PRODUCER, parent },
       );
@@ -369,36 +291,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#log.warn('bus-connect-failed', errorFields(err), 'invalidation bus connect failed, retrying');
   }
 
-  #confirmPublish(
-    channel: amqp.ConfirmChannel,
-    exchange: string,
-    routingKey: string,
-    content: Buffer,
-    options: amqp.Options.Publish & { messageId: string },
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new InvalidationPublishError(`no broker confirm within ${this.#opts.publishTimeoutMs} ms`)),
-        this.#opts.publishTimeoutMs,
-      );
-      try {
-        channel.publish(exchange, routingKey, content, options, (err) => {
-          clearTimeout(timer);
-          // basic.return reaches us before the ack of the same message (AMQP ordering on a channel).
-          const returned = this.#returned.delete(options.messageId);
-          if (err) reject(new InvalidationPublishError('broker nacked the publish', { cause: err }));
-          else if (returned)
-            reject(new InvalidationUnroutableError(`no queue is bound to ${exchange} ${routingKey}`));
-          else resolve();
-        });
-      } catch (err) {
-        clearTimeout(timer);
-        reject(err);
-      }
-    });
-  }
-
   /** Runs on every (re)connect, before `connect` is emitted: topology, publisher, consumer. */
   async #setup(model: amqp.ChannelModel): Promise<void> {
     const t = this.#topology;
@@ -422,9 +314,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
       for (const pattern of this.#opts.bindings) {
         await consumeChannel.bindQueue(t.queue, t.exchange, pattern);
       }
-      for (const legacy of this.#opts.legacyQueues) await this.#retireLegacyQueue(model, legacy);
+      for (const legacy of this.#opts.legacyQueues)
+        await retireLegacyQueue(model, legacy, t.queue, this.#logger);
       await consumeChannel.consume(t.queue, (msg) => {
-        if (msg) void this.#onMessage(consumeChannel, msg);
+        if (msg) void this.#consumer.handle(consumeChannel, msg);
         else this.#onCancelled(model);
       });
     }
@@ -451,32 +344,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
   }
 
   /**
-   * Earlier versions declared a classic queue under another name. Its bindings still copy every
-   * event into it, so it is deleted once the quorum queue is bound (from then on every event
-   * reaches the new queue). Events it held are lost with it: they are logged as a count, the
-   * gap rule covered the restart, and the staleness auditor reports what they leave behind.
-   */
-  async #retireLegacyQueue(model: amqp.ChannelModel, legacy: string): Promise<void> {
-    // A passive check of a missing queue closes its channel, hence a channel of its own.
-    const channel = await model.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      try {
-        await channel.checkQueue(legacy);
-      } catch {
-        return;
-      }
-      const { messageCount } = await channel.deleteQueue(legacy);
-      this.#logger.warn(
-        { queue: legacy, messageCount, replacement: this.#topology.queue },
-        'classic invalidation queue of an earlier version deleted',
-      );
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  }
-
-  /**
    * A channel can die on its own (a protocol error, the queue deleted under us) while the
    * connection lives on; amqplib only recovers connections, so close the connection and let
    * recovery rebuild everything.
@@ -492,147 +359,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
       if (this.#closing) return;
       model.close().catch(() => undefined);
     });
-  }
-
-  async #onMessage(channel: amqp.Channel, msg: amqp.ConsumeMessage): Promise<void> {
-    if (msg.content.length > this.#opts.maxMessageBytes) {
-      await this.#park(
-        channel,
-        msg,
-        'too_large',
-        `${msg.content.length} bytes, limit ${this.#opts.maxMessageBytes}`,
-      );
-      return;
-    }
-    const decoded = decodeInvalidationEvent(msg.content);
-    if (!decoded.ok) {
-      await this.#park(channel, msg, 'malformed', decoded.reason);
-      return;
-    }
-    const event = decoded.event;
-    if (this.#handled.has(event.id)) {
-      publishDiagnostic('consume', { event, ok: true, duplicate: true });
-      settle(() => channel.ack(msg));
-      return;
-    }
-    const parent = extractTraceContext(msg.properties.headers as Record<string, unknown> | undefined);
-    try {
-      await this.#tracing.span(
-        'invalidation.consume',
-        {
-          'messaging.system': 'rabbitmq',
-          'messaging.destination.name': this.#topology.queue,
-          'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
-          'messaging.message.id': event.id,
-        },
-        async () => {
-          for (const handler of this.#handlers) await handler(event);
-        },
-        { kind: SpanKind.CONSUMER, parent },
-      );
-    } catch (err) {
-      await this.#onHandlerFailed(channel, msg, event, err);
-      return;
-    }
-    remember(this.#handled, event.id, true, this.#opts.dedupeSize);
-    this.#metrics.recordInvalidationConsumed(event.entity);
-    const committedAt = Date.parse(event.occurredAt);
-    if (Number.isFinite(committedAt)) {
-      this.#metrics.observeInvalidationLag(event.entity, (this.#clock() - committedAt) / 1000);
-    }
-    publishDiagnostic('consume', { event, ok: true, duplicate: false });
-    settle(() => channel.ack(msg));
-  }
-
-  /**
-   * The broker counts deliveries (`x-delivery-count`, absent on the first), so the retry budget
-   * is shared by every instance and survives restarts. The last allowed delivery parks the
-   * message itself, with the handler's error as the reason; the broker's own dead-lettering at
-   * the limit stays as the backstop for a consumer that dies while handling.
-   */
-  async #onHandlerFailed(
-    channel: amqp.Channel,
-    msg: amqp.ConsumeMessage,
-    event: InvalidationEvent,
-    err: unknown,
-  ): Promise<void> {
-    this.#metrics.recordInvalidationFailed('consume');
-    publishDiagnostic('consume', { event, ok: false, duplicate: false });
-    const deliveries = deliveryCount(msg);
-    if (deliveries >= this.#topology.deliveryLimit) {
-      await this.#park(channel, msg, 'handler_failed', err instanceof Error ? err.message : String(err));
-      return;
-    }
-    this.#log.warn(
-      'bus-handler-failed',
-      { ...errorFields(err), eventId: event.id, deliveries },
-      'invalidation handler failed, the broker redelivers',
-    );
-    // A requeued message comes straight back: the pause keeps a failing handler from spinning
-    // through its delivery limit in a second while memcached or the database is away.
-    const delay = Math.min(
-      this.#opts.retryMaxDelayMs,
-      this.#opts.retryDelayMs * 2 ** Math.min(deliveries, 16),
-    );
-    // Unref'd: a process shutting down does not wait for it (the broker redelivers the message).
-    await new Promise((r) => setTimeout(r, delay).unref());
-    settle(() => channel.nack(msg, false, true));
-  }
-
-  /**
-   * Moves a message to the parking queue with why (headers), then acks it. If that publish
-   * fails, the message is rejected without requeue: the broker dead-letters it to the same
-   * parking queue (reason `rejected`), so a poison message never loops either way.
-   */
-  async #park(
-    channel: amqp.Channel,
-    msg: amqp.ConsumeMessage,
-    reason: ParkedReason,
-    detail: string,
-  ): Promise<void> {
-    const t = this.#topology;
-    this.#metrics.recordInvalidationParked(reason);
-    this.#log.error(
-      `bus-parked-${reason}`,
-      {
-        queue: t.queue,
-        routingKey: msg.fields.routingKey,
-        reason,
-        detail,
-        messageId: msg.properties.messageId,
-      },
-      'invalidation message parked',
-    );
-    const publishChannel = this.#publishChannel;
-    try {
-      if (!publishChannel) throw new InvalidationBusUnavailableError();
-      const props = msg.properties;
-      await this.#confirmPublish(publishChannel, t.deadLetterExchange, t.queue, msg.content, {
-        persistent: true,
-        mandatory: true,
-        ...(props.contentType ? { contentType: props.contentType } : {}),
-        messageId: typeof props.messageId === 'string' ? props.messageId : randomUUID(),
-        headers: {
-          ...(props.headers as Record<string, unknown> | undefined),
-          [PARKED_HEADERS.reason]: reason,
-          [PARKED_HEADERS.detail]: detail.slice(0, 1000),
-          // A replayed message came by the default exchange with its original key in a header.
-          [PARKED_HEADERS.routingKey]:
-            parkedMessageInfo(props, msg.fields).routingKey ?? msg.fields.routingKey,
-          [PARKED_HEADERS.exchange]: msg.fields.exchange || props.headers?.[PARKED_HEADERS.exchange],
-          [PARKED_HEADERS.parkedAt]: new Date(this.#clock()).toISOString(),
-        },
-      });
-    } catch (err) {
-      this.#log.warn(
-        'bus-park-failed',
-        errorFields(err),
-        'parking publish failed, rejecting to the dead-letter exchange',
-      );
-      settle(() => channel.nack(msg, false, false));
-      return;
-    }
-    settle(() => channel.ack(msg));
   }
 
   #setConnected(connected: boolean): void {
@@ -658,57 +384,5 @@ export class InvalidationBus implements InvalidationFeedStatus {
         this.#log.warn('bus-listener', errorFields(err), 'connection listener threw');
       }
     }
-  }
-}
-
-/** A passive check: a missing queue closes the channel it was asked on, hence one of its own. */
-async function queueExists(model: amqp.ChannelModel, queue: string): Promise<boolean> {
-  const channel = await model.createChannel();
-  channel.on('error', () => undefined);
-  try {
-    await channel.checkQueue(queue);
-    return true;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 404) return false;
-    throw err;
-  } finally {
-    // After a 404 the broker already closed it; the catch covers that.
-    await channel.close().catch(() => undefined);
-  }
-}
-
-/** Deliveries before this one, as the quorum queue counts them (0 on the first). */
-function deliveryCount(msg: amqp.ConsumeMessage): number {
-  const raw = (msg.properties.headers as Record<string, unknown> | undefined)?.['x-delivery-count'];
-  const n = typeof raw === 'number' ? raw : Number(raw ?? 0);
-  return Number.isFinite(n) && n > 0 ? n : 0;
-}
-
-/** Bounded insertion-ordered map: the oldest entry goes first (a FIFO is enough for dedupe). */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
-}
-
-/** ack/nack on a channel that died meanwhile throws; the broker redelivers anyway. */
-function settle(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // unacked messages of a closed channel are requeued by the broker
-  }
-}
-
-function withHeartbeat(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', '10');
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { injectTraceHeaders } from './tracing';
+import { injectTraceHeaders } from './tracing.js';
 
 export type InvalidationAction = 'created' | 'updated' | 'deleted';
 

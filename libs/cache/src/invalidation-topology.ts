@@ -39,9 +39,9 @@ export function legacyInvalidationQueue(service: string, prefix = 'memshop'): st
 export function invalidationTopology(opts: {
   exchange: string;
   queue: string;
-  deadLetterExchange?: string;
-  parkingQueue?: string;
-  deliveryLimit?: number;
+  deadLetterExchange?: string | undefined;
+  parkingQueue?: string | undefined;
+  deliveryLimit?: number | undefined;
 }): InvalidationTopology {
   return {
     exchange: opts.exchange,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MAX_KEY_BYTES } from './binary-protocol';
+import { MAX_KEY_BYTES } from './transport/binary-protocol.js';
 
 export { MAX_KEY_BYTES };
 

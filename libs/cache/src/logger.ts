@@ -16,7 +16,7 @@ export const silentLogger: LoggerLike = Object.freeze({ debug: noop, info: noop,
 export interface RateLimitedLoggerOptions {
   /** At most one line per `key` per window; the rest are counted and reported with the next line. Default 10000. */
   windowMs?: number;
-  clock?: () => number;
+  clock?: (() => number) | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   parkedMessageInfo,
   type InvalidationTopology,
   type ParkedReason,
-} from './invalidation-topology';
+} from './invalidation-topology.js';
 
 /** One message of a parking queue, as an operator sees it. */
 export interface ParkedInvalidation {

@@ -1,5 +1,5 @@
-import { errorFields, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type CacheMetrics, type PopulateResult } from './metrics';
+import { errorFields, type LoggerLike, RateLimitedLogger } from './logger.js';
+import { noopCacheMetrics, type CacheMetrics, type PopulateResult } from './metrics.js';
 
 export interface PopulateQueueOptions {
   /** Writes waiting to start (a batch counts as its keys); beyond this new writes are dropped and counted. Default 1000. */

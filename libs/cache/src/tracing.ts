@@ -1,4 +1,4 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import {
   context,
   propagation,
@@ -90,7 +90,7 @@ export class CacheTracing {
     name: string,
     attributes: Attributes,
     fn: (span: Span) => Promise<T>,
-    options: { kind?: SpanKind; parent?: Context } = {},
+    options: { kind?: SpanKind | undefined; parent?: Context | undefined } = {},
   ): Promise<T> {
     const parent = options.parent ?? context.active();
     return this.#tracer.startActiveSpan(

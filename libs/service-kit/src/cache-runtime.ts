@@ -15,6 +15,7 @@ import type { serviceEnvShape } from './config';
 import { databaseCheck, memcachedCheck, rabbitmqCheck, type HealthCheck } from './health';
 import type { Closable } from './lifecycle';
 import type { Logger } from './logger';
+import { KEY_GENERATION_PREFIX } from './memshop-cache-names';
 
 type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
 
@@ -98,7 +99,12 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
-  const cache = new Cache({ cluster, logger, metrics: cacheMetrics });
+  const cache = new Cache({
+    cluster,
+    logger,
+    metrics: cacheMetrics,
+    keyGenerationPrefix: KEY_GENERATION_PREFIX,
+  });
   const bus = new InvalidationBus({
     url: config.RABBITMQ_URL,
     service,

@@ -6,7 +6,8 @@
  * the unauthenticated memcached could.
  */
 import { randomBytes } from 'node:crypto';
-import { CacheCluster, decodeEnvelope, encodeEnvelope, FORMAT_VERSION } from '@memshop/cache';
+import { CacheCluster } from '@memshop/cache';
+import { decodeEnvelope, encodeEnvelope, FORMAT_VERSION } from '@memshop/cache/advanced';
 import { startInProcessServices, type InProcessServices } from './observability-services';
 
 let services: InProcessServices | undefined;

@@ -1,6 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
-import { Cache, CACHE_CHANNEL_NAMES, CacheCluster } from '@memshop/cache';
+import { Cache, CacheCluster } from '@memshop/cache';
+import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
 
 /**

@@ -177,7 +177,7 @@ async function runRound(round: number): Promise<RoundCounts> {
   }
   for (const categoryId of HOT_CATEGORIES) {
     const truth = await world.adminRepository.listCategoryProducts(categoryId, PAGE.offset, PAGE.limit);
-    const nsVersion = await a.cache.namespaceVersion(`catalog:category-products:${categoryId}`);
+    const nsVersion = await a.cache.keyGeneration(`catalog:category-products:${categoryId}`);
     const key = categoryPages.key(`${categoryId}:${PAGE.offset}:${PAGE.limit}`, nsVersion);
     const entry = await readRawEntry(checker, key);
     if (entry.kind === 'lease') counts.leasesLeft += 1;

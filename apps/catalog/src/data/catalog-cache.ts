@@ -50,7 +50,7 @@ export class CatalogCache {
     // The benchmark's baseline (P2): the same endpoint with every read going to Postgres.
     if (opts.bypassCache) return load().then((value) => ({ value, status: 'bypass' }));
     return this.#cache.getOrLoad(this.productKey(id), load, {
-      namespace: 'product',
+      entity: 'product',
       ttlSeconds: PRODUCT_TTL_SECONDS,
       validate: isProduct,
       versionOf: productVersion,
@@ -70,7 +70,7 @@ export class CatalogCache {
         return new Map(missingKeys.map((key) => [key, loaded.get(keyToId.get(key)!) ?? null]));
       },
       {
-        namespace: 'product',
+        entity: 'product',
         ttlSeconds: PRODUCT_TTL_SECONDS,
         validate: isProduct,
         versionOf: productVersion,
@@ -91,10 +91,10 @@ export class CatalogCache {
     limit: number,
     load: () => Promise<CategoryProductsPage | null>,
   ): Promise<Cached<CategoryProductsPage>> {
-    const nsVersion = await this.#cache.namespaceVersion(this.#categoryNamespace(categoryId));
+    const nsVersion = await this.#cache.keyGeneration(this.#categoryNamespace(categoryId));
     const key = this.#categoryPages.key(`${categoryId}:${offset}:${limit}`, nsVersion);
     return this.#cache.getOrLoad(key, load, {
-      namespace: 'category-products',
+      entity: 'category-products',
       ttlSeconds: LIST_TTL_SECONDS,
       validate: isCategoryProductsPage,
     });
@@ -109,7 +109,7 @@ export class CatalogCache {
     return this.#cache.writeThrough(this.productKey(product.id), product, {
       version: product.version,
       ttlSeconds: PRODUCT_TTL_SECONDS,
-      namespace: 'product',
+      entity: 'product',
       confirm: opts.confirm,
     });
   }
@@ -134,7 +134,7 @@ export class CatalogCache {
 
   async bumpCategories(categoryIds: number[], opts: Confirm = {}): Promise<void> {
     await Promise.all(
-      [...new Set(categoryIds)].map((id) => this.#cache.bumpNamespace(this.#categoryNamespace(id), opts)),
+      [...new Set(categoryIds)].map((id) => this.#cache.bumpKeyGeneration(this.#categoryNamespace(id), opts)),
     );
   }
 

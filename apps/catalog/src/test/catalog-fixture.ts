@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   Cache,
   CacheAuditor,
-  CACHE_CHANNEL_NAMES,
   CacheCluster,
   createPromCacheMetrics,
   InvalidationBus,
@@ -11,6 +10,7 @@ import {
   prismaSqlExecutor,
   type InvalidationEvent,
 } from '@memshop/cache';
+import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import {
   createLogger,
   createPrismaClient,

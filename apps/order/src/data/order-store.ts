@@ -56,7 +56,7 @@ export class CachedOrderStore implements OrderStore {
       this.keys.order(id),
       () => this.repository.findById(id),
       {
-        namespace: 'order',
+        entity: 'order',
         ttlSeconds: ORDER_TTL_SECONDS,
         validate: isStoredOrder,
         versionOf: (order) => order.version,
@@ -80,7 +80,7 @@ export class CachedOrderStore implements OrderStore {
   async #written(order: StoredOrder): Promise<StoredOrder> {
     await this.cache.writeThrough(this.keys.order(order.id), order, {
       version: order.version,
-      namespace: 'order',
+      entity: 'order',
       ttlSeconds: ORDER_TTL_SECONDS,
     });
     this.relay?.kick();

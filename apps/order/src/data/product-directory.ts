@@ -25,7 +25,7 @@ export class CachedProductDirectory implements ProductDirectory {
         const loaded = await this.catalog.getProducts(missingKeys.map((key) => idOfKey.get(key)!));
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
       },
-      { namespace: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },
+      { entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },
     );
     const byId = new Map<number, Read<ProductSummary | null>>();
     for (const [key, id] of idOfKey) {

@@ -14,7 +14,7 @@ export class CachedUserDirectory implements UserDirectory {
 
   async getUser(id: number): Promise<Read<UserSummary | null>> {
     const result = await this.cache.getOrLoad<UserSummary>(this.keys.user(id), () => this.users.getUser(id), {
-      namespace: 'user',
+      entity: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUserSummary,
     });

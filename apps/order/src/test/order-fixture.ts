@@ -1,7 +1,8 @@
 import { deployMigrations } from '@memshop/migrate';
 import os from 'node:os';
 import path from 'node:path';
-import { CACHE_CHANNEL_NAMES, type InvalidationEvent } from '@memshop/cache';
+import { type InvalidationEvent } from '@memshop/cache';
+import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {

@@ -25,7 +25,7 @@ export class UserCache {
   /** Unknown ids come back as null and are cached briefly (negative caching). */
   getUser(id: number, load: () => Promise<User | null>): Promise<Cached<User>> {
     return this.#cache.getOrLoad(this.userKey(id), load, {
-      namespace: 'user',
+      entity: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUser,
       // Recorded on populate: a delayed write-through of an older version never replaces it,
@@ -39,7 +39,7 @@ export class UserCache {
     return this.#cache.writeThrough(this.userKey(user.id), user, {
       version: user.version,
       ttlSeconds: USER_TTL_SECONDS,
-      namespace: 'user',
+      entity: 'user',
       confirm: opts.confirm,
     });
   }

@@ -1,4 +1,5 @@
-import { defaultEntryCodec, type CacheCluster } from '@memshop/cache';
+import { type CacheCluster } from '@memshop/cache';
+import { defaultEntryCodec } from '@memshop/cache/advanced';
 
 export type RawEntry =
   | { kind: 'absent' }

@@ -1,4 +1,4 @@
-import { parseInvalidationEvent } from '@memshop/cache';
+import { parseInvalidationEvent } from '@memshop/cache/advanced';
 import { rabbitUrl } from '@memshop/testing';
 import amqp from 'amqplib';
 

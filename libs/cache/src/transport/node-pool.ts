@@ -7,9 +7,9 @@ import {
   Status,
   statusText,
   storeExtras,
-} from './binary-protocol';
-import { CacheProtocolError, type CacheError } from './errors';
-import { NodeConnection } from './node-connection';
+} from './binary-protocol.js';
+import { CacheProtocolError, type CacheError } from '../errors.js';
+import { NodeConnection } from './node-connection.js';
 
 /** One cached item as memcached holds it. `cas` changes on every write of the item. */
 export interface CacheItem {
@@ -25,7 +25,7 @@ export interface StoreItem {
   ttlSeconds: number;
   flags: number;
   /** Compare-and-swap: stored only if the item's CAS still equals this. */
-  cas?: bigint;
+  cas?: bigint | undefined;
 }
 
 /** What a store answers when it did not store: CAS mismatch or item gone (with CAS), key exists (add), too large, out of memory. */
@@ -42,8 +42,8 @@ export interface NodePoolOptions {
   poolSize: number;
   opTimeoutMs: number;
   connectTimeoutMs: number;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   onFailure(error: CacheError): void;
   onSuccess(): void;
 }

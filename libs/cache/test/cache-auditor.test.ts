@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { startMemcachedCluster, waitFor, type MemcachedCluster } from '@memshop/testing';
-import { Cache } from './cache-aside';
-import { CacheAuditor, type AuditSource } from './cache-auditor';
-import { CacheCluster } from './cluster';
-import { createPromCacheMetrics } from './metrics';
+import { Cache } from '../src/cache-aside.js';
+import { CacheAuditor, type AuditSource } from '../src/cache-auditor.js';
+import { CacheCluster } from '../src/cluster.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
 
 jest.setTimeout(60_000);
 
@@ -40,7 +40,10 @@ function tableSource(namespace: string, rows: Map<string, Row>, extraIds: string
       new Map(ids.filter((id) => rows.has(id)).map((id) => [id, rows.get(id)!.version])),
   };
   const populate = (row: Row | null, id: string) =>
-    cache.getOrLoad<Row>(source.keyOf(id), async () => row, { namespace, versionOf: (r) => r.version });
+    cache.getOrLoad<Row>(source.keyOf(id), async () => row, {
+      entity: namespace,
+      versionOf: (r) => r.version,
+    });
   return { source, populate };
 }
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
-import { Cache, type CacheStore } from './cache-aside';
-import { CacheCluster } from './cluster';
-import { encodeEnvelope, encodeLease, FORMAT_VERSION } from './codec';
-import type { InvalidationFeedStatus } from './invalidation-bus';
-import { createPromCacheMetrics } from './metrics';
+import { Cache, type CacheStore } from '../src/cache-aside.js';
+import { CacheCluster } from '../src/cluster.js';
+import { encodeEnvelope, encodeLease, FORMAT_VERSION } from '../src/codec.js';
+import type { InvalidationFeedStatus } from '../src/invalidation-feed-status.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
 
 jest.setTimeout(60_000);
 
@@ -351,7 +351,7 @@ describe('Cache.getOrLoad against real memcached', () => {
     const cache = new Cache({ cluster: dead, metrics: createPromCacheMetrics(registry) });
     for (let i = 0; i < 5; i += 1) {
       const result = await cache.getOrLoad(freshKey('bypass'), async () => 'from-db', {
-        namespace: 'product',
+        entity: 'product',
       });
       expect(result).toEqual({ value: 'from-db', status: 'bypass' });
     }
@@ -367,9 +367,9 @@ describe('Cache.getOrLoad against real memcached', () => {
     const registry = new Registry();
     const cache = new Cache({ cluster: newCluster(), metrics: createPromCacheMetrics(registry) });
     const key = freshKey('metrics');
-    await cache.getOrLoad(key, async () => 'x', { namespace: 'product' });
+    await cache.getOrLoad(key, async () => 'x', { entity: 'product' });
     await cache.drain();
-    await cache.getOrLoad(key, async () => 'x', { namespace: 'product' });
+    await cache.getOrLoad(key, async () => 'x', { entity: 'product' });
     const values = (await registry.getSingleMetric('memshop_cache_requests_total')?.get())?.values ?? [];
     const by = (result: string) =>
       values.find((v) => v.labels.result === result && v.labels.namespace === 'product')?.value ?? 0;
@@ -555,10 +555,10 @@ describe('Cache batch, write-through, namespaces, counters', () => {
   it('namespace versions only grow, and a bump changes the version', async () => {
     const cache = new Cache({ cluster: newCluster() });
     const ns = `category:${randomBytes(4).toString('hex')}`;
-    const v1 = await cache.namespaceVersion(ns);
-    expect(await cache.namespaceVersion(ns)).toBe(v1);
-    await cache.bumpNamespace(ns);
-    const v2 = await cache.namespaceVersion(ns);
+    const v1 = await cache.keyGeneration(ns);
+    expect(await cache.keyGeneration(ns)).toBe(v1);
+    await cache.bumpKeyGeneration(ns);
+    const v2 = await cache.keyGeneration(ns);
     expect(v2).toBeGreaterThan(v1);
     expect(v1).toBeGreaterThan(0);
   });
@@ -607,38 +607,38 @@ describe('the missed-events (gap) rule', () => {
       calls += 1;
       return `v${calls}`;
     };
-    await cache.getOrLoad(key, loader, { namespace: 'product' });
-    await cache.getOrLoad(plain, async () => 'plain', { namespace: 'other' });
+    await cache.getOrLoad(key, loader, { entity: 'product' });
+    await cache.getOrLoad(plain, async () => 'plain', { entity: 'other' });
     await cache.drain();
-    expect((await cache.getOrLoad(key, loader, { namespace: 'product' })).status).toBe('hit');
+    expect((await cache.getOrLoad(key, loader, { entity: 'product' })).status).toBe('hit');
 
     now += 1000;
     feed.set(false, now);
     now += 1000;
     // Stored before the disconnect: reloaded (it may have missed its purge).
-    expect(await cache.getOrLoad(key, loader, { namespace: 'product' })).toEqual({
+    expect(await cache.getOrLoad(key, loader, { entity: 'product' })).toEqual({
       value: 'v2',
       status: 'miss',
     });
     // Namespaces that are not event-fed are unaffected.
-    expect((await cache.getOrLoad(plain, async () => 'x', { namespace: 'other' })).status).toBe('hit');
+    expect((await cache.getOrLoad(plain, async () => 'x', { entity: 'other' })).status).toBe('hit');
     await cache.drain();
     // Written during the gap: trusted, but only for gapTtlSeconds.
-    expect(await cache.getOrLoad(key, loader, { namespace: 'product' })).toEqual({
+    expect(await cache.getOrLoad(key, loader, { entity: 'product' })).toEqual({
       value: 'v2',
       status: 'hit',
     });
     now += 6000;
-    expect(await cache.getOrLoad(key, loader, { namespace: 'product' })).toEqual({
+    expect(await cache.getOrLoad(key, loader, { entity: 'product' })).toEqual({
       value: 'v3',
       status: 'miss',
     });
     await cache.drain();
 
-    const before = await cache.namespaceVersion('product');
+    const before = await cache.keyGeneration('product');
     feed.set(true, now);
     await cache.drain();
-    expect(await cache.namespaceVersion('product')).toBeGreaterThan(before);
+    expect(await cache.keyGeneration('product')).toBeGreaterThan(before);
     expect(calls).toBe(3);
   });
 });
@@ -674,8 +674,8 @@ describe('Cache with a failing store', () => {
     ]);
     await expect(cache.invalidate(['a', 'b'])).resolves.toBeUndefined();
     await expect(cache.writeThrough('a', 1, { version: 1 })).resolves.toBeUndefined();
-    await expect(cache.bumpNamespace('n')).resolves.toBeUndefined();
-    expect(await cache.namespaceVersion('n')).toBeLessThan(0);
+    await expect(cache.bumpKeyGeneration('n')).resolves.toBeUndefined();
+    expect(await cache.keyGeneration('n')).toBeLessThan(0);
     expect(await cache.incr('c', 1)).toBeNull();
     await cache.close();
   });

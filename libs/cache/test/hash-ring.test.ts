@@ -1,4 +1,4 @@
-import { KetamaRing } from './hash-ring';
+import { KetamaRing } from '../src/hash-ring.js';
 
 const servers = (n: number) => Array.from({ length: n }, (_, i) => `10.0.0.${i + 1}:11211`);
 const keys = Array.from({ length: 10_000 }, (_, i) => `catalog:product:v1:${i}`);

@@ -1,4 +1,4 @@
-import { escapeId, isValidMemcachedKey, keySpace, MAX_KEY_BYTES, toMemcachedKey } from './keys';
+import { escapeId, isValidMemcachedKey, keySpace, MAX_KEY_BYTES, toMemcachedKey } from '../src/keys.js';
 
 describe('keySpace', () => {
   const products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: 1 });

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { Registry } from 'prom-client';
 import { deleteRabbitObjects, rabbitUrl, uniqueName, waitFor } from '@memshop/testing';
-import { InvalidationBus } from './invalidation-bus';
+import { InvalidationBus } from '../src/invalidation-bus.js';
 import {
   createInvalidationEvent,
   invalidationRoutingKey,
   type InvalidationEvent,
-} from './invalidation-event';
-import { invalidationTopology, legacyInvalidationQueue } from './invalidation-topology';
-import { createPromCacheMetrics } from './metrics';
-import { ParkedInvalidations } from './parked-invalidations';
+} from '../src/invalidation-event.js';
+import { invalidationTopology, legacyInvalidationQueue } from '../src/invalidation-topology.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
+import { ParkedInvalidations } from '../src/parked-invalidations.js';
 
 jest.setTimeout(60_000);
 

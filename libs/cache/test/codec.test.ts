@@ -1,5 +1,12 @@
-import { decodeEnvelope, encodeEnvelope, encodeLease, FORMAT_VERSION, isLease, leaseToken } from './codec';
-import { CacheCodecError } from './errors';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeLease,
+  FORMAT_VERSION,
+  isLease,
+  leaseToken,
+} from '../src/codec.js';
+import { CacheCodecError } from '../src/errors.js';
 
 const times = { storedAt: 1000, freshUntil: 2000, staleUntil: 3000 };
 

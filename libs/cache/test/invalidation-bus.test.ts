@@ -16,15 +16,12 @@ import {
   waitFor,
   type TcpProxy,
 } from '@memshop/testing';
-import {
-  InvalidationBus,
-  InvalidationBusUnavailableError,
-  InvalidationUnroutableError,
-} from './invalidation-bus';
-import { createInvalidationEvent, type InvalidationEvent } from './invalidation-event';
-import { invalidationTopology } from './invalidation-topology';
-import { ParkedInvalidations } from './parked-invalidations';
-import { createPromCacheMetrics } from './metrics';
+import { InvalidationBusUnavailableError, InvalidationUnroutableError } from '../src/errors.js';
+import { InvalidationBus } from '../src/invalidation-bus.js';
+import { createInvalidationEvent, type InvalidationEvent } from '../src/invalidation-event.js';
+import { invalidationTopology } from '../src/invalidation-topology.js';
+import { ParkedInvalidations } from '../src/parked-invalidations.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
 
 jest.setTimeout(60_000);
 

@@ -1,89 +1,10 @@
-import { InvalidationBusUnavailableError } from './invalidation-bus';
-import {
-  createInvalidationEvent,
-  decodeInvalidationEvent,
-  invalidationRoutingKey,
-  type InvalidationEvent,
-  type NewInvalidationEvent,
-} from './invalidation-event';
-import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger';
-import { noopCacheMetrics, type CacheMetrics } from './metrics';
-import { publishDiagnostic } from './tracing';
-
-export const OUTBOX_TABLE = 'memshop_outbox';
-
-/**
- * The outbox table, as Prisma's migration for the model in the README creates it (so a service
- * may either paste the model into schema.prisma or run this SQL in a migration).
- */
-export const OUTBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS "memshop_outbox" (
-    "seq" BIGSERIAL NOT NULL,
-    "event_id" UUID NOT NULL,
-    "routing_key" TEXT NOT NULL,
-    "payload" JSONB NOT NULL,
-    "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "published_at" TIMESTAMPTZ(6),
-    "attempts" INTEGER NOT NULL DEFAULT 0,
-    "next_attempt_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "last_error" TEXT,
-    CONSTRAINT "memshop_outbox_pkey" PRIMARY KEY ("seq")
-);
-CREATE UNIQUE INDEX IF NOT EXISTS "memshop_outbox_event_id_key" ON "memshop_outbox"("event_id");
-CREATE INDEX IF NOT EXISTS "memshop_outbox_published_at_next_attempt_at_idx" ON "memshop_outbox"("published_at", "next_attempt_at");
-`;
-
-/** Anything with Prisma's `$executeRawUnsafe`: the `tx` of `prisma.$transaction(async (tx) => ...)`. */
-export interface OutboxTransaction {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> | PromiseLike<number>;
-}
-
-/**
- * Writes the event in the caller's transaction, so it commits or rolls back with the change
- * (no lost invalidation when the process dies between commit and publish).
- * Returns the stored event; call `relay.kick([event])` after the commit to publish it at once.
- */
-export async function enqueueOutboxEvent(
-  tx: OutboxTransaction,
-  fields: NewInvalidationEvent,
-): Promise<InvalidationEvent> {
-  const event = createInvalidationEvent(fields);
-  await tx.$executeRawUnsafe(
-    `INSERT INTO "${OUTBOX_TABLE}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`,
-    event.id,
-    invalidationRoutingKey(event),
-    JSON.stringify(event),
-  );
-  return event;
-}
-
-/** The two calls the relay makes; adapters below wrap Prisma clients and pg pools. */
-export interface SqlExecutor {
-  query<R extends object>(sql: string, params: unknown[]): Promise<R[]>;
-  execute(sql: string, params: unknown[]): Promise<number>;
-}
-
-/** A Prisma client (or anything with `$queryRawUnsafe` / `$executeRawUnsafe`). */
-export function prismaSqlExecutor(prisma: {
-  $queryRawUnsafe(query: string, ...values: unknown[]): PromiseLike<unknown>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
-}): SqlExecutor {
-  return {
-    query: async <R extends object>(sql: string, params: unknown[]) =>
-      (await prisma.$queryRawUnsafe(sql, ...params)) as R[],
-    execute: async (sql, params) => prisma.$executeRawUnsafe(sql, ...params),
-  };
-}
-
-/** A `pg` Pool or Client (anything with `query(text, values)` returning `{ rows, rowCount }`). */
-export function pgSqlExecutor(pool: {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
-}): SqlExecutor {
-  return {
-    query: async <R extends object>(sql: string, params: unknown[]) =>
-      (await pool.query(sql, params)).rows as R[],
-    execute: async (sql, params) => (await pool.query(sql, params)).rowCount ?? 0,
-  };
-}
+import { InvalidationBusUnavailableError } from '../errors.js';
+import { decodeInvalidationEvent, type InvalidationEvent } from '../invalidation-event.js';
+import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '../logger.js';
+import { noopCacheMetrics, type CacheMetrics } from '../metrics.js';
+import { publishDiagnostic } from '../tracing.js';
+import { OUTBOX_TABLE } from './outbox-table.js';
+import type { SqlExecutor } from './sql-executor.js';
 
 export interface OutboxPublisher {
   publish(event: InvalidationEvent): Promise<void>;

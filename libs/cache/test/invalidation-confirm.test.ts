@@ -8,12 +8,12 @@ import {
   waitFor,
   type MemcachedCluster,
 } from '@memshop/testing';
-import { Cache } from './cache-aside';
-import { CacheCluster } from './cluster';
-import { InvalidationBus } from './invalidation-bus';
-import { createInvalidationEvent } from './invalidation-event';
-import { createPromCacheMetrics } from './metrics';
-import { ParkedInvalidations } from './parked-invalidations';
+import { Cache } from '../src/cache-aside.js';
+import { CacheCluster } from '../src/cluster.js';
+import { InvalidationBus } from '../src/invalidation-bus.js';
+import { createInvalidationEvent } from '../src/invalidation-event.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
+import { ParkedInvalidations } from '../src/parked-invalidations.js';
 
 jest.setTimeout(60_000);
 

@@ -92,7 +92,7 @@ export interface Request {
   extras?: Buffer;
   value?: Buffer;
   /** Compare-and-swap: the store only succeeds if the item's CAS still equals this. */
-  cas?: bigint;
+  cas?: bigint | undefined;
 }
 
 /**

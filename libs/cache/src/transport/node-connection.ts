@@ -10,16 +10,16 @@ import {
   responseFrameLength,
   SaslOpcode,
   Status,
-} from './binary-protocol';
-import { CacheConnectionError, CacheError, CacheTimeoutError } from './errors';
+} from './binary-protocol.js';
+import { CacheConnectionError, CacheError, CacheTimeoutError } from '../errors.js';
 
 export interface NodeConnectionOptions {
   /** 'host:port', used in errors. */
   server: string;
   host: string;
   port: number;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   opTimeoutMs: number;
   connectTimeoutMs: number;
   /**
@@ -37,8 +37,8 @@ export interface NodeConnectionOptions {
 /** The memjs `Server` fields this file reads beyond its typed API. */
 type MemjsServer = memjs.Server & {
   _socket?: Socket;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   errorCallbacks: Record<number, unknown>;
 };
 

@@ -1,7 +1,7 @@
-import { silentLogger } from './logger';
-import type { CacheMetrics, PopulateResult } from './metrics';
-import { noopCacheMetrics } from './metrics';
-import { PopulateQueue } from './populate-queue';
+import { silentLogger } from '../src/logger.js';
+import type { CacheMetrics, PopulateResult } from '../src/metrics.js';
+import { noopCacheMetrics } from '../src/metrics.js';
+import { PopulateQueue } from '../src/populate-queue.js';
 
 function recordingMetrics() {
   const results: PopulateResult[] = [];

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
-import { CacheCluster } from './cluster';
-import { CacheConnectionError, CacheKeyError } from './errors';
-import { keySpace } from './keys';
-import { noopCacheMetrics, type CacheMetrics } from './metrics';
+import { CacheCluster } from '../src/cluster.js';
+import { CacheConnectionError, CacheKeyError } from '../src/errors.js';
+import { keySpace } from '../src/keys.js';
+import { noopCacheMetrics, type CacheMetrics } from '../src/metrics.js';
 
 const products = keySpace({ prefix: 'test', entity: 'cluster', schemaVersion: 1 });
 let run = 0;

@@ -8,17 +8,13 @@ import {
   waitFor,
   type TestDatabase,
 } from '@memshop/testing';
-import { InvalidationBus } from './invalidation-bus';
-import type { InvalidationEvent } from './invalidation-event';
-import { createPromCacheMetrics } from './metrics';
-import {
-  enqueueOutboxEvent,
-  OUTBOX_TABLE_SQL,
-  OutboxRelay,
-  pgSqlExecutor,
-  prismaSqlExecutor,
-  type OutboxTransaction,
-} from './outbox';
+import { InvalidationBus } from '../src/invalidation-bus.js';
+import type { InvalidationEvent } from '../src/invalidation-event.js';
+import { createPromCacheMetrics } from '../src/metrics.js';
+import { OutboxRelay } from '../src/outbox/outbox-relay.js';
+import { enqueueOutboxEvent, OUTBOX_TABLE_SQL, type OutboxTransaction } from '../src/outbox/outbox-table.js';
+import { pgSqlExecutor } from '../src/outbox/pg-sql-executor.js';
+import { prismaSqlExecutor } from '../src/outbox/prisma-sql-executor.js';
 
 jest.setTimeout(60_000);
 

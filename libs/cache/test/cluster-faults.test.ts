@@ -1,9 +1,10 @@
 import net from 'node:net';
 import { startMemcachedCluster, waitFor, type MemcachedCluster } from '@memshop/testing';
-import { CacheCluster, type CacheClusterOptions } from './cluster';
-import { CacheError, CacheTimeoutError, CacheUnavailableError } from './errors';
-import { keySpace } from './keys';
-import { noopCacheMetrics, type CacheMetrics } from './metrics';
+import { type CacheClusterOptions } from '../src/cluster-options.js';
+import { CacheCluster } from '../src/cluster.js';
+import { CacheError, CacheTimeoutError, CacheUnavailableError } from '../src/errors.js';
+import { keySpace } from '../src/keys.js';
+import { noopCacheMetrics, type CacheMetrics } from '../src/metrics.js';
 
 const space = keySpace({ prefix: 'test', entity: 'faults', schemaVersion: 1 });
 let run = 0;

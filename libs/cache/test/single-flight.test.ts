@@ -1,4 +1,4 @@
-import { SingleFlight } from './single-flight';
+import { SingleFlight } from '../src/single-flight.js';
 
 describe('SingleFlight', () => {
   it('shares one run among concurrent callers and starts a new one after it settles', async () => {

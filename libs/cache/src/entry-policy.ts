@@ -1,0 +1,158 @@
+import type { CacheItemLike, ResolvedOptions } from './cache-options.js';
+import type { CacheEntry, DecodedItem, EntryCodec } from './entry.js';
+import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
+import type { RateLimitedLogger } from './logger.js';
+import { publishDiagnostic } from './tracing.js';
+
+const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
+
+/** What a read found under a key, the input of both read paths' decisions. */
+export type ItemState =
+  | { kind: 'absent' }
+  | { kind: 'corrupt' }
+  | { kind: 'lease' }
+  | { kind: 'fresh' | 'stale' | 'expired'; entry: CacheEntry<unknown> };
+
+/**
+ * How long an entry is trusted: decoding and validation, freshness (TTL, SWR, grace), the
+ * missed-events rule while the invalidation feed is down, and the lifetimes of new entries.
+ */
+export class EntryPolicy {
+  readonly #codec: EntryCodec;
+  readonly #log: RateLimitedLogger;
+  readonly #clock: () => number;
+  readonly #random: () => number;
+  readonly #gapTtlSeconds: number;
+  #feed: { status: InvalidationFeedStatus; entities: Set<string>; off: () => void } | null = null;
+
+  constructor(opts: {
+    codec: EntryCodec;
+    log: RateLimitedLogger;
+    clock: () => number;
+    random: () => number;
+    gapTtlSeconds: number;
+  }) {
+    this.#codec = opts.codec;
+    this.#log = opts.log;
+    this.#clock = opts.clock;
+    this.#random = opts.random;
+    this.#gapTtlSeconds = opts.gapTtlSeconds;
+  }
+
+  /** Follows `feed` for `entities`; `onReconnect` runs on every reconnect. Replaces an earlier feed. */
+  watchFeed(feed: InvalidationFeedStatus, entities: string[], onReconnect: () => void): void {
+    this.#feed?.off();
+    const off = feed.onConnectionChange((connected) => {
+      if (connected) onReconnect();
+    });
+    this.#feed = { status: feed, entities: new Set(entities), off };
+  }
+
+  unwatchFeed(): void {
+    this.#feed?.off();
+    this.#feed = null;
+  }
+
+  /** The state of `item` at `now`; `decoded` when the caller decoded it already. */
+  classify(
+    key: string,
+    item: CacheItemLike | null,
+    decoded: DecodedItem | null,
+    now: number,
+    o: ResolvedOptions,
+  ): ItemState {
+    if (item === null) return { kind: 'absent' };
+    const d = decoded ?? this.decode(key, item, o);
+    if (d.kind === 'corrupt') return { kind: 'corrupt' };
+    if (d.kind === 'lease') return { kind: 'lease' };
+    return { kind: this.freshness(d.entry, now, o), entry: d.entry };
+  }
+
+  decode(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {
+    const decoded = this.#codec.decode(item.value);
+    if (
+      decoded.kind === 'entry' &&
+      decoded.entry.value !== null &&
+      o.validate &&
+      !safeValidate(o.validate, decoded.entry.value)
+    ) {
+      this.#log.warn('corrupt-entry', { key }, 'cached entry failed validation, treated as a miss');
+      publishDiagnostic('error', { op: 'validate', key, error: new Error('entry failed validation') });
+      return { kind: 'corrupt', reason: 'failed validation' };
+    }
+    if (decoded.kind === 'corrupt') {
+      this.#log.warn('corrupt-entry', { key }, 'cached entry could not be decoded, treated as a miss');
+      publishDiagnostic('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
+    }
+    return decoded;
+  }
+
+  freshness(entry: CacheEntry<unknown>, now: number, o: ResolvedOptions): 'fresh' | 'stale' | 'expired' {
+    if (this.#distrusted(entry, o.entity)) return 'expired';
+    if (now < entry.freshUntil) return 'fresh';
+    // No SWR while the event feed is down: a stale value could be one whose purge we missed.
+    if (this.#gapOpen(o.entity)) return 'expired';
+    const swrUntil = Math.min(entry.graceUntil, entry.freshUntil + o.staleSeconds * 1000);
+    return now < swrUntil ? 'stale' : 'expired';
+  }
+
+  servableOnError(entry: CacheEntry<unknown> | undefined): boolean {
+    return entry !== undefined && entry.value !== null && this.#clock() < entry.graceUntil;
+  }
+
+  buildEntry(
+    value: unknown,
+    o: ResolvedOptions,
+    now: number,
+    loadedAt: number,
+    version?: number,
+  ): CacheEntry<unknown> {
+    const base = { storedAt: loadedAt, ...(version === undefined ? {} : { version }) };
+    if (value === null || value === undefined) {
+      const until = now + o.negativeTtlSeconds * 1000;
+      return { ...base, value: null, freshUntil: until, graceUntil: until };
+    }
+    let ttlSeconds = o.ttlSeconds * (1 + (this.#random() * 2 - 1) * o.jitterRatio);
+    if (this.#gapOpen(o.entity)) ttlSeconds = Math.min(ttlSeconds, this.#gapTtlSeconds);
+    const freshUntil = now + Math.round(ttlSeconds * 1000);
+    return {
+      ...base,
+      value,
+      freshUntil,
+      graceUntil: freshUntil + Math.max(o.staleSeconds, o.graceSeconds) * 1000,
+    };
+  }
+
+  /** The hard expiry given to memcached: the end of the grace window (the entry must outlive it). */
+  memcachedTtl(entry: CacheEntry<unknown>, now: number): number {
+    return Math.min(MAX_RELATIVE_TTL_SECONDS, Math.max(1, Math.ceil((entry.graceUntil - now) / 1000)));
+  }
+
+  #gapOpen(entity: string): boolean {
+    const feed = this.#feed;
+    return feed !== null && feed.entities.has(entity) && !feed.status.connected;
+  }
+
+  /**
+   * An entry of an event-fed entity is not trusted when it was stored before the feed went
+   * away (while it is away), or before the moment the feed's queue was found missing (its
+   * purge may have been published into nothing): it is reloaded, one loader per key.
+   */
+  #distrusted(entry: CacheEntry<unknown>, entity: string): boolean {
+    const feed = this.#feed;
+    if (feed === null || !feed.entities.has(entity)) return false;
+    const lostBefore = feed.status.eventsLostBefore;
+    if (lostBefore != null && entry.storedAt < lostBefore) return true;
+    if (feed.status.connected) return false;
+    const since = feed.status.disconnectedSince;
+    return since != null && entry.storedAt < since;
+  }
+}
+
+function safeValidate(validate: (v: unknown) => boolean, value: unknown): boolean {
+  try {
+    return validate(value);
+  } catch {
+    return false;
+  }
+}
