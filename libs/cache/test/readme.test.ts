@@ -127,17 +127,18 @@ describe('README', () => {
     expect(typecheck('commonjs')).toBe('');
   });
 
-  it('installs exactly the run-time dependencies of package.json, at their versions', () => {
+  it('installs exactly the dependencies and peer dependencies of package.json, with their ranges', () => {
     const manifest = JSON.parse(readFileSync(join(libRoot, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
     };
     const [runtimeLine = ''] = blockOf('sh install').trim().split('\n');
     const installed = runtimeLine
       .split(/\s+/)
-      .filter((word) => /^@?[\w./-]+@\d/.test(word))
+      .filter((word) => /^@?[\w./-]+@[\^~]?\d/.test(word))
       .sort();
-    const expected = Object.entries(manifest.dependencies ?? {})
-      .map(([name, range]) => `${name}@${range.replace(/^[\^~]/, '')}`)
+    const expected = Object.entries({ ...manifest.dependencies, ...manifest.peerDependencies })
+      .map(([name, range]) => `${name}@${range}`)
       .sort();
     expect(installed).toEqual(expected);
     // pg and typescript belong to the service: the README never installs them over the service's own.
