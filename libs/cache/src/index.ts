@@ -43,6 +43,7 @@ export type { OutboxPublisher, OutboxRelayOptions, ParkedOutboxRow } from './out
 export type { SqlExecutor } from './outbox/sql-executor.js';
 export { prismaSqlExecutor } from './outbox/prisma-sql-executor.js';
 export { pgSqlExecutor } from './outbox/pg-sql-executor.js';
+export type { PgQueryable } from './outbox/pg-sql-executor.js';
 
 export { createPromCacheMetrics } from './metrics.js';
 export type { CacheMetrics } from './metrics.js';

@@ -15,6 +15,7 @@ import { OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { enqueueOutboxEvent, OUTBOX_TABLE_SQL, type OutboxTransaction } from '../src/outbox/outbox-table.js';
 import { pgSqlExecutor } from '../src/outbox/pg-sql-executor.js';
 import { prismaSqlExecutor } from '../src/outbox/prisma-sql-executor.js';
+import type { SqlExecutor } from '../src/outbox/sql-executor.js';
 
 jest.setTimeout(60_000);
 
@@ -34,14 +35,18 @@ function prismaLikeTx(client: PoolClient): OutboxTransaction {
   };
 }
 
+/** How the events of a transaction reach enqueueOutboxEvent; each describe below sets one. */
+type TransactionAdapter = (client: PoolClient) => OutboxTransaction | SqlExecutor;
+let adaptTransaction: TransactionAdapter = prismaLikeTx;
+
 async function transaction<T>(
-  fn: (tx: OutboxTransaction, client: PoolClient) => Promise<T>,
+  fn: (tx: OutboxTransaction | SqlExecutor, client: PoolClient) => Promise<T>,
   rollback = false,
 ): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const result = await fn(prismaLikeTx(client), client);
+    const result = await fn(adaptTransaction(client), client);
     await client.query(rollback ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (err) {
@@ -83,10 +88,18 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await pool.query('DELETE FROM memshop_outbox');
+  await pool.query('DELETE FROM memshop_outbox; DELETE FROM product');
 });
 
-describe('transactional outbox against real Postgres and RabbitMQ', () => {
+// The same scenarios once through a Prisma-style transaction and once through plain pg.
+describe.each<[string, TransactionAdapter]>([
+  ['a Prisma-style transaction', prismaLikeTx],
+  ['a pg PoolClient (pgSqlExecutor)', pgSqlExecutor],
+])('transactional outbox against real Postgres and RabbitMQ, enqueued through %s', (_name, adapter) => {
+  beforeAll(() => {
+    adaptTransaction = adapter;
+  });
+
   it('publishes the 49 good rows of a batch around an undecodable one, which is parked with its error', async () => {
     const registry = new Registry();
     const metrics = createPromCacheMetrics(registry);

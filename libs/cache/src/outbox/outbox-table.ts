@@ -4,6 +4,7 @@ import {
   type InvalidationEvent,
   type NewInvalidationEvent,
 } from '../invalidation-event.js';
+import type { SqlExecutor } from './sql-executor.js';
 
 export const OUTBOX_TABLE = 'memshop_outbox';
 
@@ -34,19 +35,19 @@ export interface OutboxTransaction {
 
 /**
  * Writes the event in the caller's transaction, so it commits or rolls back with the change
- * (no lost invalidation when the process dies between commit and publish).
- * Returns the stored event; call `relay.kick([event])` after the commit to publish it at once.
+ * (no lost invalidation when the process dies between commit and publish). `db` is Prisma's
+ * `tx`, or a `SqlExecutor` over the transaction's connection (`pgSqlExecutor(client)` between
+ * `BEGIN` and `COMMIT`). Returns the stored event; call `relay.kick([event])` after the commit
+ * to publish it at once.
  */
 export async function enqueueOutboxEvent(
-  tx: OutboxTransaction,
+  db: OutboxTransaction | SqlExecutor,
   fields: NewInvalidationEvent,
 ): Promise<InvalidationEvent> {
   const event = createInvalidationEvent(fields);
-  await tx.$executeRawUnsafe(
-    `INSERT INTO "${OUTBOX_TABLE}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`,
-    event.id,
-    invalidationRoutingKey(event),
-    JSON.stringify(event),
-  );
+  const sql = `INSERT INTO "${OUTBOX_TABLE}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
+  const params = [event.id, invalidationRoutingKey(event), JSON.stringify(event)];
+  if ('execute' in db) await db.execute(sql, params);
+  else await db.$executeRawUnsafe(sql, ...params);
   return event;
 }
