@@ -26,6 +26,7 @@ export type CacheRuntimeConfig = Pick<
   | 'MEMCACHED_GUTTER_SERVERS'
   | 'MEMCACHED_USERNAME'
   | 'MEMCACHED_PASSWORD'
+  | 'MEMCACHED_OP_TIMEOUT_MS'
   | 'RABBITMQ_URL'
   | 'INVALIDATION_EXCHANGE'
   | 'INVALIDATION_QUEUE'
@@ -108,6 +109,7 @@ export function createCacheRuntime({
     gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
     username: config.MEMCACHED_USERNAME,
     password: config.MEMCACHED_PASSWORD,
+    opTimeoutMs: config.MEMCACHED_OP_TIMEOUT_MS,
     logger,
     metrics: cacheMetrics,
   });

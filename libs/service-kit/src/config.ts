@@ -67,6 +67,11 @@ export const serviceEnvShape = {
   MEMCACHED_GUTTER_SERVERS: optionalServerList,
   MEMCACHED_USERNAME: z.preprocess(emptyAsUndefined, z.string().optional()),
   MEMCACHED_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Per memcached operation, ms. 150 in production (a LAN round trip is well under 1 ms, so a
+   * slower answer means the node is in trouble); suites that starve memcached of CPU raise it.
+   */
+  MEMCACHED_OP_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(150),
   CACHE_SCHEMA_VERSION: z.coerce.number().int().min(1).default(1),
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()),
