@@ -24,16 +24,6 @@ import { SingleFlight } from './single-flight.js';
 import { TimedLoader } from './timed-loader.js';
 import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
 
-export type {
-  CacheDefaults,
-  CacheItemLike,
-  CacheOptions,
-  CacheResult,
-  CacheStatus,
-  CacheStore,
-  GetOrLoadOptions,
-} from './cache-options.js';
-
 /**
  * Cache-aside over a memcached cluster with the holes of the plain pattern closed:
  * leases against stale sets and cross-process stampedes, in-process single-flight, soft expiry

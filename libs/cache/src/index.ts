@@ -11,7 +11,7 @@ export type {
   CacheStatus,
   CacheStore,
   GetOrLoadOptions,
-} from './cache-aside.js';
+} from './cache-options.js';
 export { CacheCluster } from './cluster.js';
 export type {
   CacheClusterOptions,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
-import { Cache, type CacheStore } from '../src/cache-aside.js';
+import { Cache } from '../src/cache-aside.js';
+import type { CacheStore } from '../src/cache-options.js';
 import { CacheCluster } from '../src/cluster.js';
 import { encodeEnvelope, encodeLease, FORMAT_VERSION } from '../src/codec.js';
 import type { InvalidationFeedStatus } from '../src/invalidation-feed-status.js';
