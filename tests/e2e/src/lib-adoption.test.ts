@@ -8,6 +8,7 @@
 // Installs come from npm's cache when they can (`--prefer-offline`), so a warm CI box does not
 // need the registry; the run costs about a minute on 2 cores, most of it npm and tsc.
 import { execFileSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -215,13 +216,16 @@ describe('libs/cache adopted by a new service, following its README', () => {
     writeFileSync(join(service, 'jest.config.cjs'), readmeBlock('js jest.config.cjs'));
     let output: string;
     try {
-      output = execFileSync('bash', ['-euo', 'pipefail', '-c', `${readmeBlock('sh test').trim()} 2>&1`], {
-        cwd: service,
-        env: userEnv(),
-        encoding: 'utf8',
-        stdio: 'pipe',
-        timeout: 240_000,
-      });
+      // Jest colours its summary when FORCE_COLOR is inherited (nx sets it for `npm test`).
+      output = stripVTControlCharacters(
+        execFileSync('bash', ['-euo', 'pipefail', '-c', `${readmeBlock('sh test').trim()} 2>&1`], {
+          cwd: service,
+          env: userEnv(),
+          encoding: 'utf8',
+          stdio: 'pipe',
+          timeout: 240_000,
+        }),
+      );
     } catch (error) {
       throw new Error(
         `the lib's tests failed in the service:\n${String((error as { stdout?: unknown }).stdout ?? error).slice(-4000)}`,
