@@ -18,6 +18,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  relaxedRateLimitEnv,
   createTestDatabase,
   deleteRabbitObjects,
   rabbitUrl,
@@ -208,6 +209,7 @@ function serviceEnv(o: Pick<StartOne, 'databaseUrl' | 'servers' | 'exchange' | '
     RABBITMQ_URL: rabbitUrl(),
     INVALIDATION_EXCHANGE: o.exchange,
     INVALIDATION_QUEUE: o.queue,
+    ...relaxedRateLimitEnv,
   };
 }
 

@@ -6,7 +6,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { startMemcachedCluster, uniqueName, waitFor, type MemcachedCluster } from '@memshop/testing';
+import {
+  relaxedRateLimitEnv,
+  startMemcachedCluster,
+  uniqueName,
+  waitFor,
+  type MemcachedCluster,
+} from '@memshop/testing';
 import { startStack, type Stack } from '../../../scripts/stack';
 
 let memcached: MemcachedCluster | undefined;
@@ -15,6 +21,7 @@ let stack: Stack | undefined;
 beforeAll(async () => {
   memcached = await startMemcachedCluster(3);
   stack = await startStack({
+    env: relaxedRateLimitEnv,
     ports: { catalog: 0, user: 0, order: 0 },
     databases: 'fresh',
     rabbit: 'isolated',

@@ -12,6 +12,7 @@ import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } f
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
+  relaxedRateLimitEnv,
   withTestInfrastructure,
   type MemcachedCluster,
   type TcpProxy,
@@ -91,6 +92,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
     let clockOffsetMs = 0;
