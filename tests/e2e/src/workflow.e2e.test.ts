@@ -75,7 +75,7 @@ interface OrderView {
 
 /** order-service's `memshop_invalidations_consumed_total{entity=...}`, summed. */
 async function consumedEvents(entity: string): Promise<number> {
-  const text = await (await fetch(`${stack!.urls.order}/metrics`)).text();
+  const text = await (await fetch(`${stack!.adminUrls.order}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith('memshop_invalidations_consumed_total{') && line.includes(`entity="${entity}"`)) {

@@ -22,7 +22,7 @@ export const pageQuerySchema = z
       .number()
       .int()
       .min(0)
-      .max(MAX_PAGE_OFFSET)
+      .max(MAX_PAGE_OFFSET, { message: `must be at most ${MAX_PAGE_OFFSET}` })
       .default(0)
       .meta({ description: `A multiple of limit, at most ${MAX_PAGE_OFFSET}.` }),
     limit: z.coerce
