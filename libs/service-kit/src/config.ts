@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { rateLimitEnvShape } from './rate-limit-config';
 import { redactUrl } from './redact';
 
 /** A bad or missing env var. The message names the variables, never their values. */
@@ -53,7 +54,7 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 /**
  * The env vars every service reads (docs/architecture.md). A service builds its schema with
- * `z.object({ ...serviceEnvShape, PORT: portSchema(3001) })`.
+ * `z.object({ ...serviceEnvShape, PORT: portSchema(3001), ADMIN_PORT: portSchema(9101) })`.
  */
 export const serviceEnvShape = {
   DATABASE_URL: z
@@ -89,6 +90,7 @@ export const serviceEnvShape = {
   CACHE_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   CACHE_AUDIT_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   SERVICE_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  ...rateLimitEnvShape,
 };
 
 /** Parses env with the schema; throws ConfigError naming every bad variable. */

@@ -7,6 +7,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { catalogConfigSchema } from '../../../apps/catalog/src/config';
+import { orderConfigSchema } from '../../../apps/order/src/config';
+import { userConfigSchema } from '../../../apps/user/src/config';
 import {
   asArray,
   asRecord,
@@ -21,6 +24,13 @@ import {
 } from './deploy-contract';
 
 const DASHBOARDS = 'infra/grafana/dashboards';
+
+/** ADMIN_PORT's default in each service's config schema: where /metrics is served. */
+const ADMIN_PORTS: Record<string, number> = {
+  catalog: catalogConfigSchema.shape.ADMIN_PORT.parse(undefined),
+  user: userConfigSchema.shape.ADMIN_PORT.parse(undefined),
+  order: orderConfigSchema.shape.ADMIN_PORT.parse(undefined),
+};
 
 /** Series Prometheus itself writes for every target; no service exports them. */
 const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
@@ -278,7 +288,7 @@ describe('Prometheus and Grafana provisioning', () => {
       .map((v) => String(v).split(':'))
       .find(([from]) => from === source)?.[1];
 
-  test('prometheus.yml scrapes /metrics on catalog:3001, user:3002 and order:3003', () => {
+  test("prometheus.yml scrapes /metrics on each service's admin port (catalog:9101, user:9102, order:9103)", () => {
     const jobs = asArray(at(readYaml('infra/prometheus/prometheus.yml'), 'scrape_configs'), 'scrape_configs');
     const targets = jobs.flatMap((job) =>
       ((at(job, 'static_configs') ?? []) as Json[]).flatMap((c) =>
@@ -289,7 +299,7 @@ describe('Prometheus and Grafana provisioning', () => {
       ),
     );
     for (const { name, port } of documentedServices()) {
-      expect(targets).toContainEqual({ target: `${name}:${port}`, path: '/metrics' });
+      expect(targets).toContainEqual({ target: `${name}:${ADMIN_PORTS[name]}`, path: '/metrics' });
       expect(at(composeService(name), 'environment', 'PORT')).toBe(String(port));
     }
     expect(mountTarget('prometheus', './infra/prometheus/prometheus.yml')).toBe(

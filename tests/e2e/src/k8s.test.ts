@@ -264,11 +264,22 @@ describe('the three services', () => {
     }
   });
 
-  test('containerPort == PORT == the documented port', () => {
+  test('containerPort == PORT == the documented port, plus the admin port Prometheus scrapes', () => {
     for (const contract of contracts) {
       const container = containerOf(contract.name);
       const ports = asArray(container['ports'], 'ports');
-      expect(ports.map((p) => at(p, 'containerPort'))).toEqual([contract.port]);
+      const adminPort = resolvePort(container, 'admin');
+      expect(ports.map((p) => at(p, 'containerPort'))).toEqual([contract.port, adminPort]);
+      expect(
+        at(
+          find('Deployment', contract.name),
+          'spec',
+          'template',
+          'metadata',
+          'annotations',
+          'prometheus.io/port',
+        ),
+      ).toBe(String(adminPort));
       expect(containerEnv(container)['PORT']).toBe(String(contract.port));
     }
   });
