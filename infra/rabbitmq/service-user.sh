@@ -47,11 +47,12 @@ password="${SERVICE_PASSWORD:?SERVICE_PASSWORD is required}"
 patterns "$service"
 
 # add_user reads the password from stdin when none is given, so it never shows in a process list.
+# A new user has no tags; an existing one loses any it was given (no management UI access).
 if $rabbitmqctl --quiet list_users | cut -f1 | grep -qx "$username"; then
   printf '%s\n' "$password" | $rabbitmqctl --quiet change_password "$username"
+  $rabbitmqctl --quiet set_user_tags "$username"
 else
   printf '%s\n' "$password" | $rabbitmqctl --quiet add_user "$username"
 fi
-$rabbitmqctl --quiet set_user_tags "$username"
 $rabbitmqctl --quiet set_permissions -p "$vhost" "$username" "$configure" "$write" "$read"
 echo "rabbitmq: $username may use the queues of $service in vhost $vhost"

@@ -32,6 +32,8 @@ function urlFor(service: Service): string {
 }
 
 const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['--quiet', ...args]);
+// Every rabbitmqctl call starts an Erlang VM (seconds each on a busy 2-core box).
+const RABBITMQCTL_HOOK_TIMEOUT_MS = 300_000;
 
 /** The AMQP reply code a broker operation fails with on a fresh channel, or 'ok'. */
 async function replyCode(service: Service, action: (channel: amqp.Channel) => Promise<unknown>) {
@@ -58,13 +60,13 @@ beforeAll(async () => {
       env: { ...process.env, RABBITMQ_VHOST: vhost, SERVICE_PASSWORD: passwords.get(service) },
     });
   }
-});
+}, RABBITMQCTL_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   // Deleting the vhost deletes every queue, exchange and permission in it.
   await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
   for (const service of SERVICES) await rabbitmqctl('delete_user', username(service)).catch(() => undefined);
-});
+}, RABBITMQCTL_HOOK_TIMEOUT_MS);
 
 describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
   test('runs the invalidation bus: declares, binds, publishes and consumes its own queue', async () => {
