@@ -7,14 +7,12 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { catalogConfigSchema } from '../../../apps/catalog/src/config';
-import { orderConfigSchema } from '../../../apps/order/src/config';
-import { userConfigSchema } from '../../../apps/user/src/config';
 import {
   asArray,
   asRecord,
   at,
   documentedMetrics,
+  ADMIN_PORTS,
   documentedServices,
   isRecord,
   readRepoFile,
@@ -24,13 +22,6 @@ import {
 } from './deploy-contract';
 
 const DASHBOARDS = 'infra/grafana/dashboards';
-
-/** ADMIN_PORT's default in each service's config schema: where /metrics is served. */
-const ADMIN_PORTS: Record<string, number> = {
-  catalog: catalogConfigSchema.shape.ADMIN_PORT.parse(undefined),
-  user: userConfigSchema.shape.ADMIN_PORT.parse(undefined),
-  order: orderConfigSchema.shape.ADMIN_PORT.parse(undefined),
-};
 
 /** Series Prometheus itself writes for every target; no service exports them. */
 const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped']);
@@ -299,8 +290,10 @@ describe('Prometheus and Grafana provisioning', () => {
       ),
     );
     for (const { name, port } of documentedServices()) {
-      expect(targets).toContainEqual({ target: `${name}:${ADMIN_PORTS[name]}`, path: '/metrics' });
+      const adminPort = ADMIN_PORTS[name];
+      expect(targets).toContainEqual({ target: `${name}:${adminPort}`, path: '/metrics' });
       expect(at(composeService(name), 'environment', 'PORT')).toBe(String(port));
+      expect(at(composeService(name), 'environment', 'ADMIN_PORT')).toBe(String(adminPort));
     }
     expect(mountTarget('prometheus', './infra/prometheus/prometheus.yml')).toBe(
       '/etc/prometheus/prometheus.yml',
@@ -324,6 +317,6 @@ describe('Prometheus and Grafana provisioning', () => {
     );
     const url = new URL(String(at(datasources[0], 'url')));
     expect(url.hostname).toBe('prometheus');
-    expect(composeService('prometheus')['ports']).toEqual([`9090:${url.port}`]);
+    expect(composeService('prometheus')['ports']).toEqual([`127.0.0.1:9090:${url.port}`]);
   });
 });
