@@ -7,18 +7,18 @@ export interface CacheTlsOptions {
   /** PEM certificate(s) of the CA that signed the nodes' certificates. */
   ca: string | Buffer | Array<string | Buffer>;
   /** PEM client certificate, for nodes that require one (`ssl_verify_mode=2`). Default: none. */
-  cert?: string | Buffer;
+  cert?: string | Buffer | undefined;
   /** PEM private key of `cert`. Default: none. */
-  key?: string | Buffer;
+  key?: string | Buffer | undefined;
   /** Name the node's certificate must carry. Default: the host of `'host:port'` (an IP is checked against IP SANs). */
-  servername?: string;
+  servername?: string | undefined;
   /** Refuse a node whose certificate the CA did not sign or whose name does not match. Default true. */
-  rejectUnauthorized?: boolean;
+  rejectUnauthorized?: boolean | undefined;
 }
 
 /** The memjs `Server` fields memjs's own socket setup touches, which ours replays. */
 export type MemjsSocketOwner = memjs.Server & {
-  _socket?: Socket;
+  _socket?: Socket | undefined;
   connected: boolean;
   timeoutSet: boolean;
   connectCallbacks: Array<(socket: Socket) => void>;

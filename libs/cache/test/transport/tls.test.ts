@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import {
   createTestCertificates,
   startMemcachedCluster,
@@ -9,7 +10,8 @@ import {
 import { Cache } from '../../src/cache-aside.js';
 import type { CacheClusterOptions } from '../../src/cluster-options.js';
 import { CacheCluster } from '../../src/cluster.js';
-import { CacheError } from '../../src/errors.js';
+import { CacheConnectionError, CacheError } from '../../src/errors.js';
+import { startSaslRecorder } from './sasl-recorder.js';
 
 jest.setTimeout(60_000);
 
@@ -233,6 +235,57 @@ describe('CacheCluster over mutual TLS (ssl_verify_mode=2)', () => {
       );
     } finally {
       await other.remove();
+    }
+  });
+});
+
+describe('CacheCluster SASL inside TLS', () => {
+  let certificates: TestCertificates;
+  let identity: { cert: string; key: string };
+
+  beforeAll(async () => {
+    certificates = await createTestCertificates();
+    identity = {
+      cert: await readFile(certificates.serverCertFile, 'utf8'),
+      key: await readFile(certificates.serverKeyFile, 'utf8'),
+    };
+  });
+
+  afterAll(async () => {
+    await certificates?.remove();
+  });
+
+  it('authenticates once the handshake is done, before the first request', async () => {
+    const recorder = await startSaslRecorder('s3cret', identity);
+    const cluster = new CacheCluster({
+      servers: [recorder.server],
+      username: 'memshop',
+      password: 's3cret',
+      tls: { ca: certificates.ca },
+    });
+    try {
+      expect(await cluster.get('k')).toBeNull();
+      expect(recorder.frames.map((f) => f.opcode)).toEqual([0x20, 0x21, 0x00]);
+      expect(recorder.frames[1]?.body).toBe('PLAIN\u0000memshop\u0000s3cret');
+    } finally {
+      await cluster.close();
+      await recorder.close();
+    }
+  });
+
+  it('fails the request when the node rejects the credentials', async () => {
+    const recorder = await startSaslRecorder('s3cret', identity);
+    const cluster = new CacheCluster({
+      servers: [recorder.server],
+      username: 'memshop',
+      password: 'wrong',
+      tls: { ca: certificates.ca },
+    });
+    try {
+      await expect(cluster.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
+    } finally {
+      await cluster.close();
+      await recorder.close();
     }
   });
 });
