@@ -189,6 +189,18 @@ describe('CacheCluster over TLS (memcached -Z)', () => {
     }
   });
 
+  it('accepts any certificate only when told to (rejectUnauthorized: false)', async () => {
+    const other = await createTestCertificates();
+    try {
+      const cluster = tlsCluster({ tls: { ca: other.ca, rejectUnauthorized: false } });
+      const key = freshKey('unverified');
+      expect(await cluster.set(key, Buffer.from('encrypted, unverified'), 60)).toBe(true);
+      expect((await cluster.get(key))?.value.toString()).toBe('encrypted, unverified');
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('refuses a node whose certificate does not carry the expected name', async () => {
     await expectRefused(
       memcached,
