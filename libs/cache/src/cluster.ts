@@ -77,6 +77,7 @@ export class CacheCluster {
       connectTimeoutMs: positive(opts.connectTimeoutMs, 500),
       username: opts.username,
       password: opts.password,
+      tls: opts.tls,
     };
     for (const [servers, role] of [
       [opts.servers, 'primary'],

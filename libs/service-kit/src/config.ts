@@ -69,6 +69,13 @@ export const serviceEnvShape = {
   MEMCACHED_USERNAME: z.preprocess(emptyAsUndefined, z.string().optional()),
   MEMCACHED_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
   /**
+   * TLS to memcached (nodes started with -Z): PEM files, read at start. TLS is on when the CA file
+   * is set; the certificate and key are for nodes that require a client certificate.
+   */
+  MEMCACHED_TLS_CA_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MEMCACHED_TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MEMCACHED_TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
    * Per memcached operation, ms. 150 in production (a LAN round trip is well under 1 ms, so a
    * slower answer means the node is in trouble); suites that starve memcached of CPU raise it.
    */
