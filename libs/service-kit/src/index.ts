@@ -68,6 +68,11 @@ export {
   type ServiceOverrides,
   type ServiceWiring,
 } from './compose-service';
+export {
+  componentTestOverrides,
+  type ComponentTestOverrides,
+  type ComponentTestOverridesOptions,
+} from './component-test-overrides';
 export type { ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';

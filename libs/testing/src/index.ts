@@ -11,3 +11,4 @@ export { createTestInfrastructure, withTestInfrastructure } from './service-test
 export type { TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
+export { withRecordedReads } from './recorded-reads';
