@@ -106,6 +106,11 @@ export interface RateLimitRouterOptions {
    * Never an unverified claim: a forged `sub` would spend someone else's budget.
    */
   subjectOf?: (req: Request) => string | undefined;
+  /**
+   * Path prefixes that never spend (whatever the method): endpoints only another service calls,
+   * whose calls the user's request at that service has already paid for.
+   */
+  exemptPrefixes?: string[];
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -115,7 +120,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * uncached reads, before the body is parsed; a request over a limit gets 429 with Retry-After
  * and the usual JSON error body.
  */
-export function rateLimitRouter({ limits, uncachedReads = [], subjectOf }: RateLimitRouterOptions): Router {
+export function rateLimitRouter({
+  limits,
+  uncachedReads = [],
+  subjectOf,
+  exemptPrefixes = [],
+}: RateLimitRouterOptions): Router {
   const spend: RequestHandler = async (req, res, next) => {
     const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subjectOf?.(req));
     if (!rejection) {
@@ -130,6 +140,10 @@ export function rateLimitRouter({ limits, uncachedReads = [], subjectOf }: RateL
     );
   };
   const router = Router();
+  // next('router') leaves this router: none of the spending below runs.
+  router.use((req, _res, next) =>
+    exemptPrefixes.some((prefix) => req.path.startsWith(prefix)) ? next('router') : next(),
+  );
   router.use((req, res, next) => (SAFE_METHODS.has(req.method) ? next() : spend(req, res, next)));
   for (const path of uncachedReads) router.get(path, spend);
   return router;
