@@ -36,7 +36,8 @@ export interface HealthRouterOptions extends HealthOptions {
   /**
    * 'status' (the public port): `{"status":"ready"}` or 503 `{"status":"not_ready"}` and nothing
    * else, because hosts, ports and error messages tell an attacker the topology. 'checks' (the
-   * admin port): the status of every check with its detail. Default 'status'.
+   * admin port): the same status, `degraded` (a non-critical check is not up) and every check
+   * with its detail, so one vocabulary reads both ports. Default 'status'.
    */
   body?: 'status' | 'checks';
 }
@@ -62,13 +63,13 @@ export function healthRouter({
     const report: Record<string, CheckResult> = {};
     names.forEach((name, i) => (report[name] = results[i]!));
     const failing = names.filter((name) => critical.includes(name) && report[name]!.status === 'down');
+    const status = failing.length > 0 ? 'not_ready' : 'ready';
     res.status(failing.length > 0 ? 503 : 200);
     if (body === 'status') {
-      res.json({ status: failing.length > 0 ? 'not_ready' : 'ready' });
+      res.json({ status });
       return;
     }
-    const degraded = results.some((r) => r.status !== 'up');
-    res.json({ status: failing.length > 0 ? 'down' : degraded ? 'degraded' : 'up', checks: report });
+    res.json({ status, degraded: results.some((r) => r.status !== 'up'), checks: report });
   });
   return router;
 }

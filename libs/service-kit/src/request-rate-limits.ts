@@ -102,10 +102,12 @@ export interface RateLimitRouterOptions {
    */
   uncachedReads?: string[];
   /**
-   * The verified subject of the request's token, when the service has authenticated it by now.
-   * Never an unverified claim: a forged `sub` would spend someone else's budget.
+   * The verified subject of the request's token (it may verify the token itself: this runs
+   * before the routers), or undefined for an anonymous request. Never an unverified claim: a
+   * forged `sub` would spend someone else's budget. A token that fails verification counts as
+   * anonymous here; the route answers it 401.
    */
-  subjectOf?: (req: Request) => string | undefined;
+  subjectOf?: (req: Request) => string | undefined | Promise<string | undefined>;
   /**
    * Path prefixes that never spend (whatever the method): endpoints only another service calls,
    * whose calls the user's request at that service has already paid for.
@@ -127,7 +129,8 @@ export function rateLimitRouter({
   exemptPrefixes = [],
 }: RateLimitRouterOptions): Router {
   const spend: RequestHandler = async (req, res, next) => {
-    const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subjectOf?.(req));
+    const subject = await Promise.resolve(subjectOf?.(req)).catch(() => undefined);
+    const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subject);
     if (!rejection) {
       next();
       return;

@@ -101,12 +101,24 @@ describe('rate limits in the service app', () => {
     router.post('/things', (_req, res) => {
       res.status(201).json({ ok: true });
     });
+    router.post('/internal/things', (_req, res) => {
+      res.status(201).json({ ok: true });
+    });
     app = createServiceApp({
       logger,
       metrics: built.metrics,
       routers: [router],
       health: { checks: { database: async () => ({ status: 'up' }) } },
-      rateLimit: { limits: built.limits, uncachedReads: ['/uncached/:id'] },
+      rateLimit: {
+        limits: built.limits,
+        uncachedReads: ['/uncached/:id'],
+        exemptPrefixes: ['/internal/'],
+        subjectOf: async (req) => {
+          const subject = req.headers['x-test-subject'];
+          if (subject === 'forged') throw new Error('bad signature');
+          return typeof subject === 'string' ? subject : undefined;
+        },
+      },
     });
   });
 
@@ -130,5 +142,11 @@ describe('rate limits in the service app', () => {
     // Cached reads and probes are never limited.
     for (let i = 0; i < 5; i += 1) await request(app).get(`/cached/${i}`).expect(200);
     await request(app).get('/health/ready').expect(200);
+  });
+
+  it('spends nothing on exempt paths, and a token that fails verification counts as anonymous', async () => {
+    for (let i = 0; i < 5; i += 1) await request(app).post('/internal/things').send({}).expect(201);
+    // The client budget (2) is spent by the test above; a failing subjectOf does not turn that into a 5xx.
+    await request(app).post('/things').set('x-test-subject', 'forged').send({}).expect(429);
   });
 });

@@ -96,7 +96,8 @@ describe('createServiceApp', () => {
   it('reports every check with its detail on the admin app', async () => {
     const up = await request(buildApp(true).adminApp).get('/health/ready').expect(200);
     expect(up.body).toEqual({
-      status: 'degraded',
+      status: 'ready',
+      degraded: true,
       checks: {
         database: { status: 'up' },
         memcached: { status: 'degraded', detail: [{ server: '10.0.0.8:11211' }] },
