@@ -12,7 +12,13 @@ import type { CacheWriter, PopulateWrite } from './cache-writer.js';
 import type { EntryPolicy } from './entry-policy.js';
 import type { DecodedItem } from './entry.js';
 import type { CacheMetrics, CacheRequestResult } from './metrics.js';
-import { KeyRead, type LoadedValue, type ReadMachine, type ReadStep } from './read-machine.js';
+import {
+  KeyRead,
+  type LoadedValue,
+  type ReadMachine,
+  type ReadStep,
+  type SettledStep,
+} from './read-machine.js';
 import type { TimedLoader } from './timed-loader.js';
 
 /** The result of one key's read, shared by the concurrent callers of that key. */
@@ -20,7 +26,7 @@ export type Flight =
   | { ok: true; value: unknown; status: CacheStatus; metric: CacheRequestResult }
   | { ok: false; error: unknown; metric: CacheRequestResult };
 
-type LoadStep = Extract<ReadStep, { kind: 'load' }>;
+type LoadGroup = Array<{ read: KeyRead; step: Extract<ReadStep, { kind: 'load' }> }>;
 
 /**
  * The two read paths, both drivers of ReadMachine (the per-key state machine): a single key
@@ -107,7 +113,7 @@ export class CacheReader {
     o: ResolvedOptions,
   ): Promise<LoadedValue> {
     let step = await this.#machine.next(read, item, decoded, loader, o);
-    if (step.kind === 'wait') step = await this.#machine.wait(read, loader, o);
+    if (step.kind === 'wait') step = (await this.#machine.wait([read], () => loader, o))[0] as SettledStep;
     if (step.kind === 'done') return step;
     return this.#machine.load(read, step, loader, o);
   }
@@ -141,24 +147,19 @@ export class CacheReader {
     );
 
     const results = new Map<string, LoadedValue>();
-    const grouped: Array<{ read: KeyRead; step: LoadStep }> = [];
-    const waits: Array<Promise<void>> = [];
+    const grouped: LoadGroup = [];
+    const waiting: KeyRead[] = [];
     reads.forEach((read, i) => {
       const step = steps[i] as ReadStep;
       if (step.kind === 'done') results.set(read.key, { value: step.value, status: step.status });
       else if (step.kind === 'load') grouped.push({ read, step });
-      else {
-        // Held by another process: waited for like a single key, loaded alone if the wait ends.
-        const one = loadOne(read.key);
-        waits.push(
-          this.#machine.wait(read, one, o).then(async (next) => {
-            if (next.kind === 'done') results.set(read.key, { value: next.value, status: next.status });
-            else results.set(read.key, await this.#machine.load(read, next, one, o));
-          }),
-        );
-      }
+      else waiting.push(read);
     });
-    const settled = await Promise.allSettled([this.#loadGroup(grouped, results, loader, o), ...waits]);
+    const settled = await Promise.allSettled([
+      this.#loadGroup(grouped, results, loader, o),
+      // Held by another process: waited for as single keys are, then loaded together.
+      this.#waitThenLoad(waiting, results, loader, loadOne, o),
+    ]);
 
     const metricOf = (read: KeyRead) => {
       const result = results.get(read.key);
@@ -172,13 +173,32 @@ export class CacheReader {
     return new Map(keys.map((key) => [key, results.get(key) as CacheResult<unknown>]));
   }
 
+  /** The batch's keys held elsewhere: one wait for all of them, then one loader call for those left. */
+  async #waitThenLoad(
+    reads: KeyRead[],
+    results: Map<string, LoadedValue>,
+    loader: (missing: string[]) => Promise<Map<string, unknown>>,
+    loadOne: (key: string) => () => Promise<unknown>,
+    o: ResolvedOptions,
+  ): Promise<void> {
+    if (reads.length === 0) return;
+    const steps = await this.#machine.wait(reads, loadOne, o);
+    const group: LoadGroup = [];
+    reads.forEach((read, i) => {
+      const step = steps[i] as SettledStep;
+      if (step.kind === 'done') results.set(read.key, { value: step.value, status: step.status });
+      else group.push({ read, step });
+    });
+    await this.#loadGroup(group, results, loader, o);
+  }
+
   /**
    * The batch's `load` steps in one loader call; the values won under a lease are written in
    * one populate job. When the loader fails, every key falls back on its stale value, or the
    * batch fails (a batch answers all its keys or none).
    */
   async #loadGroup(
-    group: Array<{ read: KeyRead; step: LoadStep }>,
+    group: LoadGroup,
     results: Map<string, LoadedValue>,
     loader: (missing: string[]) => Promise<Map<string, unknown>>,
     o: ResolvedOptions,

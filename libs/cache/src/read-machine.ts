@@ -148,30 +148,65 @@ export class ReadMachine {
   }
 
   /**
-   * Waits for the value of a key whose lease another process holds: polls (with backoff) while
-   * that lease is alive, and takes the lease over when it disappears without a value (a holder
+   * Waits for the values of keys whose lease another process holds: polls (with backoff) while
+   * those leases are alive, and takes a lease over when it disappears without a value (a holder
    * that died: its placeholder expires after the lease TTL; one that failed: it released it).
-   * The wait ends at `lease.leaseWaitMs` or when the caller's `deadline` aborts, whichever is
-   * first; then the caller loads without writing.
+   * Each poll reads every key still waiting in one round (a get for one key, a getMany for a
+   * batch's). The wait ends at `lease.leaseWaitMs` or when the caller's `deadline` aborts,
+   * whichever is first; the keys still waiting are then loaded without writing. One settled
+   * step per read, in order.
    */
-  async wait(read: KeyRead, loadOne: () => Promise<unknown>, o: ResolvedOptions): Promise<SettledStep> {
+  async wait(
+    reads: KeyRead[],
+    loadOne: (key: string) => () => Promise<unknown>,
+    o: ResolvedOptions,
+  ): Promise<SettledStep[]> {
     // Real elapsed time, not the injectable wall clock: this bounds how long the caller waits.
     const until = performance.now() + this.#lease.leaseWaitMs;
     const deadline = o.deadline;
-    for (let attempt = 0; ; attempt += 1) {
+    const settled = new Array<SettledStep>(reads.length);
+    let waiting = reads.map((_, i) => i);
+    for (let attempt = 0; waiting.length > 0; attempt += 1) {
       const left = until - performance.now();
-      if (left <= 0 || deadline?.aborted) return { kind: 'load', lease: null, status: 'miss' };
-      await sleep(Math.min(left, pollDelayMs(this.#lease, attempt, this.#random)), deadline);
-      if (deadline?.aborted) return { kind: 'load', lease: null, status: 'miss' };
-      let item: CacheItemLike | null;
-      try {
-        item = await this.#store.get(read.key);
-      } catch (err) {
-        read.failure = this.#failures.report('get', read.key, err);
-        return { kind: 'load', lease: null, status: 'bypass' };
+      if (left > 0 && !deadline?.aborted) {
+        await sleep(Math.min(left, pollDelayMs(this.#lease, attempt, this.#random)), deadline);
       }
-      const step = await this.next(read, item, null, loadOne, o);
-      if (step.kind !== 'wait') return step;
+      if (left <= 0 || deadline?.aborted) {
+        for (const i of waiting) settled[i] = { kind: 'load', lease: null, status: 'miss' };
+        break;
+      }
+      const pending = waiting.map((i) => reads[i] as KeyRead);
+      const { found, failed, failure } = await this.#readAll(pending.map((read) => read.key));
+      const steps = await Promise.all(
+        pending.map((read): Promise<ReadStep> => {
+          if (!failed.has(read.key))
+            return this.next(read, found.get(read.key) ?? null, null, loadOne(read.key), o);
+          read.failure = failure;
+          return Promise.resolve({ kind: 'load', lease: null, status: 'bypass' });
+        }),
+      );
+      waiting = waiting.filter((i, j) => {
+        const step = steps[j] as ReadStep;
+        if (step.kind === 'wait') return true;
+        settled[i] = step;
+        return false;
+      });
+    }
+    return settled;
+  }
+
+  /** One round of reads: a get for one key, a getMany for more; a failure fails every key. */
+  async #readAll(
+    keys: string[],
+  ): Promise<{ found: Map<string, CacheItemLike>; failed: Set<string>; failure: CacheRequestResult }> {
+    const [first] = keys as [string];
+    try {
+      if (keys.length > 1) return { ...(await this.#store.getMany(keys)), failure: 'error' };
+      const item = await this.#store.get(first);
+      return { found: item ? new Map([[first, item]]) : new Map(), failed: new Set(), failure: 'error' };
+    } catch (err) {
+      const failure = this.#failures.report(keys.length > 1 ? 'getMany' : 'get', first, err);
+      return { found: new Map(), failed: new Set(keys), failure };
     }
   }
 

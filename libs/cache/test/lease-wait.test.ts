@@ -142,9 +142,10 @@ describe('waiting on another process lease', () => {
   });
 
   it('takes over the lease of a holder that died, once the lease expires', async () => {
-    const lease = { leaseTtlSeconds: 1 };
-    const dead = newInstance(lease);
-    const next = newInstance(lease);
+    const dead = newInstance({ leaseTtlSeconds: 2 });
+    // A wait bound far past the lease TTL: the takeover, not the bound, must end this wait even
+    // when a starved box runs memcached's expiry clock late.
+    const next = newInstance({ leaseTtlSeconds: 2, leaseWaitMs: 30_000 });
     const key = freshKey('dead-holder');
     const started = gate();
     void dead.cache.getOrLoad(key, async () => {
@@ -194,7 +195,7 @@ describe('waiting on another process lease', () => {
     expect((await waiter.cluster.get(key))?.value.equals(encodeLease('a-live-holder'))).toBe(true);
   });
 
-  it('gives up on held batch keys at the caller deadline, loading each alone', async () => {
+  it('gives up on held batch keys at the caller deadline, loading them in a call of their own', async () => {
     const waiter = newInstance();
     const held = freshKey('batch-deadline-held');
     const free = freshKey('batch-deadline-free');

@@ -7,12 +7,11 @@ import { scrapeCounter } from './support/prom-counters';
 
 const INSTANCES = 3;
 /**
- * The lease makes one process load; the others poll for its value. A poller that waited
- * leaseWaitMs (300 ms) loads itself (the bound on anyone's wait), which a CPU-saturated 2-core
- * box running 3 services, Postgres and 500 requests occasionally reaches. Single-flight keeps
- * that to one load per process, so the stated bound is one load per process.
+ * The lease makes one process load; the others wait for its value while its lease is alive
+ * (up to the lease TTL + 1 s), however slow a CPU-saturated 2-core box running 3 services,
+ * Postgres and 500 requests makes the holder. So one load in all, not one per process.
  */
-const LOADER_CALLS_BOUND = INSTANCES;
+const LOADER_CALLS_BOUND = 1;
 const CONCURRENT_REQUESTS = 500;
 /** Cold keys tried one after the other, each with its own burst. */
 const COLD_IDS = [3, 4, 5];
@@ -56,7 +55,7 @@ const loaderCalls = async () => {
 };
 
 describe('stampede: one cold key, 500 concurrent requests over 3 catalog processes', () => {
-  it.each(COLD_IDS)('loads product %i from Postgres once (at most once per process)', async (id) => {
+  it.each(COLD_IDS)('loads product %i from Postgres once', async (id) => {
     const before = await loaderCalls();
 
     const responses = await Promise.all(
