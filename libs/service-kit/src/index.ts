@@ -11,6 +11,7 @@ export {
 export { redactUrl } from './redact';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
+export { DomainError, type DomainErrorKind, type DomainErrorOptions } from './domain-error';
 export { isDatabaseUnavailableError } from './database-errors';
 export {
   transactionConflictKind,

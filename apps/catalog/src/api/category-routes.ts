@@ -1,7 +1,6 @@
 import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { pageQuerySchema, updateCategorySchema } from './schemas';
 
 export function categoryRoutes(catalog: CatalogService): Router {
@@ -20,11 +19,7 @@ export function categoryRoutes(catalog: CatalogService): Router {
   router.patch('/categories/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateCategorySchema.parse(req.body);
-    try {
-      res.json(await catalog.updateCategory(id, changes));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await catalog.updateCategory(id, changes));
   });
 
   return router;

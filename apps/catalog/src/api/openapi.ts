@@ -71,6 +71,20 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
     },
   });
   registry.registerPath({
+    method: 'get',
+    path: '/admin/source/products',
+    operationId: 'getProductsFromSource',
+    tags: ['operations'],
+    summary: "Products by id from the database, never the cache (other services' staleness auditors)",
+    description: 'The ids as in `GET /products`; `products` may be empty (every id `missing`).',
+    request: { query: idsQuerySchema },
+    responses: {
+      200: jsonResponse('The products found, in request order, and the ids not found.', productBatchSchema),
+      400: errors.badRequest,
+      503: errors.databaseUnavailable,
+    },
+  });
+  registry.registerPath({
     method: 'post',
     path: '/products',
     operationId: 'createProduct',

@@ -2,7 +2,6 @@ import { cacheBypassRequested } from './bench-routes';
 import { combineCacheStatus, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { createProductSchema, idsQuerySchema, updateProductSchema } from './schemas';
 
 export function productRoutes(catalog: CatalogService): Router {
@@ -20,6 +19,15 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json({ products, missing });
   });
 
+  /**
+   * `GET /admin/source/products?ids=1,2,3`: the same batch from the database, never the cache, for
+   * other services' staleness auditors (an operator route, like /admin/cache-audit).
+   */
+  router.get('/admin/source/products', async (req, res) => {
+    const { ids } = idsQuerySchema.parse(req.query);
+    res.json(await catalog.getProductsFromSource(ids));
+  });
+
   router.get('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: cacheBypassRequested(req) });
@@ -30,32 +38,20 @@ export function productRoutes(catalog: CatalogService): Router {
 
   router.post('/products', async (req, res) => {
     const input = createProductSchema.parse(req.body);
-    try {
-      const product = await catalog.createProduct(input);
-      res.status(201).location(`/products/${product.id}`).json(product);
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    const product = await catalog.createProduct(input);
+    res.status(201).location(`/products/${product.id}`).json(product);
   });
 
   router.patch('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateProductSchema.parse(req.body);
-    try {
-      res.json(await catalog.updateProduct(id, changes));
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    res.json(await catalog.updateProduct(id, changes));
   });
 
   router.delete('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    try {
-      await catalog.deleteProduct(id);
-      res.status(204).end();
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    await catalog.deleteProduct(id);
+    res.status(204).end();
   });
 
   return router;

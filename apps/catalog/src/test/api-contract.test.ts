@@ -84,6 +84,10 @@ describe('the OpenAPI document', () => {
     await app().post('/stock/releases').send({ reference }).expect(200);
     await app().get('/admin/cache-audit?sample=5').expect(200);
     await app().get('/admin/cache-audit?sample=0').expect(400);
+    const source = await app().get('/admin/source/products?ids=1,99999').expect(200);
+    expect(source.body.missing).toEqual([99999]);
+    await app().get('/admin/source/products?ids=99999').expect(200);
+    await app().get('/admin/source/products?ids=x').expect(400);
     await app()
       .post('/stock/releases')
       .send({ items: [{ productId: 99999, quantity: 1 }] })

@@ -43,6 +43,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/source/products': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Products by id from the database, never the cache (other services' staleness auditors)
+     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`).
+     */
+    get: operations['getProductsFromSource'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/categories/{id}/products': {
     parameters: {
       query?: never;
@@ -803,6 +823,60 @@ export interface operations {
       };
       /** @description The body has a charset or content encoding the service does not read. */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable' | 'unavailable' | 'transaction_conflict' | 'database_busy';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  getProductsFromSource: {
+    parameters: {
+      query: {
+        ids: string | string[];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The products found, in request order, and the ids not found. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProductBatch'];
+        };
+      };
+      /** @description The path, query or body is invalid; `details` lists each problem. */
+      400: {
         headers: {
           [name: string]: unknown;
         };

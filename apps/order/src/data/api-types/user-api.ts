@@ -22,6 +22,26 @@ export interface paths {
     patch: operations['updateUser'];
     trace?: never;
   };
+  '/admin/source/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Users by id from the database, never the cache (other services' staleness auditors)
+     * @description At most 100 distinct ids, comma-separated (`?ids=1,2,3`) or repeated (`?ids=1&ids=2`).
+     */
+    get: operations['getUsersFromSource'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/users': {
     parameters: {
       query?: never;
@@ -160,6 +180,11 @@ export interface components {
       createdAt: string;
       /** Format: date-time */
       updatedAt: string;
+    };
+    UserBatch: {
+      users: components['schemas']['User'][];
+      /** @description Requested ids that do not exist. */
+      missing: number[];
     };
   };
   responses: never;
@@ -406,6 +431,60 @@ export interface operations {
       };
       /** @description The body has a charset or content encoding the service does not read. */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable' | 'unavailable' | 'transaction_conflict' | 'database_busy';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  getUsersFromSource: {
+    parameters: {
+      query: {
+        ids: string | string[];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The users found, in request order, and the ids not found. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserBatch'];
+        };
+      };
+      /** @description The path, query or body is invalid; `details` lists each problem. */
+      400: {
         headers: {
           [name: string]: unknown;
         };
