@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 // Relative imports like scripts/ use: `npm run bench` runs tsx from the workspace root, where no
 // tsconfig.json maps the @memshop/* aliases.
-import { ensureMemcached, startMemcachedCluster } from '../../libs/testing/src';
+import { ensureMemcached, relaxedRateLimitEnv, startMemcachedCluster } from '../../libs/testing/src';
 import { startStack, type Stack } from '../../scripts/stack';
 import { renderBenchChart } from './bench-chart';
 import { renderSideBySideChart } from './side-by-side-chart';
@@ -348,7 +348,7 @@ async function main(): Promise<void> {
       memcached: { count: 3, memoryMb: 128 },
       logLevel: 'warn',
       logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
-      env: { BENCH_ROUTES: '1' },
+      env: { ...relaxedRateLimitEnv, BENCH_ROUTES: '1' },
       runtime: SERVICE_RUNTIME,
       nodeArgs: [...SERVICE_NODE_ARGS],
       onProgress: (m) => log(`  stack: ${m}`),
@@ -396,6 +396,7 @@ async function main(): Promise<void> {
     results.p4 = await attempt('P4 GET /products?ids= with 50 ids', failures, () =>
       runBatch({
         catalogUrl,
+        catalogAdminUrl: catalog[0]!.adminUrl,
         memcachedServers: running.memcachedServers,
         ids: seededIds.slice(100, 150),
         requests: s.p4Requests,
@@ -404,6 +405,7 @@ async function main(): Promise<void> {
     results.p5 = await attempt('P5 cold stampede over 3 catalog instances', failures, () =>
       runStampede(loadGenerator, {
         catalogUrls: catalog.map((p) => p.url),
+        catalogAdminUrls: catalog.map((p) => p.adminUrl),
         memcachedServers: running.memcachedServers,
         productIds: seededIds.slice(500, 500 + s.p5Rounds),
         requests: s.p5Requests,
@@ -416,6 +418,7 @@ async function main(): Promise<void> {
         runInvalidationLag({
           catalogUrl,
           orderUrl: running.urls.order,
+          orderAdminUrl: running.adminUrls.order,
           memcachedServers: running.memcachedServers,
           catalogDatabaseUrl: running.databases.catalog.url,
           userId: await firstUserId(running.databases.user.url),
@@ -431,6 +434,7 @@ async function main(): Promise<void> {
       );
       return runZipfMix(loadGenerator, {
         catalogUrl,
+        catalogAdminUrl: catalog[0]!.adminUrl,
         ids,
         prewarmIds: s.p8PrewarmProducts,
         writeRatio: 0.05,

@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
@@ -21,15 +22,25 @@ export interface CatalogAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ catalog, logger, metrics, healthChecks, audit }: CatalogAppDeps): Express {
+export function createApp({
+  catalog,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  rateLimits,
+}: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits, uncachedReads: ['/stock/reservations/:reference'] },
     apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),

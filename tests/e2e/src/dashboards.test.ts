@@ -289,9 +289,10 @@ describe('Prometheus and Grafana provisioning', () => {
         })),
       ),
     );
-    for (const { name } of documentedServices()) {
+    for (const { name, port } of documentedServices()) {
       const adminPort = ADMIN_PORTS[name];
       expect(targets).toContainEqual({ target: `${name}:${adminPort}`, path: '/metrics' });
+      expect(at(composeService(name), 'environment', 'PORT')).toBe(String(port));
       expect(at(composeService(name), 'environment', 'ADMIN_PORT')).toBe(String(adminPort));
     }
     expect(mountTarget('prometheus', './infra/prometheus/prometheus.yml')).toBe(

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { uniqueName } from '@memshop/testing';
+import { relaxedRateLimitEnv, uniqueName } from '@memshop/testing';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { requestJson } from './support/http-client';
 import { scrapeCounter } from './support/prom-counters';
@@ -19,6 +19,8 @@ const COLD_IDS = [3, 4, 5];
 
 let stack: Stack;
 let urls: string[];
+/** The same instances' admin ports, where /metrics is. */
+let adminUrls: string[];
 
 // Three real catalog processes (each its own event loop, cache client and single-flight table),
 // as in production: only the memcached lease can make them agree on one loader.
@@ -33,10 +35,11 @@ beforeAll(async () => {
     logLevel: 'warn',
     // What is under test is the lease, not the op timeout: on a CPU-starved CI box memcached can
     // answer later than the production 150 ms, and a timed-out get would count as a bypass.
-    env: { MEMCACHED_OP_TIMEOUT_MS: '5000' },
+    env: { ...relaxedRateLimitEnv, MEMCACHED_OP_TIMEOUT_MS: '5000' },
     logDir: path.join(os.tmpdir(), uniqueName('resilience-stampede-logs')),
   });
   urls = stack.processes.catalog.map((p) => p.url);
+  adminUrls = stack.processes.catalog.map((p) => p.adminUrl);
   // Open every instance's memcached and Postgres connections (a cold pool is not a cold key).
   await Promise.all(urls.map((url) => requestJson(url, '/products/1')));
 }, 180_000);
@@ -47,7 +50,7 @@ afterAll(async () => {
 
 const loaderCalls = async () => {
   const counts = await Promise.all(
-    urls.map((url) => scrapeCounter(url, 'memshop_cache_loader_calls_total', { namespace: 'product' })),
+    adminUrls.map((url) => scrapeCounter(url, 'memshop_cache_loader_calls_total', { namespace: 'product' })),
   );
   return counts.reduce((total, n) => total + n, 0);
 };

@@ -4,7 +4,7 @@ import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
+import { rabbitUrl, relaxedRateLimitEnv, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -61,6 +61,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       // Tests run single audit passes through the route, with no grace wait.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
     let clockOffsetMs = 0;

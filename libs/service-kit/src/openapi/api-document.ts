@@ -74,12 +74,11 @@ export function jsonRequestBody(schema: z.ZodType): NonNullable<RouteConfig['req
   return { required: true, content: { 'application/json': { schema } } };
 }
 
-const checkSchema = z.object({
-  status: z.enum(['up', 'down', 'degraded']),
-  detail: z.unknown().optional(),
-});
-
-/** Routes every service has (service-app.ts): health, metrics and this document with its page. */
+/**
+ * Routes every service has on its public port (service-app.ts): health and this document with
+ * its page. The admin port's /metrics and detailed readiness are for operators, not API clients,
+ * and are left out.
+ */
 function registerServiceRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
@@ -89,29 +88,18 @@ function registerServiceRoutes(registry: OpenAPIRegistry): void {
     summary: 'Liveness: the process answers',
     responses: { 200: jsonResponse('Alive.', z.object({ status: z.literal('up') })) },
   });
-  const readiness = z.object({
-    status: z.enum(['up', 'down', 'degraded']),
-    checks: z.record(z.string(), checkSchema),
-  });
   registry.registerPath({
     method: 'get',
     path: '/health/ready',
     operationId: 'getReadiness',
     tags: ['operations'],
-    summary: 'Readiness: database (critical), memcached ring, RabbitMQ and upstream services',
+    summary: 'Readiness, status only (the checks with their detail are on the admin port)',
     responses: {
-      200: jsonResponse('Ready; `degraded` when a non-critical dependency is down.', readiness),
-      503: jsonResponse('A critical dependency (the database) is down.', readiness),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    operationId: 'getMetrics',
-    tags: ['operations'],
-    summary: 'Prometheus metrics',
-    responses: {
-      200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
+      200: jsonResponse('Ready.', z.object({ status: z.literal('ready') })),
+      503: jsonResponse(
+        'A critical dependency (the database) is down.',
+        z.object({ status: z.literal('not_ready') }),
+      ),
     },
   });
   registry.registerPath({

@@ -192,25 +192,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database (critical), memcached ring, RabbitMQ and upstream services */
+    /** Readiness, status only (the checks with their detail are on the admin port) */
     get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Prometheus metrics */
-    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -912,8 +895,10 @@ export interface operations {
   getCategoryProducts: {
     parameters: {
       query?: {
+        /** @description A multiple of limit, at most 1000. */
         offset?: number | null;
-        limit?: number;
+        /** @description One of 10, 20, 50, 100. */
+        limit?: 10 | 20 | 50 | 100;
       };
       header?: never;
       path: {
@@ -1601,7 +1586,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Ready; `degraded` when a non-critical dependency is down. */
+      /** @description Ready. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1609,14 +1594,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'ready';
           };
         };
       };
@@ -1628,35 +1606,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'not_ready';
           };
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text format. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
         };
       };
     };

@@ -83,25 +83,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database (critical), memcached ring, RabbitMQ and upstream services */
+    /** Readiness, status only (the checks with their detail are on the admin port) */
     get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Prometheus metrics */
-    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -661,7 +644,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Ready; `degraded` when a non-critical dependency is down. */
+      /** @description Ready. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -669,14 +652,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'ready';
           };
         };
       };
@@ -688,35 +664,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'not_ready';
           };
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text format. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
         };
       };
     };
