@@ -12,6 +12,7 @@ import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
 import { stockRoutes } from './api/stock-routes';
+import { CATALOG_RATE_LIMITS } from './api/rate-limited-routes';
 import type { CatalogService } from './domain/catalog-service';
 
 export interface CatalogAppDeps {
@@ -40,7 +41,7 @@ export function createApp({
     metrics,
     health: { checks: healthChecks },
     audit,
-    rateLimit: { limits: rateLimits, uncachedReads: ['/stock/reservations/:reference'] },
+    rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),

@@ -7,7 +7,7 @@ import {
 import pLimit from 'p-limit';
 import { createApp } from './app';
 import type { OrderConfig } from './config';
-import { orderCacheKeys } from './data/cache-keys';
+import { orderCacheKeys, type OrderCacheKeys } from './data/cache-keys';
 import { CatalogClient } from './data/catalog-client';
 import { OrderRepository } from './data/order-repository';
 import { OrderSettler } from './data/order-settler';
@@ -27,6 +27,9 @@ export type OrderService = ComposedService<
   {
     /** Finishes the orders requests left pending; started by start(). */
     settler: OrderSettler;
+    /** order-service's cached copies of catalog products. */
+    products: CachedProductDirectory;
+    keys: OrderCacheKeys;
   }
 >;
 
@@ -104,7 +107,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       auditor,
       healthChecks,
       tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
-      parts: { settler },
+      parts: { settler, products, keys },
     };
   });
 }

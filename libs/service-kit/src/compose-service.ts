@@ -118,7 +118,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
       perSubject: config.RATE_LIMIT_PER_SUBJECT,
     },
     logger,
-    registry: metrics.registry,
+    metrics,
   });
   const {
     app,

@@ -87,6 +87,11 @@ export {
   type ServiceOverrides,
   type ServiceWiring,
 } from './compose-service';
+export {
+  componentTestOverrides,
+  type ComponentTestOverrides,
+  type ComponentTestOverridesOptions,
+} from './component-test-overrides';
 export type { ListeningService, ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';

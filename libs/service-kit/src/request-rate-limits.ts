@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { CacheCluster } from '@memshop/cache';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemcache, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from './errors';
 import { MemcachedRateLimitStore } from './memcached-rate-limit-store';
+import type { ServiceMetrics } from './metrics';
 
 export interface RateLimitSettings {
   windowSeconds: number;
@@ -20,7 +20,7 @@ export interface RequestRateLimitsOptions {
   cluster: CacheCluster;
   settings: RateLimitSettings;
   logger: Logger;
-  registry: Registry;
+  metrics: Pick<ServiceMetrics, 'rateLimitRejections'>;
 }
 
 export type RateLimitScope = 'client' | 'subject';
@@ -40,10 +40,10 @@ export interface RateLimitRejection {
  */
 export class RequestRateLimits {
   readonly #limiters: Record<RateLimitScope, RateLimiterMemcache>;
-  readonly #rejections: Counter<'scope'>;
+  readonly #metrics: Pick<ServiceMetrics, 'rateLimitRejections'>;
   readonly #logger: Logger;
 
-  constructor({ service, cluster, settings, logger, registry }: RequestRateLimitsOptions) {
+  constructor({ service, cluster, settings, logger, metrics }: RequestRateLimitsOptions) {
     const store = new MemcachedRateLimitStore(cluster);
     const limiter = (scope: RateLimitScope, points: number) =>
       new RateLimiterMemcache({
@@ -58,12 +58,7 @@ export class RequestRateLimits {
       subject: limiter('subject', settings.perSubject),
     };
     this.#logger = logger;
-    this.#rejections = new Counter({
-      name: 'memshop_rate_limit_rejections_total',
-      help: 'Requests answered 429 by the rate limits, by the budget that ran out',
-      labelNames: ['scope'] as const,
-      registers: [registry],
-    });
+    this.#metrics = metrics;
   }
 
   /**
@@ -79,7 +74,7 @@ export class RequestRateLimits {
         await this.#limiters[scope].consume(counterKey(key));
       } catch (err) {
         if (err instanceof RateLimiterRes) {
-          this.#rejections.inc({ scope });
+          this.#metrics.rateLimitRejections.inc({ scope });
           return { scope, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
         }
         this.#logger.warn({ err, scope }, 'rate limiter failed; request let through');
@@ -111,6 +106,11 @@ export interface RateLimitRouterOptions {
    * Never an unverified claim: a forged `sub` would spend someone else's budget.
    */
   subjectOf?: (req: Request) => string | undefined;
+  /**
+   * Path prefixes that never spend (whatever the method): endpoints only another service calls,
+   * whose calls the user's request at that service has already paid for.
+   */
+  exemptPrefixes?: string[];
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -120,7 +120,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * uncached reads, before the body is parsed; a request over a limit gets 429 with Retry-After
  * and the usual JSON error body.
  */
-export function rateLimitRouter({ limits, uncachedReads = [], subjectOf }: RateLimitRouterOptions): Router {
+export function rateLimitRouter({
+  limits,
+  uncachedReads = [],
+  subjectOf,
+  exemptPrefixes = [],
+}: RateLimitRouterOptions): Router {
   const spend: RequestHandler = async (req, res, next) => {
     const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subjectOf?.(req));
     if (!rejection) {
@@ -135,6 +140,10 @@ export function rateLimitRouter({ limits, uncachedReads = [], subjectOf }: RateL
     );
   };
   const router = Router();
+  // next('router') leaves this router: none of the spending below runs.
+  router.use((req, _res, next) =>
+    exemptPrefixes.some((prefix) => req.path.startsWith(prefix)) ? next('router') : next(),
+  );
   router.use((req, res, next) => (SAFE_METHODS.has(req.method) ? next() : spend(req, res, next)));
   for (const path of uncachedReads) router.get(path, spend);
   return router;

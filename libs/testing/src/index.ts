@@ -14,3 +14,4 @@ export type { TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
 export { relaxedRateLimitEnv } from './rate-limit-env';
+export { withRecordedReads } from './recorded-reads';

@@ -8,11 +8,17 @@ import {
   type OutboxRelay,
 } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
+import {
+  componentTestOverrides,
+  createPrismaClient,
+  parseConfig,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
   relaxedRateLimitEnv,
+  withRecordedReads,
   withTestInfrastructure,
   type MemcachedCluster,
   type TcpProxy,
@@ -44,7 +50,7 @@ export interface CatalogFixture {
   relay: OutboxRelay;
   bus: InvalidationBus;
   flusher: ProductViewFlusher;
-  metrics: ReturnType<typeof createServiceMetrics>;
+  metrics: ServiceMetrics;
   /** The service's Prisma client, connected through `dbProxy` (cut it to take the database away). */
   prisma: PrismaClient;
   /** A direct client for assertions and setup, unaffected by the proxy. */
@@ -97,21 +103,11 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       ...relaxedRateLimitEnv,
     });
 
-    let clockOffsetMs = 0;
+    const { overrides, advanceClock } = componentTestOverrides('catalog');
     const eventReloads: number[] = [];
     const service = createCatalogService(config, {
-      logger: createLogger({ service: 'catalog', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-      metrics: createServiceMetrics('catalog', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
-      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
-      eventRepository: (repository) => ({
-        findProduct: (id: number) => {
-          eventReloads.push(id);
-          return repository.findProduct(id);
-        },
-        findProducts: (ids: number[]) => repository.findProducts(ids),
-        categoryProductIds: (id: number) => repository.categoryProductIds(id),
-      }),
+      ...overrides,
+      eventRepository: (repository) => withRecordedReads(repository, 'findProduct', eventReloads),
     });
     infra.cleanup.add(() => service.stop());
     await service.start();
@@ -138,9 +134,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       consumed,
       waitForConsumed,
       eventReloads,
-      advanceClock: (ms) => {
-        clockOffsetMs += ms;
-      },
+      advanceClock,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type InvalidationEvent } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, parseConfig } from '@memshop/service-kit';
+import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   relaxedRateLimitEnv,
@@ -92,8 +92,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       ...relaxedRateLimitEnv,
       ...opts.env,
     });
-    const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-    const service = createOrderService(config, { logger });
+    const service = createOrderService(config, componentTestOverrides('order').overrides);
     infra.cleanup.add(() => service.stop());
     await service.start();
     if (!(await service.bus.waitUntilConnected(10_000)))

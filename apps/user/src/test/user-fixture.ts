@@ -2,9 +2,15 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
+import { componentTestOverrides, createPrismaClient, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { rabbitUrl, relaxedRateLimitEnv, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
+import {
+  rabbitUrl,
+  relaxedRateLimitEnv,
+  withRecordedReads,
+  withTestInfrastructure,
+  type TcpProxy,
+} from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -64,19 +70,11 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       ...relaxedRateLimitEnv,
     });
 
-    let clockOffsetMs = 0;
+    const { overrides, advanceClock } = componentTestOverrides('user');
     const eventReloads: number[] = [];
     const service = createUserService(config, {
-      logger: createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-      metrics: createServiceMetrics('user', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
-      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
-      eventRepository: (repository) => ({
-        findUser: (id: number) => {
-          eventReloads.push(id);
-          return repository.findUser(id);
-        },
-      }),
+      ...overrides,
+      eventRepository: (repository) => withRecordedReads(repository, 'findUser', eventReloads),
     });
     infra.cleanup.add(() => service.stop());
     await service.start();
@@ -95,9 +93,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       eventReloads,
       adminPrisma,
       dbProxy,
-      advanceClock: (ms) => {
-        clockOffsetMs += ms;
-      },
+      advanceClock,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

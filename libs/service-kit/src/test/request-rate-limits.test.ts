@@ -19,7 +19,7 @@ function instance(servers: string[], settings: Partial<RateLimitSettings>, servi
     cluster,
     settings: { windowSeconds: 60, perClient: 1000, perSubject: 1000, ...settings },
     logger,
-    registry: metrics.registry,
+    metrics,
   });
   return { cluster, limits, metrics, service };
 }
