@@ -431,6 +431,19 @@ describe('credentials', () => {
       expect(String(at(spec, 'file'))).toMatch(/^\$\{[A-Z_]+:\?/);
   });
 
+  test('every password inside a connection URL is a required .env reference', () => {
+    const urls = COMPOSE_FILES.flatMap((file) =>
+      allStrings(readYaml(file)).flatMap((text) =>
+        [...text.matchAll(/[a-z]+:\/\/[^/@]*@/g)].map((m) => m[0]),
+      ),
+    );
+    expect(urls.length).toBeGreaterThanOrEqual(6);
+    for (const url of urls) {
+      const password = /^[a-z]+:\/\/[^:]*:(.*)@$/.exec(url)?.[1] ?? '';
+      expect({ url, password }).toEqual({ url, password: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]*\}$/) });
+    }
+  });
+
   test('.env.example holds no secret: every password and key path is empty', () => {
     const secrets = [...envExample.keys()].filter((key) => /PASSWORD|SECRET|_PATH$|TOKEN|KEY/.test(key));
     expect(secrets.length).toBeGreaterThanOrEqual(15);

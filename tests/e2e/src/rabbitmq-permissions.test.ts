@@ -130,6 +130,23 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
   });
 });
 
+test(
+  'running the script again changes the password and keeps the permissions (compose reruns it)',
+  async () => {
+    const previous = passwords.get('order')!;
+    passwords.set('order', randomBytes(12).toString('hex'));
+    await run(repoPath('infra/rabbitmq/service-user.sh'), ['order', username('order')], {
+      env: { ...process.env, RABBITMQ_VHOST: vhost, SERVICE_PASSWORD: passwords.get('order') },
+    });
+    expect(await replyCode('order', (c) => c.checkExchange('memshop.invalidation'))).toBe('ok');
+    expect(await replyCode('order', (c) => c.assertQueue('memshop.catalog.invalidation.quorum'))).toBe(403);
+    const old = new URL(urlFor('order'));
+    old.password = previous;
+    await expect(amqp.connect(old.toString())).rejects.toThrow(/ACCESS_REFUSED|403|ConnectionClose/);
+  },
+  RABBITMQCTL_HOOK_TIMEOUT_MS,
+);
+
 test('a service user has no access to any other vhost', async () => {
   const other = new URL(urlFor('catalog'));
   other.pathname = '/';
