@@ -7,7 +7,14 @@
  * Exits 0; stops the stack only if it started it.
  */
 import { cacheRequestCounts, countsDelta } from './lib/prometheus-text';
-import { DEFAULT_ADMIN_PORTS, DEFAULT_PORTS, SERVICES, startStack, type ServiceName, type Stack } from './stack';
+import {
+  DEFAULT_ADMIN_PORTS,
+  DEFAULT_PORTS,
+  SERVICES,
+  startStack,
+  type ServiceName,
+  type Stack,
+} from './stack';
 
 interface CallResult {
   status: number;
@@ -238,7 +245,9 @@ async function main(): Promise<void> {
   if (state === 'running') {
     console.log('using the stack already running on 127.0.0.1:3001-3003');
     urls = Object.fromEntries(SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_PORTS[s]}`])) as Urls;
-    adminUrls = Object.fromEntries(SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_ADMIN_PORTS[s]}`])) as Urls;
+    adminUrls = Object.fromEntries(
+      SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_ADMIN_PORTS[s]}`]),
+    ) as Urls;
   } else {
     console.log('no stack on 3001-3003: starting one (npm run stack keeps one running)');
     const stackStarted = performance.now();

@@ -203,10 +203,9 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       );
     }
 
-    const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s][0]!.port}`])) as Record<
-      ServiceName,
-      string
-    >;
+    const urls = Object.fromEntries(
+      services.map((s) => [s, `http://127.0.0.1:${ports[s][0]!.port}`]),
+    ) as Record<ServiceName, string>;
     const adminUrls = Object.fromEntries(
       services.map((s) => [s, `http://127.0.0.1:${ports[s][0]!.adminPort}`]),
     ) as Record<ServiceName, string>;
@@ -300,7 +299,10 @@ async function choosePorts(
     const firstAdmin = first === DEFAULT_PORTS[service] ? DEFAULT_ADMIN_PORTS[service] : 0;
     const list: InstancePorts[] = [];
     for (let i = 0; i < count; i += 1) {
-      list.push({ port: await pick(i === 0 ? first : 0, service), adminPort: await pick(i === 0 ? firstAdmin : 0, service) });
+      list.push({
+        port: await pick(i === 0 ? first : 0, service),
+        adminPort: await pick(i === 0 ? firstAdmin : 0, service),
+      });
     }
     ports[service] = list;
   }

@@ -82,7 +82,9 @@ export async function runAuditorCost(
     };
     const audited = async (adminUrl: string) =>
       sumOf(await scrapeMetrics(adminUrl), 'memshop_cache_audit_entries_total');
-    const [auditedA, auditedB, auditedC] = await Promise.all(variants.processes.map((p) => audited(p.adminUrl)));
+    const [auditedA, auditedB, auditedC] = await Promise.all(
+      variants.processes.map((p) => audited(p.adminUrl)),
+    );
     if (auditedC === 0) throw new Error('auditor cost: the auditing process compared no entries');
     return {
       onOverOff: summarize(pairedRatios(rps('audit'), rps('off'))),

@@ -101,7 +101,12 @@ export async function runZipfMix(
 
   const prewarmStarted = performance.now();
   // Prewarm the most popular ranks first, so a partial prewarm (quick mode) covers the most mass.
-  const warm = await prewarm(opts.catalogUrl, opts.catalogAdminUrl, rankedIds.slice(0, opts.prewarmIds).map(Number), 2);
+  const warm = await prewarm(
+    opts.catalogUrl,
+    opts.catalogAdminUrl,
+    rankedIds.slice(0, opts.prewarmIds).map(Number),
+    2,
+  );
   const prewarmSeconds = (performance.now() - prewarmStarted) / 1000;
   opts.log(
     `  prewarmed ${Math.min(opts.prewarmIds, rankedIds.length)} products in ${prewarmSeconds.toFixed(1)} s` +
@@ -130,9 +135,14 @@ export async function runZipfMix(
   const clientRatios: number[] = [];
   const resultsByRun: Array<Record<string, number>> = [];
   for (let round = 0; round < opts.rounds; round++) {
-    const before = sumBy(await scrapeMetrics(opts.catalogAdminUrl), 'memshop_cache_requests_total', 'result', {
-      namespace: 'product',
-    });
+    const before = sumBy(
+      await scrapeMetrics(opts.catalogAdminUrl),
+      'memshop_cache_requests_total',
+      'result',
+      {
+        namespace: 'product',
+      },
+    );
     const result = await job(opts.durationSeconds, SEED + 1 + round);
     const after = sumBy(await scrapeMetrics(opts.catalogAdminUrl), 'memshop_cache_requests_total', 'result', {
       namespace: 'product',
