@@ -55,7 +55,7 @@ const HELP = `npm run bench [-- options]
   (none)     every case, 5 runs each (about 5 min on 2 cores); writes bench/results/latest.*
   --quick    every case with tiny sizes, a smoke run for CI (< 1 min); writes bench/results/quick.*
   --busy     only P5 (stampede loader calls) and P6 (invalidation lag) while the P1 hit load
-             runs against the same catalog; writes bench/results/busy.json (quick-busy.json with --quick)
+             runs against the same catalog; writes bench/results/busy.json (quick.busy.json with --quick)
   --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
@@ -602,7 +602,7 @@ async function main(): Promise<void> {
     failures: Object.fromEntries(failures),
   };
   // A quick run (CI's smoke test) must not replace the full run's numbers that the README shows.
-  const base = busy ? (quick ? 'quick-busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest';
+  const base = busy ? (quick ? 'quick.busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest';
   const jsonPath = path.join(RESULTS_DIR, `${base}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   if (busy) {
