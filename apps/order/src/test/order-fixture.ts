@@ -2,8 +2,7 @@ import { deployMigrations } from '@memshop/migrate';
 import os from 'node:os';
 import path from 'node:path';
 import { type InvalidationEvent } from '@memshop/cache';
-import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, parseConfig } from '@memshop/service-kit';
+import { createLogger, parseConfig, CACHE_CHANNELS } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   uniqueName,
@@ -57,7 +56,7 @@ export interface OrderFixtureOptions {
 
 export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise<OrderFixture> {
   return withTestInfrastructure(async (infra) => {
-    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNELS.consume);
     const memcached = await infra.memcached(3);
 
     const stack = await startStack({
