@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
@@ -11,6 +12,7 @@ import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
 import { stockRoutes } from './api/stock-routes';
+import { CATALOG_RATE_LIMITS } from './api/rate-limited-routes';
 import type { CatalogService } from './domain/catalog-service';
 
 export interface CatalogAppDeps {
@@ -21,15 +23,25 @@ export interface CatalogAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ catalog, logger, metrics, healthChecks, audit }: CatalogAppDeps): Express {
+export function createApp({
+  catalog,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  rateLimits,
+}: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),

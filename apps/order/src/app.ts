@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express } from 'express';
@@ -16,15 +17,25 @@ export interface OrderAppDeps extends OrdersApiDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ logger, metrics, healthChecks, audit, ...api }: OrderAppDeps): Express {
+export function createApp({
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  rateLimits,
+  ...api
+}: OrderAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits },
     apiDocument: orderApiDocument(),
     routers: [ordersRouter(api)],
   });

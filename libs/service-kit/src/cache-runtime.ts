@@ -15,6 +15,7 @@ import type { serviceEnvShape } from './config';
 import { databaseCheck, memcachedCheck, rabbitmqCheck, type HealthCheck } from './health';
 import type { Closable } from './lifecycle';
 import type { Logger } from './logger';
+import { readMemcachedTls } from './memcached-tls';
 import {
   BROKER_NAME_PREFIX,
   DIAGNOSTICS_CHANNEL_PREFIX,
@@ -33,6 +34,9 @@ export type CacheRuntimeConfig = Pick<
   | 'MEMCACHED_GUTTER_SERVERS'
   | 'MEMCACHED_USERNAME'
   | 'MEMCACHED_PASSWORD'
+  | 'MEMCACHED_TLS_CA_FILE'
+  | 'MEMCACHED_TLS_CERT_FILE'
+  | 'MEMCACHED_TLS_KEY_FILE'
   | 'MEMCACHED_OP_TIMEOUT_MS'
   | 'RABBITMQ_URL'
   | 'INVALIDATION_EXCHANGE'
@@ -116,6 +120,7 @@ export function createCacheRuntime({
     gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
     username: config.MEMCACHED_USERNAME,
     password: config.MEMCACHED_PASSWORD,
+    tls: readMemcachedTls(config),
     opTimeoutMs: config.MEMCACHED_OP_TIMEOUT_MS,
     logger,
     metrics: cacheMetrics,

@@ -1,13 +1,12 @@
 import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { pageQuerySchema, updateCategorySchema } from './schemas';
 
 export function categoryRoutes(catalog: CatalogService): Router {
   const router = Router();
 
-  /** `GET /categories/:id/products?offset=0&limit=20` (limit <= 100): product summaries, no stock. */
+  /** `GET /categories/:id/products?offset=0&limit=20` (limit 10, 20, 50 or 100; offset a multiple of it, <= 1000): product summaries, no stock. */
   router.get('/categories/:id/products', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { offset, limit } = pageQuerySchema.parse(req.query);
@@ -20,11 +19,7 @@ export function categoryRoutes(catalog: CatalogService): Router {
   router.patch('/categories/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateCategorySchema.parse(req.body);
-    try {
-      res.json(await catalog.updateCategory(id, changes));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await catalog.updateCategory(id, changes));
   });
 
   return router;

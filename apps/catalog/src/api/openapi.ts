@@ -30,6 +30,7 @@ import {
   updateCategorySchema,
   updateProductSchema,
 } from './schemas';
+import { CATALOG_RATE_LIMITS } from './rate-limited-routes';
 
 const idParams = z.object({ id: idSchema });
 
@@ -258,5 +259,6 @@ export function catalogApiDocument(): ApiDocument {
       'Products, categories and stock, read through a memcached cluster (cache-aside with leases). Errors are `{ error: { code, message, details? } }`.',
     serverUrl: 'http://127.0.0.1:3001',
     register: registerCatalogRoutes,
+    rateLimits: CATALOG_RATE_LIMITS,
   });
 }

@@ -2,7 +2,6 @@ import { cacheBypassRequested } from './bench-routes';
 import { combineCacheStatus, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { createProductSchema, idsQuerySchema, updateProductSchema } from './schemas';
 
 export function productRoutes(catalog: CatalogService): Router {
@@ -39,32 +38,20 @@ export function productRoutes(catalog: CatalogService): Router {
 
   router.post('/products', async (req, res) => {
     const input = createProductSchema.parse(req.body);
-    try {
-      const product = await catalog.createProduct(input);
-      res.status(201).location(`/products/${product.id}`).json(product);
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    const product = await catalog.createProduct(input);
+    res.status(201).location(`/products/${product.id}`).json(product);
   });
 
   router.patch('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateProductSchema.parse(req.body);
-    try {
-      res.json(await catalog.updateProduct(id, changes));
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    res.json(await catalog.updateProduct(id, changes));
   });
 
   router.delete('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    try {
-      await catalog.deleteProduct(id);
-      res.status(204).end();
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    await catalog.deleteProduct(id);
+    res.status(204).end();
   });
 
   return router;

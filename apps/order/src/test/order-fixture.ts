@@ -2,9 +2,10 @@ import { deployMigrations } from '@memshop/migrate';
 import os from 'node:os';
 import path from 'node:path';
 import { type InvalidationEvent } from '@memshop/cache';
-import { createLogger, parseConfig, CACHE_CHANNELS } from '@memshop/service-kit';
+import { CACHE_CHANNELS, componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  relaxedRateLimitEnv,
   uniqueName,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -66,7 +67,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
-      ...(opts.upstreamEnv ? { env: opts.upstreamEnv } : {}),
+      env: { ...relaxedRateLimitEnv, ...opts.upstreamEnv },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());
@@ -87,10 +88,10 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
       INVALIDATION_QUEUE: queue,
       UPSTREAM_TIMEOUT_MS: '1000',
+      ...relaxedRateLimitEnv,
       ...opts.env,
     });
-    const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-    const service = createOrderService(config, { logger });
+    const service = createOrderService(config, componentTestOverrides('order').overrides);
     infra.cleanup.add(() => service.stop());
     await service.start();
     if (!(await service.bus.waitUntilConnected(10_000)))

@@ -1,14 +1,7 @@
-import { ConflictError, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
-import { DuplicateEmailError, UserNotFoundError } from '../domain/errors';
 import type { UserService } from '../domain/user-service';
 import { createUserSchema, idsQuerySchema, updateUserSchema } from './schemas';
-
-function toHttpError(err: unknown): unknown {
-  if (err instanceof UserNotFoundError) return new NotFoundError(err.message);
-  if (err instanceof DuplicateEmailError) return new ConflictError(err.message);
-  return err;
-}
 
 export function userRoutes(users: UserService): Router {
   const router = Router();
@@ -32,32 +25,20 @@ export function userRoutes(users: UserService): Router {
 
   router.post('/users', async (req, res) => {
     const input = createUserSchema.parse(req.body);
-    try {
-      const user = await users.createUser(input);
-      res.status(201).location(`/users/${user.id}`).json(user);
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    const user = await users.createUser(input);
+    res.status(201).location(`/users/${user.id}`).json(user);
   });
 
   router.patch('/users/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateUserSchema.parse(req.body);
-    try {
-      res.json(await users.updateUser(id, changes));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await users.updateUser(id, changes));
   });
 
   router.delete('/users/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    try {
-      await users.deleteUser(id);
-      res.status(204).end();
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    await users.deleteUser(id);
+    res.status(204).end();
   });
 
   return router;

@@ -2,14 +2,19 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay } from '@memshop/cache';
 import {
-  createLogger,
-  createPrismaClient,
-  createServiceMetrics,
-  parseConfig,
   CACHE_CHANNELS,
+  componentTestOverrides,
+  createPrismaClient,
+  parseConfig,
 } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
+import {
+  rabbitUrl,
+  relaxedRateLimitEnv,
+  withRecordedReads,
+  withTestInfrastructure,
+  type TcpProxy,
+} from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -66,21 +71,14 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       // Tests run single audit passes through the route, with no grace wait.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
-    let clockOffsetMs = 0;
+    const { overrides, advanceClock } = componentTestOverrides('user');
     const eventReloads: number[] = [];
     const service = createUserService(config, {
-      logger: createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-      metrics: createServiceMetrics('user', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
-      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
-      eventRepository: (repository) => ({
-        findUser: (id: number) => {
-          eventReloads.push(id);
-          return repository.findUser(id);
-        },
-      }),
+      ...overrides,
+      eventRepository: (repository) => withRecordedReads(repository, 'findUser', eventReloads),
     });
     infra.cleanup.add(() => service.stop());
     await service.start();
@@ -99,9 +97,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       eventReloads,
       adminPrisma,
       dbProxy,
-      advanceClock: (ms) => {
-        clockOffsetMs += ms;
-      },
+      advanceClock,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -192,25 +192,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database (critical), memcached ring, RabbitMQ and upstream services */
+    /** Readiness, status only (the checks with their detail are on the admin port) */
     get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Prometheus metrics */
-    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -521,6 +504,24 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -645,6 +646,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };
@@ -837,6 +856,24 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -912,8 +949,10 @@ export interface operations {
   getCategoryProducts: {
     parameters: {
       query?: {
+        /** @description A multiple of limit, at most 1000. */
         offset?: number | null;
-        limit?: number;
+        /** @description One of 10, 20, 50, 100. */
+        limit?: 10 | 20 | 50 | 100;
       };
       header?: never;
       path: {
@@ -1084,6 +1123,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };
@@ -1601,7 +1658,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Ready; `degraded` when a non-critical dependency is down. */
+      /** @description Ready. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1609,14 +1666,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'ready';
           };
         };
       };
@@ -1628,35 +1678,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'not_ready';
           };
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text format. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
         };
       };
     };
@@ -1695,6 +1718,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };
