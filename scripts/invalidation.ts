@@ -15,6 +15,7 @@ import {
   invalidationTopology,
   ParkedInvalidations,
 } from '../libs/cache/src/advanced';
+import { BROKER_NAME_PREFIX, OUTBOX_TABLE } from '../libs/service-kit/src/memshop-cache-names';
 import { databaseUrl, DEFAULT_PG_ADMIN_URL } from './lib/stack-databases';
 import { DEFAULT_DATABASES, DEFAULT_EXCHANGE, SERVICES, type ServiceName } from './stack';
 
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   const name = service as ServiceName;
   const topology = invalidationTopology({
     exchange: process.env['INVALIDATION_EXCHANGE'] ?? DEFAULT_EXCHANGE,
-    queue: process.env['INVALIDATION_QUEUE'] ?? defaultInvalidationQueue(name),
+    queue: process.env['INVALIDATION_QUEUE'] ?? defaultInvalidationQueue(name, BROKER_NAME_PREFIX),
   });
   const parking = new ParkedInvalidations({
     url: process.env['RABBITMQ_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
@@ -50,6 +51,7 @@ async function main(): Promise<number> {
   // Only its table queries are used: nothing is published from here, the service's relay does it.
   const relay = new OutboxRelay({
     db: pgSqlExecutor(pool),
+    table: OUTBOX_TABLE,
     publisher: {
       publish: async () => {
         throw new Error('not used');

@@ -27,6 +27,7 @@ import {
 import { watchParent } from './lib/parent-watch';
 import { BUNDLE_DIR, bundleService } from './lib/service-bundle';
 import { defaultInvalidationQueue } from '../libs/cache/src/advanced';
+import { BROKER_NAME_PREFIX } from '../libs/service-kit/src/memshop-cache-names';
 import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
 
 // Under Jest, `process` is a per-file copy whose 'exit' never fires; the real one does.
@@ -196,7 +197,9 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       : (process.env['INVALIDATION_EXCHANGE'] ?? DEFAULT_EXCHANGE);
     const queues = {} as Record<ServiceName, string>;
     for (const service of services)
-      queues[service] = isolated ? uniqueName(`${service}-queue`) : defaultInvalidationQueue(service);
+      queues[service] = isolated
+        ? uniqueName(`${service}-queue`)
+        : defaultInvalidationQueue(service, BROKER_NAME_PREFIX);
     if (isolated) {
       cleanups.push(() =>
         deleteRabbitObjects(withDeadLetterObjects({ queues: Object.values(queues), exchanges: [exchange] })),

@@ -25,6 +25,8 @@ export {
 } from './invalidation-event.js';
 export type { InvalidationDecodeResult } from './invalidation-event.js';
 export {
+  DEFAULT_NAME_PREFIX,
+  defaultInvalidationExchange,
   defaultInvalidationQueue,
   invalidationTopology,
   legacyInvalidationQueue,
@@ -35,16 +37,18 @@ export {
 export type { InvalidationTopology, ParkedMessageInfo, ParkedReason } from './invalidation-topology.js';
 export { ParkedInvalidations } from './parked-invalidations.js';
 export type { ParkedInvalidation } from './parked-invalidations.js';
-export { OUTBOX_TABLE } from './outbox/outbox-table.js';
+export { DEFAULT_OUTBOX_TABLE } from './outbox/outbox-table.js';
 export { CACHE_METRIC_NAMES, noopCacheMetrics } from './metrics.js';
 export type { AuditResult, CacheRequestResult, InvalidationFailureStage, PopulateResult } from './metrics.js';
 export {
   CACHE_CHANNEL_NAMES,
+  cacheChannelNames,
   CacheTracing,
+  DEFAULT_CHANNEL_PREFIX,
   DEFAULT_TRACER_NAME,
   extractTraceContext,
   injectTraceHeaders,
 } from './tracing.js';
-export type { CacheChannelName } from './tracing.js';
+export type { CacheChannelName, CacheTracingOptions } from './tracing.js';
 export { RateLimitedLogger, silentLogger } from './logger.js';
 export type { RateLimitedLoggerOptions } from './logger.js';

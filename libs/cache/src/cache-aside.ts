@@ -23,7 +23,7 @@ import { PopulateQueue } from './populate-queue.js';
 import { ReadMachine } from './read-machine.js';
 import { SingleFlight } from './single-flight.js';
 import { TimedLoader } from './timed-loader.js';
-import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
+import { CacheTracing } from './tracing.js';
 
 /**
  * Cache-aside over a memcached cluster with the holes of the plain pattern closed:
@@ -69,12 +69,23 @@ export class Cache {
       ...opts.defaults,
     };
     this.#metrics = metrics;
-    this.#tracing = new CacheTracing(opts.tracer);
+    this.#tracing = new CacheTracing({
+      tracer: opts.tracer,
+      tracerName: opts.tracerName,
+      channelPrefix: opts.diagnosticsChannelPrefix,
+    });
     this.#queue = new PopulateQueue({ ...opts.populate, metrics, logger: log });
     this.#background = new BackgroundTasks(log);
-    const failures = new CacheFailures(log);
+    const failures = new CacheFailures(log, this.#tracing);
     this.#failures = failures;
-    this.#policy = new EntryPolicy({ codec, log, clock, random, gapTtlSeconds: opts.gapTtlSeconds ?? 5 });
+    this.#policy = new EntryPolicy({
+      codec,
+      log,
+      tracing: this.#tracing,
+      clock,
+      random,
+      gapTtlSeconds: opts.gapTtlSeconds ?? 5,
+    });
     const leases = new CacheLeases({ store, codec, lease, failures, background: this.#background });
     this.#writer = new CacheWriter({
       store,
@@ -84,6 +95,7 @@ export class Cache {
       queue: this.#queue,
       failures,
       log,
+      tracing: this.#tracing,
       metrics,
       clock,
       maxValueBytes: opts.maxValueBytes ?? 1_000_000,
@@ -158,7 +170,8 @@ export class Cache {
       span.setAttribute('cache.hit', status === 'hit');
       span.setAttribute('cache.status', status);
     }
-    if (hasDiagnosticSubscribers('get')) publishDiagnostic('get', { key, namespace: o.entity, status });
+    if (this.#tracing.hasSubscribers('get'))
+      this.#tracing.publish('get', { key, namespace: o.entity, status });
     return { value: flight.value as T | null, status };
   }
 
@@ -229,7 +242,7 @@ export class Cache {
       ? (key: string) => this.#writer.deleteConfirmed(key)
       : (key: string) => this.#writer.deleteQuietly(key);
     const results = await Promise.allSettled(list.map(remove));
-    publishDiagnostic('invalidate', { keys: list });
+    this.#tracing.publish('invalidate', { keys: list });
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

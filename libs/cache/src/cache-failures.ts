@@ -1,7 +1,7 @@
 import { CacheUnavailableError } from './errors.js';
 import { errorFields, type RateLimitedLogger } from './logger.js';
 import type { CacheRequestResult } from './metrics.js';
-import { publishDiagnostic } from './tracing.js';
+import type { CacheTracing } from './tracing.js';
 
 /**
  * Cache failures never fail a request: each one is logged (rate-limited per operation and error
@@ -9,9 +9,11 @@ import { publishDiagnostic } from './tracing.js';
  */
 export class CacheFailures {
   readonly #log: RateLimitedLogger;
+  readonly #tracing: CacheTracing;
 
-  constructor(log: RateLimitedLogger) {
+  constructor(log: RateLimitedLogger, tracing: CacheTracing) {
     this.#log = log;
+    this.#tracing = tracing;
   }
 
   report(op: string, key: string, err: unknown): CacheRequestResult {
@@ -21,7 +23,7 @@ export class CacheFailures {
       { op, key, ...errorFields(err) },
       'cache operation failed, continuing without cache',
     );
-    publishDiagnostic('error', { op, key, error: err });
+    this.#tracing.publish('error', { op, key, error: err });
     // An unavailable cluster refused without trying (every node ejected): a bypass, not an error.
     return err instanceof CacheUnavailableError ? 'bypass' : 'error';
   }

@@ -91,6 +91,13 @@ export interface CacheOptions {
   metrics?: CacheMetrics;
   /** OpenTelemetry tracer for `cache.get` / `cache.load` spans. Default: none (no spans). */
   tracer?: Tracer;
+  /** Name of the global provider's tracer used when `tracer` is not given. Default 'cache'. */
+  tracerName?: string;
+  /**
+   * node:diagnostics_channel names are `<prefix>:get`, `<prefix>:load`, … (`cacheChannelNames`
+   * in the advanced entry point lists them). Default 'cache'.
+   */
+  diagnosticsChannelPrefix?: string;
   /** Epoch ms; injected by tests. Default `Date.now`. */
   clock?: () => number;
   /** [0, 1) for jitter and poll delays; injected by tests. Default `Math.random`. */

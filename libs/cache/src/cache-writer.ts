@@ -7,7 +7,7 @@ import { CacheUnavailableError, CacheWriteNotConfirmedError } from './errors.js'
 import { errorFields, type RateLimitedLogger } from './logger.js';
 import type { CacheMetrics, PopulateResult } from './metrics.js';
 import type { PopulateQueue } from './populate-queue.js';
-import { hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
+import type { CacheTracing } from './tracing.js';
 
 const WRITE_THROUGH_ATTEMPTS = 5;
 
@@ -30,6 +30,7 @@ export class CacheWriter {
   readonly #queue: PopulateQueue;
   readonly #failures: CacheFailures;
   readonly #log: RateLimitedLogger;
+  readonly #tracing: CacheTracing;
   readonly #metrics: CacheMetrics;
   readonly #clock: () => number;
   readonly #maxValueBytes: number;
@@ -42,6 +43,7 @@ export class CacheWriter {
     queue: PopulateQueue;
     failures: CacheFailures;
     log: RateLimitedLogger;
+    tracing: CacheTracing;
     metrics: CacheMetrics;
     clock: () => number;
     maxValueBytes: number;
@@ -53,6 +55,7 @@ export class CacheWriter {
     this.#queue = opts.queue;
     this.#failures = opts.failures;
     this.#log = opts.log;
+    this.#tracing = opts.tracing;
     this.#metrics = opts.metrics;
     this.#clock = opts.clock;
     this.#maxValueBytes = opts.maxValueBytes;
@@ -125,7 +128,7 @@ export class CacheWriter {
         });
         result = stored ? 'stored' : 'lost_lease';
       }
-      publishDiagnostic('populate', { key, result });
+      this.#tracing.publish('populate', { key, result });
       return result;
     });
   }
@@ -175,8 +178,8 @@ export class CacheWriter {
         results[sentIndexes[j] as number] =
           outcome === 'stored' ? 'stored' : outcome === 'not_stored' ? 'lost_lease' : 'error';
       });
-      if (hasDiagnosticSubscribers('populate')) {
-        writes.forEach(({ key }, i) => publishDiagnostic('populate', { key, result: results[i] }));
+      if (this.#tracing.hasSubscribers('populate')) {
+        writes.forEach(({ key }, i) => this.#tracing.publish('populate', { key, result: results[i] }));
       }
       return results;
     }, writes.length);

@@ -2,7 +2,7 @@ import type { CacheItemLike, ResolvedOptions } from './cache-options.js';
 import type { CacheEntry, DecodedItem, EntryCodec } from './entry.js';
 import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import type { RateLimitedLogger } from './logger.js';
-import { publishDiagnostic } from './tracing.js';
+import type { CacheTracing } from './tracing.js';
 
 const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
 
@@ -20,6 +20,7 @@ export type ItemState =
 export class EntryPolicy {
   readonly #codec: EntryCodec;
   readonly #log: RateLimitedLogger;
+  readonly #tracing: CacheTracing;
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #gapTtlSeconds: number;
@@ -28,12 +29,14 @@ export class EntryPolicy {
   constructor(opts: {
     codec: EntryCodec;
     log: RateLimitedLogger;
+    tracing: CacheTracing;
     clock: () => number;
     random: () => number;
     gapTtlSeconds: number;
   }) {
     this.#codec = opts.codec;
     this.#log = opts.log;
+    this.#tracing = opts.tracing;
     this.#clock = opts.clock;
     this.#random = opts.random;
     this.#gapTtlSeconds = opts.gapTtlSeconds;
@@ -77,12 +80,12 @@ export class EntryPolicy {
       !safeValidate(o.validate, decoded.entry.value)
     ) {
       this.#log.warn('corrupt-entry', { key }, 'cached entry failed validation, treated as a miss');
-      publishDiagnostic('error', { op: 'validate', key, error: new Error('entry failed validation') });
+      this.#tracing.publish('error', { op: 'validate', key, error: new Error('entry failed validation') });
       return { kind: 'corrupt', reason: 'failed validation' };
     }
     if (decoded.kind === 'corrupt') {
       this.#log.warn('corrupt-entry', { key }, 'cached entry could not be decoded, treated as a miss');
-      publishDiagnostic('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
+      this.#tracing.publish('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
     }
     return decoded;
   }

@@ -37,7 +37,7 @@ export type { InvalidationBusOptions } from './invalidation-bus-options.js';
 export type { InvalidationHandler } from './invalidation-consumer.js';
 export type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 
-export { enqueueOutboxEvent, OUTBOX_TABLE_SQL } from './outbox/outbox-table.js';
+export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxPublisher, OutboxRelayOptions, ParkedOutboxRow } from './outbox/outbox-relay.js';
@@ -47,7 +47,7 @@ export { pgSqlExecutor } from './outbox/pg-sql-executor.js';
 export type { PgQueryable } from './outbox/pg-sql-executor.js';
 
 export { createPromCacheMetrics } from './metrics.js';
-export type { CacheMetrics } from './metrics.js';
+export type { CacheMetrics, PromCacheMetricsOptions } from './metrics.js';
 export { CacheAuditor } from './cache-auditor.js';
 export type { AuditedCache, AuditReport, AuditSource, CacheAuditorOptions } from './cache-auditor.js';
 export type { LoggerLike } from './logger.js';

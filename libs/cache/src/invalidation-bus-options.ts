@@ -7,9 +7,14 @@ export interface InvalidationBusOptions {
   url: string;
   /** This service's name: names its default queue. */
   service: string;
-  /** Topic exchange. Default 'memshop.invalidation'. */
+  /**
+   * First part of the default broker names: exchange `<namePrefix>.invalidation`, queue
+   * `<namePrefix>.<service>.invalidation.quorum`. Default 'cache'.
+   */
+  namePrefix?: string;
+  /** Topic exchange. Default `<namePrefix>.invalidation`. */
   exchange?: string;
-  /** Quorum queue shared by every instance of the service. Default `memshop.<service>.invalidation.quorum`. */
+  /** Quorum queue shared by every instance of the service. Default `<namePrefix>.<service>.invalidation.quorum`. */
   queue?: string;
   /** Routing-key patterns the queue is bound to, e.g. ['catalog.product.*']. Default: none (publish only). */
   bindings?: string[];
@@ -26,7 +31,7 @@ export interface InvalidationBusOptions {
   maxMessageBytes?: number;
   /**
    * Classic queues an earlier version declared for this service: unbound and deleted once the
-   * quorum queue is bound, so they stop collecting copies. Default: `memshop.<service>.invalidation`
+   * quorum queue is bound, so they stop collecting copies. Default: `<namePrefix>.<service>.invalidation`
    * when `queue` is the default name, none otherwise.
    */
   legacyQueues?: string[];
@@ -45,6 +50,10 @@ export interface InvalidationBusOptions {
   logger?: LoggerLike;
   metrics?: CacheMetrics;
   tracer?: Tracer;
+  /** Name of the global provider's tracer used when `tracer` is not given. Default 'cache'. */
+  tracerName?: string;
+  /** node:diagnostics_channel names are `<prefix>:invalidation.publish`, …. Default 'cache'. */
+  diagnosticsChannelPrefix?: string;
   clock?: () => number;
 }
 

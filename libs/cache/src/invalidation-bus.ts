@@ -10,6 +10,8 @@ import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import {
   assertParking,
   consumingQueueArguments,
+  DEFAULT_NAME_PREFIX,
+  defaultInvalidationExchange,
   defaultInvalidationQueue,
   invalidationTopology,
   legacyInvalidationQueue,
@@ -17,7 +19,7 @@ import {
 } from './invalidation-topology.js';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
 import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
-import { CacheTracing, extractTraceContext, injectTraceHeaders, publishDiagnostic } from './tracing.js';
+import { CacheTracing, extractTraceContext, injectTraceHeaders } from './tracing.js';
 
 type RecoveringModel = amqp.RecoveringChannelModel;
 
@@ -54,8 +56,10 @@ export class InvalidationBus implements InvalidationFeedStatus {
   #started = false;
 
   constructor(opts: InvalidationBusOptions) {
-    const exchange = opts.exchange ?? 'memshop.invalidation';
-    const queue = opts.queue ?? defaultInvalidationQueue(opts.service);
+    const prefix = opts.namePrefix ?? DEFAULT_NAME_PREFIX;
+    const exchange = opts.exchange ?? defaultInvalidationExchange(prefix);
+    const defaultQueue = defaultInvalidationQueue(opts.service, prefix);
+    const queue = opts.queue ?? defaultQueue;
     this.#topology = invalidationTopology({
       exchange,
       queue,
@@ -65,8 +69,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
     });
     // The retirement follows the default name, also when it is configured explicitly (the stack does).
     const legacy =
-      opts.legacyQueues ??
-      (queue === defaultInvalidationQueue(opts.service) ? [legacyInvalidationQueue(opts.service)] : []);
+      opts.legacyQueues ?? (queue === defaultQueue ? [legacyInvalidationQueue(opts.service, prefix)] : []);
     this.#opts = {
       url: opts.url,
       service: opts.service,
@@ -84,7 +87,11 @@ export class InvalidationBus implements InvalidationFeedStatus {
     this.#logger = opts.logger ?? silentLogger;
     this.#log = new RateLimitedLogger(this.#logger, { clock: opts.clock });
     this.#metrics = opts.metrics ?? noopCacheMetrics;
-    this.#tracing = new CacheTracing(opts.tracer);
+    this.#tracing = new CacheTracing({
+      tracer: opts.tracer,
+      tracerName: opts.tracerName,
+      channelPrefix: opts.diagnosticsChannelPrefix,
+    });
     this.#clock = opts.clock ?? Date.now;
     this.#confirm = { timeoutMs: this.#opts.publishTimeoutMs, returned: this.#returned };
     this.#consumer = new InvalidationConsumer({
@@ -210,7 +217,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
     const channel = this.#publishChannel;
     if (!channel || !this.#connected) {
       this.#metrics.recordInvalidationFailed('publish');
-      publishDiagnostic('publish', { event, ok: false });
+      this.#tracing.publish('publish', { event, ok: false });
       throw new InvalidationBusUnavailableError();
     }
     const routingKey = invalidationRoutingKey(event);
@@ -257,13 +264,13 @@ export class InvalidationBus implements InvalidationFeedStatus {
       );
     } catch (err) {
       this.#metrics.recordInvalidationFailed('publish');
-      publishDiagnostic('publish', { event, ok: false });
+      this.#tracing.publish('publish', { event, ok: false });
       throw err instanceof InvalidationPublishError
         ? err
         : new InvalidationPublishError(`publish of ${routingKey} not confirmed`, { cause: err });
     }
     this.#metrics.recordInvalidationPublished(event.entity);
-    publishDiagnostic('publish', { event, ok: true });
+    this.#tracing.publish('publish', { event, ok: true });
   }
 
   async close(): Promise<void> {
@@ -339,7 +346,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
       { queue: this.#topology.queue },
       'consumer cancelled by the broker, resubscribing',
     );
-    publishDiagnostic('bus', { state: 'cancelled', since: this.#clock() });
+    this.#tracing.publish('bus', { state: 'cancelled', since: this.#clock() });
     this.#publishChannel = null;
     this.#setConnected(false);
     model.close().catch(() => undefined);
@@ -378,7 +385,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
         'invalidation queue was missing: older cache entries are reloaded',
       );
     }
-    publishDiagnostic('bus', { state: connected ? 'connected' : 'disconnected', since: this.#clock() });
+    this.#tracing.publish('bus', { state: connected ? 'connected' : 'disconnected', since: this.#clock() });
     for (const listener of this.#listeners) {
       try {
         listener(connected);

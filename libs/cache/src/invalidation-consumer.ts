@@ -10,7 +10,7 @@ import {
 } from './invalidation-topology.js';
 import { errorFields, type RateLimitedLogger } from './logger.js';
 import type { CacheMetrics } from './metrics.js';
-import { extractTraceContext, publishDiagnostic, type CacheTracing } from './tracing.js';
+import { extractTraceContext, type CacheTracing } from './tracing.js';
 
 export type InvalidationHandler = (event: InvalidationEvent) => Promise<void>;
 
@@ -66,7 +66,7 @@ export class InvalidationConsumer {
     }
     const event = decoded.event;
     if (this.#handled.has(event.id)) {
-      publishDiagnostic('consume', { event, ok: true, duplicate: true });
+      this.#opts.tracing.publish('consume', { event, ok: true, duplicate: true });
       settle(() => channel.ack(msg));
       return;
     }
@@ -95,7 +95,7 @@ export class InvalidationConsumer {
     if (Number.isFinite(committedAt)) {
       this.#opts.metrics.observeInvalidationLag(event.entity, (this.#opts.clock() - committedAt) / 1000);
     }
-    publishDiagnostic('consume', { event, ok: true, duplicate: false });
+    this.#opts.tracing.publish('consume', { event, ok: true, duplicate: false });
     settle(() => channel.ack(msg));
   }
 
@@ -117,7 +117,7 @@ export class InvalidationConsumer {
     err: unknown,
   ): Promise<void> {
     this.#opts.metrics.recordInvalidationFailed('consume');
-    publishDiagnostic('consume', { event, ok: false, duplicate: false });
+    this.#opts.tracing.publish('consume', { event, ok: false, duplicate: false });
     const deliveries = deliveryCount(msg);
     if (deliveries >= this.#opts.topology.deliveryLimit) {
       await this.#park(channel, msg, 'handler_failed', err instanceof Error ? err.message : String(err));

@@ -22,19 +22,27 @@ export interface InvalidationTopology {
   deliveryLimit: number;
 }
 
+/** First part of the default exchange and queue names (the bus's `namePrefix`). */
+export const DEFAULT_NAME_PREFIX = 'cache';
+
 /**
  * Default queue name of a service. It is not the `<prefix>.<service>.invalidation` the classic
  * queues had: RabbitMQ refuses to redeclare an existing classic queue as a quorum queue
  * (PRECONDITION_FAILED), so a new name lets a service start on a broker that still has the old
  * one, which the bus then retires (see `legacyQueues`).
  */
-export function defaultInvalidationQueue(service: string, prefix = 'memshop'): string {
+export function defaultInvalidationQueue(service: string, prefix = DEFAULT_NAME_PREFIX): string {
   return `${prefix}.${service}.invalidation.quorum`;
 }
 
 /** The classic queue name earlier versions declared; retired on start when it exists. */
-export function legacyInvalidationQueue(service: string, prefix = 'memshop'): string {
+export function legacyInvalidationQueue(service: string, prefix = DEFAULT_NAME_PREFIX): string {
   return `${prefix}.${service}.invalidation`;
+}
+
+/** The default topic exchange: `<prefix>.invalidation`. */
+export function defaultInvalidationExchange(prefix = DEFAULT_NAME_PREFIX): string {
+  return `${prefix}.invalidation`;
 }
 
 export function invalidationTopology(opts: {

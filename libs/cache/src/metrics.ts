@@ -1,21 +1,20 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Result label of `memshop_cache_requests_total`. */
+/** Result label of `cache_requests_total`. */
 export type CacheRequestResult = 'hit' | 'miss' | 'stale' | 'error' | 'bypass';
 
-/** Result label of `memshop_cache_populate_total`. */
+/** Result label of `cache_populate_total`. */
 export type PopulateResult = 'stored' | 'lost_lease' | 'skipped_too_large' | 'error' | 'dropped';
 
-/** Stage label of `memshop_invalidations_failed_total`. */
+/** Stage label of `invalidations_failed_total`. */
 export type InvalidationFailureStage = 'publish' | 'consume';
 
-/** Result label of `memshop_cache_audit_entries_total`. */
+/** Result label of `cache_audit_entries_total`. */
 export type AuditResult = 'fresh' | 'stale' | 'orphan';
 
 /**
  * What the cache library reports. The library never touches a global registry: the caller
  * passes an implementation (usually `createPromCacheMetrics(registry)`), or gets the no-op one.
- * Metric names are fixed by docs/architecture.md (dashboards query them).
  */
 export interface CacheMetrics {
   /** One cache-aside request (getOrLoad, or one key of getManyOrLoad). */
@@ -65,25 +64,25 @@ export const noopCacheMetrics: CacheMetrics = Object.freeze({
   recordAuditedEntry: noop,
 });
 
-/** The metric names the library exports (docs/architecture.md, "metrics.ts"). */
+/** The metric names the library exports, before the `prefix` of `createPromCacheMetrics`. */
 export const CACHE_METRIC_NAMES = [
-  'memshop_cache_requests_total',
-  'memshop_cache_operation_duration_seconds',
-  'memshop_cache_node_ejections_total',
-  'memshop_cache_node_up',
-  'memshop_cache_loader_calls_total',
-  'memshop_cache_loader_duration_seconds',
-  'memshop_cache_populate_queue_depth',
-  'memshop_cache_populate_total',
-  'memshop_invalidations_published_total',
-  'memshop_invalidations_consumed_total',
-  'memshop_invalidations_failed_total',
-  'memshop_invalidation_lag_seconds',
-  'memshop_outbox_backlog',
-  'memshop_outbox_oldest_age_seconds',
-  'memshop_invalidations_parked_total',
-  'memshop_outbox_parked',
-  'memshop_cache_audit_entries_total',
+  'cache_requests_total',
+  'cache_operation_duration_seconds',
+  'cache_node_ejections_total',
+  'cache_node_up',
+  'cache_loader_calls_total',
+  'cache_loader_duration_seconds',
+  'cache_populate_queue_depth',
+  'cache_populate_total',
+  'invalidations_published_total',
+  'invalidations_consumed_total',
+  'invalidations_failed_total',
+  'invalidation_lag_seconds',
+  'outbox_backlog',
+  'outbox_oldest_age_seconds',
+  'invalidations_parked_total',
+  'outbox_parked',
+  'cache_audit_entries_total',
 ] as const;
 
 // Memcached round trips are sub-millisecond on a LAN; the op timeout (150 ms) caps the tail.
@@ -91,30 +90,46 @@ const OPERATION_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 
 const LOADER_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+export interface PromCacheMetricsOptions {
+  /**
+   * Put before every name in `CACHE_METRIC_NAMES` (`myapp_` gives `myapp_cache_requests_total`).
+   * Default '' (as prom-client's own `collectDefaultMetrics`): `cache_requests_total`, ….
+   */
+  prefix?: string;
+}
+
 /**
- * prom-client metrics registered on `registry`. Calling it twice with the same registry
- * (several Cache or CacheCluster instances in one process) reuses the registered metrics
- * instead of throwing "already registered".
+ * prom-client metrics registered on `registry`. Calling it twice with the same registry and
+ * prefix (several Cache or CacheCluster instances in one process) reuses the registered
+ * metrics instead of throwing "already registered".
  */
-export function createPromCacheMetrics(registry: Registry): CacheMetrics {
-  function reuse<M>(name: string, create: () => M): M {
-    return (registry.getSingleMetric(name) as M | undefined) ?? create();
+export function createPromCacheMetrics(
+  registry: Registry,
+  options: PromCacheMetricsOptions = {},
+): CacheMetrics {
+  const prefix = options.prefix ?? '';
+  if (!/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
+    throw new TypeError(`metric prefix ${JSON.stringify(prefix)} is not a Prometheus name prefix`);
+  }
+  function reuse<M>(base: (typeof CACHE_METRIC_NAMES)[number], create: (name: string) => M): M {
+    const name = prefix + base;
+    return (registry.getSingleMetric(name) as M | undefined) ?? create(name);
   }
   const requests = reuse(
-    'memshop_cache_requests_total',
-    () =>
+    'cache_requests_total',
+    (name) =>
       new Counter({
-        name: 'memshop_cache_requests_total',
+        name,
         help: 'Cache-aside requests by namespace and result (hit, miss, stale, error, bypass)',
         labelNames: ['namespace', 'result'],
         registers: [registry],
       }),
   );
   const operations = reuse(
-    'memshop_cache_operation_duration_seconds',
-    () =>
+    'cache_operation_duration_seconds',
+    (name) =>
       new Histogram({
-        name: 'memshop_cache_operation_duration_seconds',
+        name,
         help: 'Duration of memcached operations per node and operation',
         labelNames: ['node', 'op'],
         buckets: OPERATION_BUCKETS,
@@ -122,40 +137,40 @@ export function createPromCacheMetrics(registry: Registry): CacheMetrics {
       }),
   );
   const ejections = reuse(
-    'memshop_cache_node_ejections_total',
-    () =>
+    'cache_node_ejections_total',
+    (name) =>
       new Counter({
-        name: 'memshop_cache_node_ejections_total',
+        name,
         help: 'Times a memcached node was taken out of the ring after consecutive failures',
         labelNames: ['node'],
         registers: [registry],
       }),
   );
   const nodeUp = reuse(
-    'memshop_cache_node_up',
-    () =>
+    'cache_node_up',
+    (name) =>
       new Gauge({
-        name: 'memshop_cache_node_up',
+        name,
         help: '1 when the memcached node is in the ring, 0 when ejected',
         labelNames: ['node'],
         registers: [registry],
       }),
   );
   const loaderCalls = reuse(
-    'memshop_cache_loader_calls_total',
-    () =>
+    'cache_loader_calls_total',
+    (name) =>
       new Counter({
-        name: 'memshop_cache_loader_calls_total',
+        name,
         help: 'Loader (database) calls made by the cache, per namespace',
         labelNames: ['namespace'],
         registers: [registry],
       }),
   );
   const loaderDuration = reuse(
-    'memshop_cache_loader_duration_seconds',
-    () =>
+    'cache_loader_duration_seconds',
+    (name) =>
       new Histogram({
-        name: 'memshop_cache_loader_duration_seconds',
+        name,
         help: 'Duration of loader (database) calls, per namespace',
         labelNames: ['namespace'],
         buckets: LOADER_BUCKETS,
@@ -163,59 +178,59 @@ export function createPromCacheMetrics(registry: Registry): CacheMetrics {
       }),
   );
   const queueDepth = reuse(
-    'memshop_cache_populate_queue_depth',
-    () =>
+    'cache_populate_queue_depth',
+    (name) =>
       new Gauge({
-        name: 'memshop_cache_populate_queue_depth',
+        name,
         help: 'Background cache writes waiting or running',
         registers: [registry],
       }),
   );
   const populates = reuse(
-    'memshop_cache_populate_total',
-    () =>
+    'cache_populate_total',
+    (name) =>
       new Counter({
-        name: 'memshop_cache_populate_total',
+        name,
         help: 'Background cache writes by result (stored, lost_lease, skipped_too_large, error, dropped)',
         labelNames: ['result'],
         registers: [registry],
       }),
   );
   const published = reuse(
-    'memshop_invalidations_published_total',
-    () =>
+    'invalidations_published_total',
+    (name) =>
       new Counter({
-        name: 'memshop_invalidations_published_total',
+        name,
         help: 'Invalidation events confirmed by the broker, per entity',
         labelNames: ['entity'],
         registers: [registry],
       }),
   );
   const consumed = reuse(
-    'memshop_invalidations_consumed_total',
-    () =>
+    'invalidations_consumed_total',
+    (name) =>
       new Counter({
-        name: 'memshop_invalidations_consumed_total',
+        name,
         help: 'Invalidation events handled, per entity',
         labelNames: ['entity'],
         registers: [registry],
       }),
   );
   const failed = reuse(
-    'memshop_invalidations_failed_total',
-    () =>
+    'invalidations_failed_total',
+    (name) =>
       new Counter({
-        name: 'memshop_invalidations_failed_total',
+        name,
         help: 'Invalidation events that failed, per stage (publish, consume)',
         labelNames: ['stage'],
         registers: [registry],
       }),
   );
   const lag = reuse(
-    'memshop_invalidation_lag_seconds',
-    () =>
+    'invalidation_lag_seconds',
+    (name) =>
       new Histogram({
-        name: 'memshop_invalidation_lag_seconds',
+        name,
         help: 'Time from the commit of a change to the purge of its cache entries',
         labelNames: ['entity'],
         buckets: LAG_BUCKETS,
@@ -223,48 +238,48 @@ export function createPromCacheMetrics(registry: Registry): CacheMetrics {
       }),
   );
   const backlog = reuse(
-    'memshop_outbox_backlog',
-    () =>
+    'outbox_backlog',
+    (name) =>
       new Gauge({
-        name: 'memshop_outbox_backlog',
+        name,
         help: 'Outbox events not yet confirmed by the broker',
         registers: [registry],
       }),
   );
   const oldestAge = reuse(
-    'memshop_outbox_oldest_age_seconds',
-    () =>
+    'outbox_oldest_age_seconds',
+    (name) =>
       new Gauge({
-        name: 'memshop_outbox_oldest_age_seconds',
+        name,
         help: 'Age of the oldest unpublished outbox event (0 when the outbox is empty)',
         registers: [registry],
       }),
   );
 
   const parked = reuse(
-    'memshop_invalidations_parked_total',
-    () =>
+    'invalidations_parked_total',
+    (name) =>
       new Counter({
-        name: 'memshop_invalidations_parked_total',
+        name,
         help: 'Consumed invalidation messages moved to the parking queue, per reason',
         labelNames: ['reason'],
         registers: [registry],
       }),
   );
   const outboxParked = reuse(
-    'memshop_outbox_parked',
-    () =>
+    'outbox_parked',
+    (name) =>
       new Gauge({
-        name: 'memshop_outbox_parked',
+        name,
         help: 'Outbox rows parked after too many failed publishes (kept, no longer retried)',
         registers: [registry],
       }),
   );
   const audited = reuse(
-    'memshop_cache_audit_entries_total',
-    () =>
+    'cache_audit_entries_total',
+    (name) =>
       new Counter({
-        name: 'memshop_cache_audit_entries_total',
+        name,
         help: 'Cached entries the staleness auditor compared with the source of truth, per namespace and result (fresh, stale, orphan)',
         labelNames: ['namespace', 'result'],
         registers: [registry],

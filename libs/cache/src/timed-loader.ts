@@ -1,5 +1,5 @@
 import type { CacheMetrics } from './metrics.js';
-import { publishDiagnostic, type CacheTracing } from './tracing.js';
+import type { CacheTracing } from './tracing.js';
 
 /** Runs a caller's loader with its duration counted, traced (`cache.load`) and published. */
 export class TimedLoader {
@@ -31,7 +31,7 @@ export class TimedLoader {
     } finally {
       const seconds = (performance.now() - started) / 1000;
       this.#metrics.recordLoaderCall(entity, seconds);
-      publishDiagnostic('load', { key, namespace: entity, durationMs: seconds * 1000, ok });
+      this.#tracing.publish('load', { key, namespace: entity, durationMs: seconds * 1000, ok });
     }
   }
 }

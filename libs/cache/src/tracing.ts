@@ -12,62 +12,96 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 
-/**
- * node:diagnostics_channel names. Subscribing is opt-in and a channel without subscribers costs
- * one boolean check, so these are always on (same approach as bentocache's tracing channels).
- */
-export const CACHE_CHANNEL_NAMES = {
+/** Default prefix of the diagnostics channel names: `cache:get`, `cache:invalidation.consume`, … */
+export const DEFAULT_CHANNEL_PREFIX = 'cache';
+
+/** What each diagnostics channel carries; the channel name is `<prefix>:<suffix>`. */
+const CHANNEL_SUFFIXES = {
   /** { key, namespace, status } after each getOrLoad key resolved */
-  get: 'memshop:cache:get',
+  get: 'get',
   /** { key, namespace, durationMs, ok } after each loader call */
-  load: 'memshop:cache:load',
+  load: 'load',
   /** { key, result } after each background write */
-  populate: 'memshop:cache:populate',
+  populate: 'populate',
   /** { keys } after invalidate() */
-  invalidate: 'memshop:cache:invalidate',
+  invalidate: 'invalidate',
   /** { op, key?, error } whenever a cache operation failed and was swallowed */
-  error: 'memshop:cache:error',
+  error: 'error',
   /** { event, ok } after a publish was confirmed (or failed) */
-  publish: 'memshop:cache:invalidation.publish',
+  publish: 'invalidation.publish',
   /** { event, ok, duplicate } after a consumed event was handled */
-  consume: 'memshop:cache:invalidation.consume',
-  /** { state: 'connected' | 'disconnected', since } when the bus connection changes */
-  bus: 'memshop:cache:invalidation.connection',
+  consume: 'invalidation.consume',
+  /** { state: 'connected' | 'disconnected' | 'cancelled', since } when the bus connection changes */
+  bus: 'invalidation.connection',
   /** { published, failed } after each relay round */
-  outbox: 'memshop:cache:outbox.relay',
+  outbox: 'outbox.relay',
 } as const;
 
-export type CacheChannelName = keyof typeof CACHE_CHANNEL_NAMES;
-
-// Channel objects are weakly held by node; keeping them here keeps subscribers alive and is
-// what node's docs recommend (create once, reuse). No I/O happens.
-const channels = Object.fromEntries(
-  Object.entries(CACHE_CHANNEL_NAMES).map(([k, name]) => [k, diagnosticsChannel.channel(name)]),
-) as Record<CacheChannelName, diagnosticsChannel.Channel>;
-
-export function publishDiagnostic(name: CacheChannelName, message: object): void {
-  const channel = channels[name];
-  if (channel.hasSubscribers) channel.publish(message);
-}
-
-/** For hot paths: check before building the message, so nobody listening costs no allocation. */
-export function hasDiagnosticSubscribers(name: CacheChannelName): boolean {
-  return channels[name].hasSubscribers;
-}
-
-export const DEFAULT_TRACER_NAME = '@memshop/cache';
+export type CacheChannelName = keyof typeof CHANNEL_SUFFIXES;
 
 /**
- * OpenTelemetry spans through `@opentelemetry/api` only: without a registered SDK the tracer
- * is a no-op, so the library adds no cost for services that do not trace.
+ * The node:diagnostics_channel names under `prefix` (the `diagnosticsChannelPrefix` option of
+ * Cache, InvalidationBus and OutboxRelay): a subscriber names the channel, so it needs the same
+ * prefix the publishing units were given.
+ */
+export function cacheChannelNames(prefix = DEFAULT_CHANNEL_PREFIX): Record<CacheChannelName, string> {
+  return Object.fromEntries(
+    Object.entries(CHANNEL_SUFFIXES).map(([k, suffix]) => [k, `${prefix}:${suffix}`]),
+  ) as Record<CacheChannelName, string>;
+}
+
+/** The channel names under the default prefix. */
+export const CACHE_CHANNEL_NAMES = cacheChannelNames();
+
+/** Default OpenTelemetry tracer (instrumentation scope) name. */
+export const DEFAULT_TRACER_NAME = 'cache';
+
+export interface CacheTracingOptions {
+  /** Spans go to this tracer. Default: the global provider's tracer named `tracerName`. */
+  tracer?: Tracer | undefined;
+  /** Default 'cache'. */
+  tracerName?: string | undefined;
+  /** Default 'cache' (channels `cache:get`, …; see `cacheChannelNames`). */
+  channelPrefix?: string | undefined;
+}
+
+/**
+ * What a unit reports besides metrics: OpenTelemetry spans through `@opentelemetry/api` only
+ * (without a registered SDK the tracer is a no-op, so the library adds no cost for services that
+ * do not trace) and node:diagnostics_channel messages. Subscribing to a channel is opt-in and a
+ * channel without subscribers costs one boolean check, so these are always on (same approach as
+ * bentocache's tracing channels).
  */
 export class CacheTracing {
   readonly #tracer: Tracer;
+  readonly #tracerName: string;
   readonly #explicit: boolean;
+  /**
+   * Channel objects are weakly held by node; keeping them here keeps subscribers alive and is
+   * what node's docs recommend (create once, reuse). No I/O happens.
+   */
+  readonly #channels: Record<CacheChannelName, diagnosticsChannel.Channel>;
+  /** The resolved channel names this unit publishes on. */
+  readonly channelNames: Readonly<Record<CacheChannelName, string>>;
 
-  constructor(tracer?: Tracer) {
-    this.#tracer = tracer ?? trace.getTracer(DEFAULT_TRACER_NAME);
-    this.#explicit = tracer !== undefined;
+  constructor(opts: CacheTracingOptions = {}) {
+    this.#tracerName = opts.tracerName ?? DEFAULT_TRACER_NAME;
+    this.#tracer = opts.tracer ?? trace.getTracer(this.#tracerName);
+    this.#explicit = opts.tracer !== undefined;
+    this.channelNames = cacheChannelNames(opts.channelPrefix);
+    this.#channels = Object.fromEntries(
+      Object.entries(this.channelNames).map(([k, name]) => [k, diagnosticsChannel.channel(name)]),
+    ) as Record<CacheChannelName, diagnosticsChannel.Channel>;
+  }
+
+  publish(name: CacheChannelName, message: object): void {
+    const channel = this.#channels[name];
+    if (channel.hasSubscribers) channel.publish(message);
+  }
+
+  /** For hot paths: check before building the message, so nobody listening costs no allocation. */
+  hasSubscribers(name: CacheChannelName): boolean {
+    return this.#channels[name].hasSubscribers;
   }
 
   /**
@@ -80,8 +114,7 @@ export class CacheTracing {
     if (this.#explicit) return true;
     const provider = trace.getTracerProvider();
     return (
-      !(provider instanceof ProxyTracerProvider) ||
-      provider.getDelegateTracer(DEFAULT_TRACER_NAME) !== undefined
+      !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(this.#tracerName) !== undefined
     );
   }
 

@@ -6,7 +6,9 @@ import type { CacheStore } from '../src/cache-options.js';
 import { CacheCluster } from '../src/cluster.js';
 import { encodeEnvelope, encodeLease, FORMAT_VERSION } from '../src/codec.js';
 import type { InvalidationFeedStatus } from '../src/invalidation-feed-status.js';
-import { createPromCacheMetrics } from '../src/metrics.js';
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import { CACHE_METRIC_NAMES, createPromCacheMetrics } from '../src/metrics.js';
+import { cacheChannelNames } from '../src/tracing.js';
 
 jest.setTimeout(60_000);
 
@@ -357,11 +359,35 @@ describe('Cache.getOrLoad against real memcached', () => {
       expect(result).toEqual({ value: 'from-db', status: 'bypass' });
     }
     await cache.drain();
-    const metric = await registry.getSingleMetric('memshop_cache_requests_total')?.get();
+    const metric = await registry.getSingleMetric('cache_requests_total')?.get();
     const total = (metric?.values ?? [])
       .filter((v) => v.labels.result === 'error' || v.labels.result === 'bypass')
       .reduce((sum, v) => sum + v.value, 0);
     expect(total).toBe(5);
+  });
+
+  it('names its metrics and diagnostics channels with the prefixes it is given', async () => {
+    const registry = new Registry();
+    const channels = cacheChannelNames('shop:cache');
+    const seen: unknown[] = [];
+    const onGet = (message: unknown) => seen.push(message);
+    diagnosticsChannel.subscribe(channels.get, onGet);
+    try {
+      const cache = new Cache({
+        cluster: newCluster(),
+        metrics: createPromCacheMetrics(registry, { prefix: 'shop_' }),
+        diagnosticsChannelPrefix: 'shop:cache',
+      });
+      const key = freshKey('prefixed');
+      await cache.getOrLoad(key, async () => 'x', { entity: 'product' });
+      await cache.drain();
+      expect(channels.get).toBe('shop:cache:get');
+      expect(seen).toEqual([{ key, namespace: 'product', status: 'miss' }]);
+      const names = (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
+      expect(names).toEqual(CACHE_METRIC_NAMES.map((n) => `shop_${n}`).sort());
+    } finally {
+      diagnosticsChannel.unsubscribe(channels.get, onGet);
+    }
   });
 
   it('moves the request counters by exactly one miss and one hit', async () => {
@@ -371,13 +397,13 @@ describe('Cache.getOrLoad against real memcached', () => {
     await cache.getOrLoad(key, async () => 'x', { entity: 'product' });
     await cache.drain();
     await cache.getOrLoad(key, async () => 'x', { entity: 'product' });
-    const values = (await registry.getSingleMetric('memshop_cache_requests_total')?.get())?.values ?? [];
+    const values = (await registry.getSingleMetric('cache_requests_total')?.get())?.values ?? [];
     const by = (result: string) =>
       values.find((v) => v.labels.result === result && v.labels.namespace === 'product')?.value ?? 0;
     expect([by('miss'), by('hit'), by('stale'), by('error'), by('bypass')]).toEqual([1, 1, 0, 0, 0]);
-    const loads = (await registry.getSingleMetric('memshop_cache_loader_calls_total')?.get())?.values ?? [];
+    const loads = (await registry.getSingleMetric('cache_loader_calls_total')?.get())?.values ?? [];
     expect(loads.find((v) => v.labels.namespace === 'product')?.value).toBe(1);
-    const populates = (await registry.getSingleMetric('memshop_cache_populate_total')?.get())?.values ?? [];
+    const populates = (await registry.getSingleMetric('cache_populate_total')?.get())?.values ?? [];
     expect(populates.find((v) => v.labels.result === 'stored')?.value).toBe(1);
   });
 
@@ -392,7 +418,7 @@ describe('Cache.getOrLoad against real memcached', () => {
       Array.from({ length: 20 }, (_, i) => cache.getOrLoad(freshKey(`q${i}`), async () => i)),
     );
     await cache.drain();
-    const values = (await registry.getSingleMetric('memshop_cache_populate_total')?.get())?.values ?? [];
+    const values = (await registry.getSingleMetric('cache_populate_total')?.get())?.values ?? [];
     const by = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
     expect(by('stored') + by('dropped')).toBe(20);
     expect(by('dropped')).toBeGreaterThan(0);
@@ -435,7 +461,7 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     await cache.drain();
     // one getMany round per node, one lease add per key, one populate round per node
     expect(writes() - before).toBe(nodes + keys.length + nodes);
-    const values = (await registry.getSingleMetric('memshop_cache_populate_total')?.get())?.values ?? [];
+    const values = (await registry.getSingleMetric('cache_populate_total')?.get())?.values ?? [];
     expect(values.filter((v) => v.value > 0).map((v) => [v.labels.result, v.value])).toEqual([
       ['stored', 50],
     ]);

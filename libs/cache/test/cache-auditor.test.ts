@@ -48,7 +48,7 @@ function tableSource(namespace: string, rows: Map<string, Row>, extraIds: string
 }
 
 async function counts(registry: Registry): Promise<Record<string, number>> {
-  const values = (await registry.getSingleMetric('memshop_cache_audit_entries_total')?.get())?.values ?? [];
+  const values = (await registry.getSingleMetric('cache_audit_entries_total')?.get())?.values ?? [];
   return Object.fromEntries(values.map((v) => [`${v.labels.namespace}:${v.labels.result}`, v.value]));
 }
 

@@ -188,7 +188,7 @@ describe('InvalidationBus failures against real RabbitMQ', () => {
     expect(bus.connected).toBe(true);
     expect(handled).toEqual([valid.id]);
     expect(await queueInfo(bus.queue)).toMatchObject({ messageCount: 0, consumerCount: 1 });
-    const parkedCount = (await registry.getSingleMetric('memshop_invalidations_parked_total')?.get())?.values;
+    const parkedCount = (await registry.getSingleMetric('invalidations_parked_total')?.get())?.values;
     expect(Object.fromEntries((parkedCount ?? []).map((v) => [v.labels.reason, v.value]))).toEqual({
       malformed: 6,
       too_large: 3,
@@ -243,7 +243,7 @@ describe('InvalidationBus failures against real RabbitMQ', () => {
     });
     await bus.start();
     expect(await bus.waitUntilConnected()).toBe(true);
-    expect(bus.queue).toBe(`memshop.${service}.invalidation.quorum`);
+    expect(bus.queue).toBe(`cache.${service}.invalidation.quorum`);
     expect(await queueInfo(legacy)).toBeNull();
     const e = event();
     await publishRaw(exchange, invalidationRoutingKey(e), Buffer.from(JSON.stringify(e)));

@@ -100,9 +100,9 @@ describe('InvalidationBus against real RabbitMQ', () => {
     await waitFor(() => received.length >= 20, { message: '20 consumed events' });
 
     expect(received.map((e) => e.id).sort()).toEqual(sent.map((e) => e.id).sort());
-    expect(await counter(registry, 'memshop_invalidations_published_total', { entity: 'product' })).toBe(20);
-    expect(await counter(registry, 'memshop_invalidations_consumed_total', { entity: 'product' })).toBe(20);
-    expect(await counter(registry, 'memshop_invalidations_failed_total', { stage: 'consume' })).toBe(0);
+    expect(await counter(registry, 'invalidations_published_total', { entity: 'product' })).toBe(20);
+    expect(await counter(registry, 'invalidations_consumed_total', { entity: 'product' })).toBe(20);
+    expect(await counter(registry, 'invalidations_failed_total', { stage: 'consume' })).toBe(0);
   });
 
   it('skips a redelivered event id (idempotent consumer)', async () => {
@@ -156,12 +156,12 @@ describe('InvalidationBus against real RabbitMQ', () => {
     await publisher.publish(poison);
 
     await waitFor(
-      async () => (await counter(registry, 'memshop_invalidations_failed_total', { stage: 'consume' })) === 5,
+      async () => (await counter(registry, 'invalidations_failed_total', { stage: 'consume' })) === 5,
       {
         message: '5 handler failures',
       },
     );
-    await waitFor(async () => (await counter(registry, 'memshop_invalidations_consumed_total', {})) === 1, {
+    await waitFor(async () => (await counter(registry, 'invalidations_consumed_total', {})) === 1, {
       message: 'the flaky event handled',
     });
     expect(attempts.get(flaky.id)).toBe(3);
@@ -183,9 +183,7 @@ describe('InvalidationBus against real RabbitMQ', () => {
       routingKey: 'catalog.product.updated',
       messageId: poison.id,
     });
-    expect(await counter(registry, 'memshop_invalidations_parked_total', { reason: 'handler_failed' })).toBe(
-      1,
-    );
+    expect(await counter(registry, 'invalidations_parked_total', { reason: 'handler_failed' })).toBe(1);
   });
 
   it('starts without throwing while the broker is unreachable, and refuses to publish', async () => {

@@ -81,13 +81,13 @@ describe('a consumer whose purge does not reach memcached', () => {
       createInvalidationEvent({ source: 'catalog', entity: 'product', action: 'updated', entityId: '1' }),
     );
     await waitFor(() => attempts >= 3, { message: 'three failed purges' });
-    expect(await value(registry, 'memshop_invalidations_consumed_total')).toBe(0);
+    expect(await value(registry, 'invalidations_consumed_total')).toBe(0);
     node.resume();
-    await waitFor(async () => (await value(registry, 'memshop_invalidations_consumed_total')) === 1, {
+    await waitFor(async () => (await value(registry, 'invalidations_consumed_total')) === 1, {
       message: 'the purge once the node answers',
     });
     expect(await cluster.get(key)).toBeNull();
-    expect(await value(registry, 'memshop_invalidations_failed_total')).toBe(attempts - 1);
+    expect(await value(registry, 'invalidations_failed_total')).toBe(attempts - 1);
     expect(await new ParkedInvalidations({ url: rabbitUrl(), topology: bus.topology }).count()).toBe(0);
     await cache.close();
     await cluster.close();

@@ -12,7 +12,7 @@ import { InvalidationBus } from '../src/invalidation-bus.js';
 import type { InvalidationEvent } from '../src/invalidation-event.js';
 import { createPromCacheMetrics } from '../src/metrics.js';
 import { OutboxRelay } from '../src/outbox/outbox-relay.js';
-import { enqueueOutboxEvent, OUTBOX_TABLE_SQL, type OutboxTransaction } from '../src/outbox/outbox-table.js';
+import { enqueueOutboxEvent, outboxTableSql, type OutboxTransaction } from '../src/outbox/outbox-table.js';
 import { pgSqlExecutor } from '../src/outbox/pg-sql-executor.js';
 import { prismaSqlExecutor } from '../src/outbox/prisma-sql-executor.js';
 import type { SqlExecutor } from '../src/outbox/sql-executor.js';
@@ -67,7 +67,7 @@ const productEvent = (entityId: string) => ({
 beforeAll(async () => {
   db = await createTestDatabase('outbox');
   pool = new Pool({ connectionString: db.url, max: 6 });
-  await pool.query(OUTBOX_TABLE_SQL);
+  await pool.query(outboxTableSql());
   await pool.query('CREATE TABLE product (id text PRIMARY KEY, name text NOT NULL)');
   consumer = new InvalidationBus({ url: rabbitUrl(), service: 'order', exchange, queue, bindings: ['#'] });
   consumer.subscribe(async (e) => {
@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await pool.query('DELETE FROM memshop_outbox; DELETE FROM product');
+  await pool.query('DELETE FROM cache_outbox; DELETE FROM product');
 });
 
 // The same scenarios once through a Prisma-style transaction and once through plain pg.
@@ -117,7 +117,7 @@ describe.each<[string, TransactionAdapter]>([
     });
     const bad = '00000000-0000-4000-8000-000000000bad';
     await pool.query(
-      `INSERT INTO memshop_outbox (event_id, routing_key, payload) VALUES ($1, 'catalog.product.updated', $2::jsonb)`,
+      `INSERT INTO cache_outbox (event_id, routing_key, payload) VALUES ($1, 'catalog.product.updated', $2::jsonb)`,
       [bad, JSON.stringify({ not: 'an event' })],
     );
     expect((await relay.backlog()).count).toBe(50);
@@ -141,8 +141,8 @@ describe.each<[string, TransactionAdapter]>([
     ]);
     expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0, parked: 1 });
     const gauge = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
-    expect(await gauge('memshop_outbox_backlog')).toBe(0);
-    expect(await gauge('memshop_outbox_parked')).toBe(1);
+    expect(await gauge('outbox_backlog')).toBe(0);
+    expect(await gauge('outbox_parked')).toBe(1);
 
     // Replay gives it a fresh budget: still undecodable, so it fails and is parked again later.
     expect(await relay.replayParked()).toBe(1);
@@ -162,7 +162,7 @@ describe.each<[string, TransactionAdapter]>([
     const unroutable = new OutboxRelay({ db: pgSqlExecutor(pool), publisher: lonely, retryBaseSeconds: 30 });
     const event = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('nobody')));
     expect(await unroutable.publishPending()).toEqual({ published: 0, failed: 1 });
-    const { rows } = await pool.query('SELECT attempts, last_error FROM memshop_outbox WHERE event_id = $1', [
+    const { rows } = await pool.query('SELECT attempts, last_error FROM cache_outbox WHERE event_id = $1', [
       event.id,
     ]);
     expect(rows[0]).toEqual({
@@ -187,16 +187,30 @@ describe.each<[string, TransactionAdapter]>([
     expect(await relay.backlog()).toEqual({ count: 1, oldestAgeSeconds: expect.any(Number), parked: 0 });
     expect(await relay.publishPending()).toEqual({ published: 1, failed: 0 });
     await waitFor(() => received.some((e) => e.id === event.id), { message: 'the committed event' });
-    const { rows } = await pool.query(
-      'SELECT published_at, attempts FROM memshop_outbox WHERE event_id = $1',
-      [event.id],
-    );
+    const { rows } = await pool.query('SELECT published_at, attempts FROM cache_outbox WHERE event_id = $1', [
+      event.id,
+    ]);
     expect(rows[0].published_at).not.toBeNull();
     // attempts counts failed publishes only
     expect(rows[0].attempts).toBe(0);
     expect(await relay.backlog()).toEqual({ count: 0, oldestAgeSeconds: 0, parked: 0 });
-    const backlog = (await registry.getSingleMetric('memshop_outbox_backlog')?.get())?.values[0]?.value;
+    const backlog = (await registry.getSingleMetric('outbox_backlog')?.get())?.values[0]?.value;
     expect(backlog).toBe(0);
+  });
+
+  it('uses the table it is given, the same for the DDL, the enqueue and the relay', async () => {
+    await pool.query(outboxTableSql('shop_outbox'));
+    const relay = new OutboxRelay({ db: pgSqlExecutor(pool), publisher, table: 'shop_outbox' });
+    const event = await transaction((tx) =>
+      enqueueOutboxEvent(tx, productEvent('own-table'), { table: 'shop_outbox' }),
+    );
+    expect(await relay.backlog()).toMatchObject({ count: 1 });
+    expect(await relay.publishPending()).toEqual({ published: 1, failed: 0 });
+    await waitFor(() => received.some((e) => e.id === event.id), { message: 'the event of the own table' });
+    const { rows } = await pool.query('SELECT published_at FROM shop_outbox WHERE event_id = $1', [event.id]);
+    expect(rows[0].published_at).not.toBeNull();
+    await pool.query('DROP TABLE shop_outbox');
+    expect(() => outboxTableSql('bad"name')).toThrow(TypeError);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {
@@ -222,7 +236,7 @@ describe.each<[string, TransactionAdapter]>([
     expect(await failing.publishPending()).toEqual({ published: 0, failed: 1 });
     const { rows } = await pool.query(
       `SELECT published_at, attempts, last_error, next_attempt_at > now() + interval '20 seconds' AS backed_off
-         FROM memshop_outbox WHERE event_id = $1`,
+         FROM cache_outbox WHERE event_id = $1`,
       [event.id],
     );
     // Not connected is not the row's fault: it does not count toward parking.
@@ -231,7 +245,7 @@ describe.each<[string, TransactionAdapter]>([
     // Not due yet: a healthy relay leaves it alone until the backoff passes.
     const healthy = new OutboxRelay({ db: pgSqlExecutor(pool), publisher });
     expect(await healthy.publishPending()).toEqual({ published: 0, failed: 0 });
-    await pool.query(`UPDATE memshop_outbox SET next_attempt_at = now() WHERE event_id = $1`, [event.id]);
+    await pool.query(`UPDATE cache_outbox SET next_attempt_at = now() WHERE event_id = $1`, [event.id]);
     expect(await healthy.publishPending()).toEqual({ published: 1, failed: 0 });
     await waitFor(() => received.some((e) => e.id === event.id), { message: 'the retried event' });
     await down.close();
@@ -305,7 +319,7 @@ describe.each<[string, TransactionAdapter]>([
     await relay.stop();
     expect(claims.length).toBe(claimsBefore);
     const { rows } = await pool.query(
-      'SELECT count(*)::int AS n FROM memshop_outbox WHERE published_at IS NOT NULL AND event_id = ANY($1::uuid[])',
+      'SELECT count(*)::int AS n FROM cache_outbox WHERE published_at IS NOT NULL AND event_id = ANY($1::uuid[])',
       [events.map((e) => e.id)],
     );
     expect(rows[0].n).toBe(2);
@@ -318,7 +332,7 @@ describe.each<[string, TransactionAdapter]>([
     await retry.stop();
     expect((await retry.backlog()).count).toBe(1);
     // (the start-up round may have claimed it too and scheduled a backoff)
-    await pool.query(`UPDATE memshop_outbox SET next_attempt_at = now() WHERE event_id = $1`, [lost.id]);
+    await pool.query(`UPDATE cache_outbox SET next_attempt_at = now() WHERE event_id = $1`, [lost.id]);
     failNext = false;
     expect(await retry.publishPending()).toEqual({ published: 1, failed: 0 });
     await waitFor(() => received.some((e) => e.id === lost.id), { message: 'the retried event' });

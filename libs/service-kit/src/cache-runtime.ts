@@ -16,7 +16,14 @@ import { databaseCheck, memcachedCheck, rabbitmqCheck, type HealthCheck } from '
 import type { Closable } from './lifecycle';
 import type { Logger } from './logger';
 import { readMemcachedTls } from './memcached-tls';
-import { KEY_GENERATION_PREFIX } from './memshop-cache-names';
+import {
+  BROKER_NAME_PREFIX,
+  DIAGNOSTICS_CHANNEL_PREFIX,
+  KEY_GENERATION_PREFIX,
+  METRIC_PREFIX,
+  OUTBOX_TABLE,
+  TRACER_NAME,
+} from './memshop-cache-names';
 
 type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
 
@@ -107,7 +114,7 @@ export function createCacheRuntime({
   bindings,
   tuning = {},
 }: CacheRuntimeOptions): CacheRuntime {
-  const cacheMetrics = createPromCacheMetrics(registry);
+  const cacheMetrics = createPromCacheMetrics(registry, { prefix: METRIC_PREFIX });
   const cluster = new CacheCluster({
     servers: config.MEMCACHED_SERVERS,
     gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
@@ -123,22 +130,29 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
     keyGenerationPrefix: KEY_GENERATION_PREFIX,
+    tracerName: TRACER_NAME,
+    diagnosticsChannelPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
     clock: tuning.clock,
   });
   const bus = new InvalidationBus({
     url: config.RABBITMQ_URL,
     service,
+    namePrefix: BROKER_NAME_PREFIX,
     exchange: config.INVALIDATION_EXCHANGE,
     queue: config.INVALIDATION_QUEUE,
     deliveryLimit: config.INVALIDATION_DELIVERY_LIMIT,
     bindings,
     reconnectMaxDelayMs: tuning.busReconnectMaxDelayMs,
+    tracerName: TRACER_NAME,
+    diagnosticsChannelPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
     logger,
     metrics: cacheMetrics,
   });
   const relay = new OutboxRelay({
     db: prismaSqlExecutor(prisma),
+    table: OUTBOX_TABLE,
     publisher: bus,
+    diagnosticsChannelPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
     pollIntervalMs: tuning.relayPollIntervalMs,
     retryBaseSeconds: tuning.relayRetryBaseSeconds,
     retryMaxSeconds: tuning.relayRetryMaxSeconds,

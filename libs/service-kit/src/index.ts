@@ -109,3 +109,4 @@ export {
 } from './openapi/api-document';
 export { apiDocsRouter } from './openapi/docs-router';
 export { PeriodicTask } from './periodic-task';
+export { CACHE_CHANNELS, OUTBOX_TABLE } from './memshop-cache-names';

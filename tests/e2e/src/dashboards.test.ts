@@ -120,10 +120,13 @@ async function exportedMetrics(): Promise<ExportedMetrics> {
   const cache = modulePath('libs/cache/src/metrics.ts');
   if (cache) {
     const { createPromCacheMetrics } = (await import(cache)) as {
-      createPromCacheMetrics: (registry: Registry) => unknown;
+      createPromCacheMetrics: (registry: Registry, options?: { prefix?: string }) => unknown;
     };
-    createPromCacheMetrics(registry);
-    source.push('libs/cache createPromCacheMetrics');
+    // With the prefix the services pass (cache-runtime.ts), as the dashboards see the names.
+    const names = modulePath('libs/service-kit/src/memshop-cache-names.ts');
+    const prefix = names ? ((await import(names)) as { METRIC_PREFIX: string }).METRIC_PREFIX : 'memshop_';
+    createPromCacheMetrics(registry, { prefix });
+    source.push("libs/cache createPromCacheMetrics with the services' metric prefix");
   }
   const types = new Map<string, string>();
   for (const metric of await registry.getMetricsAsJSON()) types.set(metric.name, String(metric.type));

@@ -1,5 +1,5 @@
 import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
-import { withTransactionRetry } from '@memshop/service-kit';
+import { OUTBOX_TABLE, withTransactionRetry } from '@memshop/service-kit';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
 import { ReservationRepository } from './reservation-repository';
 import { productInclude, toProduct, type ProductRow } from './product-rows';
@@ -275,6 +275,10 @@ export class CatalogRepository {
     id: number,
     version: number,
   ) {
-    return enqueueOutboxEvent(tx, { source: 'catalog', entity, action, entityId: String(id), version });
+    return enqueueOutboxEvent(
+      tx,
+      { source: 'catalog', entity, action, entityId: String(id), version },
+      { table: OUTBOX_TABLE },
+    );
   }
 }

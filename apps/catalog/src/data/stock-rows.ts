@@ -1,4 +1,5 @@
 import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
+import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { Prisma } from '../prisma/generated/client';
 import { InsufficientStockError, ProductNotFoundError } from '../domain/errors';
 import type { Product } from '../domain/product';
@@ -95,13 +96,17 @@ export async function adjustStockRows(
   const events: InvalidationEvent[] = [];
   for (const row of rows) {
     events.push(
-      await enqueueOutboxEvent(tx, {
-        source: 'catalog',
-        entity: 'stock',
-        action: 'updated',
-        entityId: String(row.id),
-        version: row.version,
-      }),
+      await enqueueOutboxEvent(
+        tx,
+        {
+          source: 'catalog',
+          entity: 'stock',
+          action: 'updated',
+          entityId: String(row.id),
+          version: row.version,
+        },
+        { table: OUTBOX_TABLE },
+      ),
     );
   }
   return { products: rows.map(toProduct), events };

@@ -7,8 +7,8 @@ import {
   type InvalidationEvent,
   type OutboxRelay,
 } from '@memshop/cache';
-import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import {
+  CACHE_CHANNELS,
   componentTestOverrides,
   createPrismaClient,
   parseConfig,
@@ -76,7 +76,7 @@ export interface CatalogFixture {
  */
 export async function startCatalogFixture(opts: { products?: number } = {}): Promise<CatalogFixture> {
   return withTestInfrastructure(async (infra) => {
-    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNELS.consume);
     const database = await infra.database('catalog', (databaseUrl) =>
       deployMigrations({ schemaPath: SCHEMA_PATH, databaseUrl }),
     );

@@ -1,5 +1,5 @@
 import { enqueueOutboxEvent } from '@memshop/cache';
-import { withTransactionRetry } from '@memshop/service-kit';
+import { OUTBOX_TABLE, withTransactionRetry } from '@memshop/service-kit';
 import type { NewOrder, OrderFailure, PricedLines, StoredOrder } from '../domain/order';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
 
@@ -116,13 +116,17 @@ export class OrderRepository {
         const rows = await tx.$queryRaw<Array<{ version: number }>>`
           DELETE FROM orders WHERE id = ${id} AND status = 'pending' RETURNING version`;
         if (rows[0]) {
-          await enqueueOutboxEvent(tx, {
-            source: 'order',
-            entity: 'order',
-            action: 'deleted',
-            entityId: String(id),
-            version: rows[0].version + 1,
-          });
+          await enqueueOutboxEvent(
+            tx,
+            {
+              source: 'order',
+              entity: 'order',
+              action: 'deleted',
+              entityId: String(id),
+              version: rows[0].version + 1,
+            },
+            { table: OUTBOX_TABLE },
+          );
         }
       }, TRANSACTION_OPTIONS),
     );
@@ -208,13 +212,17 @@ export class OrderRepository {
   }
 
   #enqueue(tx: Tx, action: 'created' | 'updated', row: OrderRow) {
-    return enqueueOutboxEvent(tx, {
-      source: 'order',
-      entity: 'order',
-      action,
-      entityId: String(row.id),
-      version: row.version,
-    });
+    return enqueueOutboxEvent(
+      tx,
+      {
+        source: 'order',
+        entity: 'order',
+        action,
+        entityId: String(row.id),
+        version: row.version,
+      },
+      { table: OUTBOX_TABLE },
+    );
   }
 }
 

@@ -48,8 +48,11 @@ describe("the staleness audit of order-service's copies", () => {
     await request(f.service.app).get(`/orders/${placed.body.id}`).expect(200);
     await f.service.cache.drain();
     const keys = orderCacheKeys(1);
-    expect(await f.service.cache.peek(keys.product(productId))).toBeDefined();
-    expect(await f.service.cache.peek(keys.user(userId))).toBeDefined();
+    for (const key of [keys.product(productId), keys.user(userId)]) {
+      await waitFor(async () => (await f.service.cache.peek(key)) !== undefined, {
+        message: `order-service's copy ${key} cached`,
+      });
+    }
     const productUrl = `${f.catalogUrl}/products/${productId}`;
     const userUrl = `${f.userUrl}/users/${userId}`;
     await ownerCacheHolds(productUrl);

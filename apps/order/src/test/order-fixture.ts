@@ -2,8 +2,7 @@ import { deployMigrations } from '@memshop/migrate';
 import os from 'node:os';
 import path from 'node:path';
 import { type InvalidationEvent } from '@memshop/cache';
-import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
+import { CACHE_CHANNELS, componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   relaxedRateLimitEnv,
@@ -58,7 +57,7 @@ export interface OrderFixtureOptions {
 
 export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise<OrderFixture> {
   return withTestInfrastructure(async (infra) => {
-    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNELS.consume);
     const memcached = await infra.memcached(3);
 
     const stack = await startStack({

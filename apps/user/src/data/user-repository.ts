@@ -1,4 +1,5 @@
 import { enqueueOutboxEvent, type InvalidationEvent } from '@memshop/cache';
+import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { Prisma, type PrismaClient } from '../prisma/generated/client';
 import { DuplicateEmailError, UserNotFoundError } from '../domain/errors';
 import { normalizeEmail, type NewUser, type User, type UserChanges } from '../domain/user';
@@ -105,6 +106,10 @@ export class UserRepository {
   }
 
   #enqueue(tx: Tx, action: InvalidationEvent['action'], id: number, version: number) {
-    return enqueueOutboxEvent(tx, { source: 'user', entity: 'user', action, entityId: String(id), version });
+    return enqueueOutboxEvent(
+      tx,
+      { source: 'user', entity: 'user', action, entityId: String(id), version },
+      { table: OUTBOX_TABLE },
+    );
   }
 }

@@ -1,8 +1,12 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay } from '@memshop/cache';
-import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { componentTestOverrides, createPrismaClient, parseConfig } from '@memshop/service-kit';
+import {
+  CACHE_CHANNELS,
+  componentTestOverrides,
+  createPrismaClient,
+  parseConfig,
+} from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
@@ -47,7 +51,7 @@ export interface UserFixture {
  */
 export async function startUserFixture(opts: { users?: number } = {}): Promise<UserFixture> {
   return withTestInfrastructure(async (infra) => {
-    const { waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNEL_NAMES.consume);
+    const { waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNELS.consume);
     const database = await infra.database('user', (databaseUrl) =>
       deployMigrations({ schemaPath: path.join(__dirname, '..', 'prisma', 'schema.prisma'), databaseUrl }),
     );

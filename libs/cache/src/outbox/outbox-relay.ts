@@ -2,8 +2,8 @@ import { InvalidationBusUnavailableError } from '../errors.js';
 import { decodeInvalidationEvent, type InvalidationEvent } from '../invalidation-event.js';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from '../logger.js';
 import { noopCacheMetrics, type CacheMetrics } from '../metrics.js';
-import { publishDiagnostic } from '../tracing.js';
-import { OUTBOX_TABLE } from './outbox-table.js';
+import { CacheTracing } from '../tracing.js';
+import { checkedTableName, DEFAULT_OUTBOX_TABLE } from './outbox-table.js';
 import type { SqlExecutor } from './sql-executor.js';
 
 export interface OutboxPublisher {
@@ -12,6 +12,8 @@ export interface OutboxPublisher {
 
 export interface OutboxRelayOptions {
   db: SqlExecutor;
+  /** The outbox table (`outboxTableSql(table)` creates it). Default 'cache_outbox'. */
+  table?: string;
   /** Usually the InvalidationBus; must resolve only once the broker confirmed. */
   publisher: OutboxPublisher;
   /** Poll for pending rows this often (rows of crashed or other writers). Default 1000 ms. */
@@ -38,13 +40,15 @@ export interface OutboxRelayOptions {
   retainPublishedSeconds?: number;
   /**
    * Failed publishes of one row before it is parked: kept in the table with its error, no longer
-   * claimed, counted in `memshop_outbox_parked`, listed and replayed by the operator. Failures
+   * claimed, counted in `outbox_parked`, listed and replayed by the operator. Failures
    * while the bus is not connected do not count (an outage must not park rows). Default 10
    * (with the default backoff, about 8 minutes of failing).
    */
   maxAttempts?: number;
   logger?: LoggerLike;
   metrics?: CacheMetrics;
+  /** node:diagnostics_channel name of each round is `<prefix>:outbox.relay`. Default 'cache'. */
+  diagnosticsChannelPrefix?: string;
   clock?: () => number;
 }
 
@@ -81,6 +85,8 @@ class UndecodableOutboxRowError extends Error {
  */
 export class OutboxRelay {
   readonly #db: SqlExecutor;
+  readonly #table: string;
+  readonly #tracing: CacheTracing;
   readonly #publisher: OutboxPublisher;
   readonly #pollIntervalMs: number;
   readonly #pollGraceMs: number;
@@ -103,6 +109,8 @@ export class OutboxRelay {
 
   constructor(opts: OutboxRelayOptions) {
     this.#db = opts.db;
+    this.#table = checkedTableName(opts.table ?? DEFAULT_OUTBOX_TABLE);
+    this.#tracing = new CacheTracing({ channelPrefix: opts.diagnosticsChannelPrefix });
     this.#publisher = opts.publisher;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.#pollGraceMs = Math.max(0, opts.pollGraceMs ?? 1000);
@@ -191,7 +199,7 @@ export class OutboxRelay {
       // Published but not marked: the poll publishes them again (at-least-once).
       this.#log.warn('outbox-mark', errorFields(err), 'outbox rows published but not marked');
     }
-    publishDiagnostic('outbox', { published: ok.length, failed: events.length - ok.length });
+    this.#tracing.publish('outbox', { published: ok.length, failed: events.length - ok.length });
   }
 
   #trackDirect(promise: Promise<void>): void {
@@ -229,7 +237,7 @@ export class OutboxRelay {
       }
       if (ok.length > 0) await this.#markPublished(ok);
       published += ok.length;
-      publishDiagnostic('outbox', { published: ok.length, failed: rows.length - ok.length });
+      this.#tracing.publish('outbox', { published: ok.length, failed: rows.length - ok.length });
       // Stop on failures: the broker is likely down, the rows come back after their backoff.
       if (ok.length < rows.length || rows.length < this.#batchSize) break;
     }
@@ -249,7 +257,7 @@ export class OutboxRelay {
       `SELECT count(*) FILTER (WHERE "next_attempt_at" <> ${PARKED})::int AS "count",
               EXTRACT(EPOCH FROM (now() - min("created_at") FILTER (WHERE "next_attempt_at" <> ${PARKED})))::float8 AS "oldest",
               count(*) FILTER (WHERE "next_attempt_at" = ${PARKED})::int AS "parked"
-         FROM "${OUTBOX_TABLE}" WHERE "published_at" IS NULL`,
+         FROM "${this.#table}" WHERE "published_at" IS NULL`,
       [],
     );
     const count = Number(row?.count ?? 0);
@@ -271,7 +279,7 @@ export class OutboxRelay {
       created_at: Date;
     }>(
       `SELECT "event_id"::text AS "event_id", "routing_key", "attempts", "last_error", "created_at"
-         FROM "${OUTBOX_TABLE}" WHERE "published_at" IS NULL AND "next_attempt_at" = ${PARKED}
+         FROM "${this.#table}" WHERE "published_at" IS NULL AND "next_attempt_at" = ${PARKED}
         ORDER BY "seq" LIMIT $1::int`,
       [limit],
     );
@@ -287,7 +295,7 @@ export class OutboxRelay {
   /** Puts parked rows back in the queue with a fresh attempt budget; returns how many. */
   async replayParked(): Promise<number> {
     const count = await this.#db.execute(
-      `UPDATE "${OUTBOX_TABLE}" SET "next_attempt_at" = now(), "attempts" = 0
+      `UPDATE "${this.#table}" SET "next_attempt_at" = now(), "attempts" = 0
         WHERE "published_at" IS NULL AND "next_attempt_at" = ${PARKED}`,
       [],
     );
@@ -311,9 +319,9 @@ export class OutboxRelay {
 
   #claim(minAgeMs: number): Promise<ClaimedRow[]> {
     return this.#db.query<ClaimedRow>(
-      `UPDATE "${OUTBOX_TABLE}" SET "next_attempt_at" = now() + make_interval(secs => $2::float8)
+      `UPDATE "${this.#table}" SET "next_attempt_at" = now() + make_interval(secs => $2::float8)
         WHERE "seq" IN (
-          SELECT "seq" FROM "${OUTBOX_TABLE}"
+          SELECT "seq" FROM "${this.#table}"
            WHERE "published_at" IS NULL AND "next_attempt_at" <= now()
              AND "created_at" <= now() - make_interval(secs => $3::float8)
            ORDER BY "seq" LIMIT $1::int
@@ -326,7 +334,7 @@ export class OutboxRelay {
   async #markPublished(eventIds: string[]): Promise<void> {
     const placeholders = eventIds.map((_, i) => `$${i + 1}::uuid`).join(', ');
     await this.#db.execute(
-      `UPDATE "${OUTBOX_TABLE}" SET "published_at" = now(), "last_error" = NULL
+      `UPDATE "${this.#table}" SET "published_at" = now(), "last_error" = NULL
         WHERE "event_id" IN (${placeholders}) AND "published_at" IS NULL`,
       eventIds,
     );
@@ -350,7 +358,7 @@ export class OutboxRelay {
         'outbox row parked after too many failed publishes',
       );
       await this.#db.execute(
-        `UPDATE "${OUTBOX_TABLE}" SET "last_error" = $2, "attempts" = $3::int, "next_attempt_at" = ${PARKED}
+        `UPDATE "${this.#table}" SET "last_error" = $2, "attempts" = $3::int, "next_attempt_at" = ${PARKED}
           WHERE "event_id" = $1::uuid AND "published_at" IS NULL`,
         [row.event_id, message, attempts],
       );
@@ -362,7 +370,7 @@ export class OutboxRelay {
       'outbox publish failed, will retry',
     );
     await this.#db.execute(
-      `UPDATE "${OUTBOX_TABLE}"
+      `UPDATE "${this.#table}"
           SET "last_error" = $2, "attempts" = $5::int,
               "next_attempt_at" = now() + make_interval(secs => LEAST($4::float8, $3::float8 * power(2, GREATEST($5::int - 1, 0))))
         WHERE "event_id" = $1::uuid AND "published_at" IS NULL`,
@@ -375,7 +383,7 @@ export class OutboxRelay {
     if (now - this.#lastCleanupAt < 60_000) return;
     this.#lastCleanupAt = now;
     await this.#db.execute(
-      `DELETE FROM "${OUTBOX_TABLE}" WHERE "published_at" < now() - make_interval(secs => $1::float8)`,
+      `DELETE FROM "${this.#table}" WHERE "published_at" < now() - make_interval(secs => $1::float8)`,
       [this.#retainPublishedSeconds],
     );
   }

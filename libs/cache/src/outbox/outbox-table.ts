@@ -6,13 +6,25 @@ import {
 } from '../invalidation-event.js';
 import type { SqlExecutor } from './sql-executor.js';
 
-export const OUTBOX_TABLE = 'memshop_outbox';
+/** The outbox table's name unless one is given (`table` of `OutboxRelay` and `enqueueOutboxEvent`). */
+export const DEFAULT_OUTBOX_TABLE = 'cache_outbox';
+
+/** The name is put into SQL as an identifier: only plain lower-case names are accepted. */
+export function checkedTableName(table: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) {
+    throw new TypeError(`outbox table must be a plain lower-case SQL name, got ${JSON.stringify(table)}`);
+  }
+  return table;
+}
 
 /**
  * The outbox table, as Prisma's migration for the model in the README creates it (so a service
- * may either paste the model into schema.prisma or run this SQL in a migration).
+ * may either paste the model into schema.prisma, with `@@map("<table>")`, or run this SQL in a
+ * migration). The constraint and index names are Prisma's for that table name.
  */
-export const OUTBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS "memshop_outbox" (
+export function outboxTableSql(table = DEFAULT_OUTBOX_TABLE): string {
+  const t = checkedTableName(table);
+  return `CREATE TABLE IF NOT EXISTS "${t}" (
     "seq" BIGSERIAL NOT NULL,
     "event_id" UUID NOT NULL,
     "routing_key" TEXT NOT NULL,
@@ -22,11 +34,12 @@ export const OUTBOX_TABLE_SQL = `CREATE TABLE IF NOT EXISTS "memshop_outbox" (
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "next_attempt_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "last_error" TEXT,
-    CONSTRAINT "memshop_outbox_pkey" PRIMARY KEY ("seq")
+    CONSTRAINT "${t}_pkey" PRIMARY KEY ("seq")
 );
-CREATE UNIQUE INDEX IF NOT EXISTS "memshop_outbox_event_id_key" ON "memshop_outbox"("event_id");
-CREATE INDEX IF NOT EXISTS "memshop_outbox_published_at_next_attempt_at_idx" ON "memshop_outbox"("published_at", "next_attempt_at");
+CREATE UNIQUE INDEX IF NOT EXISTS "${t}_event_id_key" ON "${t}"("event_id");
+CREATE INDEX IF NOT EXISTS "${t}_published_at_next_attempt_at_idx" ON "${t}"("published_at", "next_attempt_at");
 `;
+}
 
 /** Anything with Prisma's `$executeRawUnsafe`: the `tx` of `prisma.$transaction(async (tx) => ...)`. */
 export interface OutboxTransaction {
@@ -38,14 +51,17 @@ export interface OutboxTransaction {
  * (no lost invalidation when the process dies between commit and publish). `db` is Prisma's
  * `tx`, or a `SqlExecutor` over the transaction's connection (`pgSqlExecutor(client)` between
  * `BEGIN` and `COMMIT`). Returns the stored event; call `relay.kick([event])` after the commit
- * to publish it at once.
+ * to publish it at once. `options.table` is the outbox table (default 'cache_outbox'), the
+ * same as the relay's `table`.
  */
 export async function enqueueOutboxEvent(
   db: OutboxTransaction | SqlExecutor,
   fields: NewInvalidationEvent,
+  options: { table?: string } = {},
 ): Promise<InvalidationEvent> {
   const event = createInvalidationEvent(fields);
-  const sql = `INSERT INTO "${OUTBOX_TABLE}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
+  const table = checkedTableName(options.table ?? DEFAULT_OUTBOX_TABLE);
+  const sql = `INSERT INTO "${table}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
   const params = [event.id, invalidationRoutingKey(event), JSON.stringify(event)];
   if ('execute' in db) await db.execute(sql, params);
   else await db.$executeRawUnsafe(sql, ...params);

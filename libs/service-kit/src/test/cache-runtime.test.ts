@@ -1,6 +1,9 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import { CACHE_METRIC_NAMES } from '@memshop/cache/advanced';
 import { parseConfig, serviceEnvShape } from '../config';
 import { createCacheRuntime } from '../cache-runtime';
 import { createLogger } from '../logger';
+import { CACHE_CHANNELS } from '../memshop-cache-names';
 import { createServiceMetrics } from '../metrics';
 import { z } from 'zod';
 
@@ -12,18 +15,23 @@ describe('createCacheRuntime', () => {
     RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1',
   });
   let disconnects = 0;
+  const queries: string[] = [];
   const prisma = {
-    $queryRawUnsafe: async () => [],
+    $queryRawUnsafe: async (query: string) => {
+      queries.push(query);
+      return [];
+    },
     $executeRawUnsafe: async () => 0,
     $disconnect: async () => {
       disconnects += 1;
     },
   };
+  const { registry } = createServiceMetrics('catalog', { defaultMetrics: false });
   const runtime = createCacheRuntime({
     service: 'catalog',
     config,
     logger: createLogger({ service: 'catalog', level: 'silent' }),
-    registry: createServiceMetrics('catalog', { defaultMetrics: false }).registry,
+    registry,
     prisma,
     bindings: ['catalog.#'],
   });
@@ -49,6 +57,25 @@ describe('createCacheRuntime', () => {
       deadLetterExchange: 'memshop.invalidation.dead-letter',
       deliveryLimit: 20,
     });
+  });
+
+  it("keeps memshop's names: metrics, diagnostics channels, exchange and outbox table", async () => {
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(CACHE_METRIC_NAMES.map((n) => `memshop_${n}`)));
+    expect(names.filter((n) => n.startsWith('cache_') || n.startsWith('outbox_'))).toEqual([]);
+    expect(runtime.bus.exchange).toBe('memshop.invalidation');
+    await runtime.relay.backlog().catch(() => undefined);
+    expect(queries.some((q) => q.includes('"memshop_outbox"'))).toBe(true);
+    const seen: unknown[] = [];
+    const onInvalidate = (message: unknown) => seen.push(message);
+    diagnosticsChannel.subscribe(CACHE_CHANNELS.invalidate, onInvalidate);
+    try {
+      await runtime.cache.invalidate('memshop:test:key').catch(() => undefined);
+    } finally {
+      diagnosticsChannel.unsubscribe(CACHE_CHANNELS.invalidate, onInvalidate);
+    }
+    expect(CACHE_CHANNELS.invalidate).toBe('memshop:cache:invalidate');
+    expect(seen).toHaveLength(1);
   });
 
   it('checks database, memcached and rabbitmq, in that order', async () => {
