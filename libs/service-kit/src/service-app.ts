@@ -8,6 +8,17 @@ import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
 import { httpTracingMiddleware } from './tracing';
+import type { HealthCheck } from './health';
+
+/** What every service's createApp takes besides its own domain: a service adds its services to it. */
+export interface ServiceAppDeps {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** /health/ready checks: database (critical), memcached, rabbitmq, and the service's own. */
+  healthChecks: Record<string, HealthCheck>;
+  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
+  audit?: CacheAuditRunner;
+}
 
 export interface ServiceAppOptions {
   logger: Logger;
