@@ -5,6 +5,7 @@ import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
 import { stockRoutes } from './api/stock-routes';
+import { CATALOG_RATE_LIMITS } from './api/rate-limited-routes';
 import type { CatalogService } from './domain/catalog-service';
 
 export interface CatalogAppDeps extends ServiceAppDeps {
@@ -12,12 +13,20 @@ export interface CatalogAppDeps extends ServiceAppDeps {
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ catalog, logger, metrics, healthChecks, audit }: CatalogAppDeps): Express {
+export function createApp({
+  catalog,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  rateLimits,
+}: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),

@@ -38,7 +38,7 @@ export type CatalogHandle = ComposedService<
  */
 export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
   const options = { service: 'catalog', config, PrismaClient, bindings: CATALOG_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
     const { cluster, cache, bus, relay } = runtime;
     const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
     const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
@@ -66,7 +66,14 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
       logger,
     });
     return {
-      app: createApp({ catalog, logger, metrics, healthChecks: runtime.healthChecks, audit: auditor }),
+      app: createApp({
+        catalog,
+        logger,
+        metrics,
+        healthChecks: runtime.healthChecks,
+        audit: auditor,
+        rateLimits,
+      }),
       auditor,
       tasks: [
         { name: 'reservation-sweeper', start: () => sweeper.start(), close: () => sweeper.close() },

@@ -6,12 +6,20 @@ import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
 export type OrderAppDeps = OrdersApiDeps & ServiceAppDeps;
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ logger, metrics, healthChecks, audit, ...api }: OrderAppDeps): Express {
+export function createApp({
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  rateLimits,
+  ...api
+}: OrderAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits },
     apiDocument: orderApiDocument(),
     routers: [ordersRouter(api)],
   });

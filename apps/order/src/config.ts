@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const orderConfigSchema = z.object({
   ...serviceEnvShape,
   PORT: portSchema(3003),
+  /** /metrics and the detailed readiness (service-kit admin-app.ts); never published. */
+  ADMIN_PORT: portSchema(9103),
   CATALOG_URL: httpUrlSchema,
   USER_URL: httpUrlSchema,
   /**

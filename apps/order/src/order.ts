@@ -40,7 +40,7 @@ export type OrderService = ComposedService<
  */
 export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
   const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
     const { cache, bus, relay } = runtime;
 
     const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
@@ -82,8 +82,14 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
     cache.trackInvalidationFeed(bus, ['product', 'user']);
     const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
+    const healthChecks = {
+      ...runtime.healthChecks,
+      catalog: upstreamCheck(catalogHttp),
+      user: upstreamCheck(userHttp),
+    };
     const app = createApp({
       audit: auditor,
+      rateLimits,
       logger,
       metrics,
       users,
@@ -93,16 +99,13 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       // As long as the first request may still be working on the order (its two catalog calls).
       replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
       placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
-      healthChecks: {
-        ...runtime.healthChecks,
-        catalog: upstreamCheck(catalogHttp),
-        user: upstreamCheck(userHttp),
-      },
+      healthChecks,
     });
 
     return {
       app,
       auditor,
+      healthChecks,
       tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
       parts: { settler, products, keys },
     };

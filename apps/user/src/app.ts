@@ -9,12 +9,13 @@ export interface UserAppDeps extends ServiceAppDeps {
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ users, logger, metrics, healthChecks, audit }: UserAppDeps): Express {
+export function createApp({ users, logger, metrics, healthChecks, audit, rateLimits }: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits },
     apiDocument: userApiDocument(),
     routers: [userRoutes(users)],
   });

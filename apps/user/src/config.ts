@@ -2,6 +2,11 @@ import { portSchema, serviceEnvShape } from '@memshop/service-kit';
 import { z } from 'zod';
 
 /** Every env var user-service reads (docs/architecture.md), validated at start. */
-export const userConfigSchema = z.object({ ...serviceEnvShape, PORT: portSchema(3002) });
+export const userConfigSchema = z.object({
+  ...serviceEnvShape,
+  PORT: portSchema(3002),
+  /** /metrics and the detailed readiness (service-kit admin-app.ts); never published. */
+  ADMIN_PORT: portSchema(9102),
+});
 
 export type UserConfig = z.infer<typeof userConfigSchema>;

@@ -25,7 +25,7 @@ export type UserHandle = ComposedService<
  */
 export function createUserService(config: UserConfig, overrides: UserOverrides = {}): UserHandle {
   const options = { service: 'user', config, PrismaClient, bindings: USER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
     const repository = new UserRepository(prisma);
     const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
     const users = new UserService({
@@ -37,7 +37,14 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     runtime.bus.subscribe(createUserEventHandler({ repository: eventRepository, cache: userCache, logger }));
     const auditor = runtime.createAuditor(userAuditSources(prisma, userCache));
     return {
-      app: createApp({ users, logger, metrics, healthChecks: runtime.healthChecks, audit: auditor }),
+      app: createApp({
+        users,
+        logger,
+        metrics,
+        healthChecks: runtime.healthChecks,
+        audit: auditor,
+        rateLimits,
+      }),
       auditor,
       parts: { users, repository, userCache },
     };

@@ -10,7 +10,14 @@ export {
 } from './config';
 export { redactUrl } from './redact';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
-export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
+export {
+  BadRequestError,
+  ConflictError,
+  HttpError,
+  NotFoundError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+} from './errors';
 export { DomainError, type DomainErrorKind, type DomainErrorOptions } from './domain-error';
 export { isDatabaseUnavailableError } from './database-errors';
 export {
@@ -32,7 +39,19 @@ export {
   type CheckStatus,
   type HealthCheck,
   type HealthOptions,
+  type HealthRouterOptions,
 } from './health';
+export { createAdminApp, type AdminAppOptions } from './admin-app';
+export { rateLimitEnvShape } from './rate-limit-config';
+export {
+  rateLimitRouter,
+  RequestRateLimits,
+  type RateLimitRejection,
+  type RateLimitRouterOptions,
+  type RateLimitScope,
+  type RateLimitSettings,
+  type RequestRateLimitsOptions,
+} from './request-rate-limits';
 export {
   createServiceMetrics,
   httpMetricsMiddleware,
@@ -74,7 +93,7 @@ export {
   type ComponentTestOverrides,
   type ComponentTestOverridesOptions,
 } from './component-test-overrides';
-export type { ListenOptions, ServiceHandle } from './service-handle';
+export type { ListeningService, ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 export {

@@ -3,7 +3,7 @@ import { loadConfig, redactConfig, type serviceEnvShape } from './config';
 import type { ServiceHandle } from './service-handle';
 import { setupTracing } from './tracing';
 
-type ServiceConfig = z.infer<z.ZodObject<typeof serviceEnvShape>> & { PORT: number };
+type ServiceConfig = z.infer<z.ZodObject<typeof serviceEnvShape>> & { PORT: number; ADMIN_PORT: number };
 
 export interface RunServiceOptions<C extends ServiceConfig> {
   service: string;
@@ -36,6 +36,7 @@ export function runService<C extends ServiceConfig>({
     await handle.start();
     await handle.listen({
       port: config.PORT,
+      adminPort: config.ADMIN_PORT,
       closers: [{ name: 'tracing', close: () => tracing.shutdown() }],
     });
   };

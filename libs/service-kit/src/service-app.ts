@@ -6,7 +6,8 @@ import { healthRouter, type HealthOptions } from './health';
 import { jsonBody } from './json-body';
 import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
-import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
+import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
+import { rateLimitRouter, type RateLimitRouterOptions, type RequestRateLimits } from './request-rate-limits';
 import { httpTracingMiddleware } from './tracing';
 import type { HealthCheck } from './health';
 
@@ -18,6 +19,8 @@ export interface ServiceAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 export interface ServiceAppOptions {
@@ -32,11 +35,14 @@ export interface ServiceAppOptions {
   audit?: CacheAuditRunner;
   /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
   apiDocument?: ApiDocument;
+  /** Rate limits on writes and on the service's uncached reads (composeService builds `limits`). */
+  rateLimit?: RateLimitRouterOptions;
 }
 
 /**
- * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
- * /openapi.json and /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * The Express app every service shares: metrics, rate limits, JSON body limit, tracing, /health
+ * (status only: the detail and /metrics are on the admin port, admin-app.ts), /openapi.json and
+ * /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -46,14 +52,22 @@ export function createServiceApp({
   bodyLimit,
   audit,
   apiDocument,
+  rateLimit,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(metrics));
+  // Before the body parser, so a request over its limit costs no parsing.
+  if (rateLimit)
+    app.use(
+      rateLimitRouter({
+        ...rateLimit,
+        uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],
+      }),
+    );
   app.use(jsonBody(bodyLimit));
   app.use(httpTracingMiddleware());
   app.use(healthRouter(health));
-  app.use(metricsRouter(metrics.registry));
   if (audit) app.use(cacheAuditRouter(audit));
   if (apiDocument) app.use(apiDocsRouter(apiDocument));
   for (const router of routers) app.use(router);

@@ -1,5 +1,7 @@
 export { ensureMemcached, startMemcachedCluster } from './memcached';
-export type { MemcachedCluster, MemcachedClusterOptions, MemcachedNode } from './memcached';
+export type { MemcachedCluster, MemcachedClusterOptions, MemcachedNode, MemcachedTls } from './memcached';
+export { createTestCertificates } from './test-certificates';
+export type { TestCertificates } from './test-certificates';
 export { createTestDatabase } from './postgres';
 export type { TestDatabase } from './postgres';
 export { deleteRabbitObjects, rabbitUrl, uniqueName, withDeadLetterObjects } from './rabbitmq';
@@ -11,4 +13,5 @@ export { createTestInfrastructure, withTestInfrastructure } from './service-test
 export type { StartableService, TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
+export { relaxedRateLimitEnv } from './rate-limit-env';
 export { withRecordedReads } from './recorded-reads';

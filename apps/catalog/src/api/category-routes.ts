@@ -6,7 +6,7 @@ import { pageQuerySchema, updateCategorySchema } from './schemas';
 export function categoryRoutes(catalog: CatalogService): Router {
   const router = Router();
 
-  /** `GET /categories/:id/products?offset=0&limit=20` (limit <= 100): product summaries, no stock. */
+  /** `GET /categories/:id/products?offset=0&limit=20` (limit 10, 20, 50 or 100; offset a multiple of it, <= 1000): product summaries, no stock. */
   router.get('/categories/:id/products', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { offset, limit } = pageQuerySchema.parse(req.query);

@@ -30,6 +30,7 @@ import {
   updateCategorySchema,
   updateProductSchema,
 } from './schemas';
+import { CATALOG_RATE_LIMITS } from './rate-limited-routes';
 
 const idParams = z.object({ id: idSchema });
 
@@ -67,6 +68,20 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
       ),
       400: errors.badRequest,
       404: errors.notFound,
+      503: errors.databaseUnavailable,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/source/products',
+    operationId: 'getProductsFromSource',
+    tags: ['operations'],
+    summary: "Products by id from the database, never the cache (other services' staleness auditors)",
+    description: 'The ids as in `GET /products`; `products` may be empty (every id `missing`).',
+    request: { query: idsQuerySchema },
+    responses: {
+      200: jsonResponse('The products found, in request order, and the ids not found.', productBatchSchema),
+      400: errors.badRequest,
       503: errors.databaseUnavailable,
     },
   });
@@ -244,5 +259,6 @@ export function catalogApiDocument(): ApiDocument {
       'Products, categories and stock, read through a memcached cluster (cache-aside with leases). Errors are `{ error: { code, message, details? } }`.',
     serverUrl: 'http://127.0.0.1:3001',
     register: registerCatalogRoutes,
+    rateLimits: CATALOG_RATE_LIMITS,
   });
 }

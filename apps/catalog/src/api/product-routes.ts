@@ -19,6 +19,15 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json({ products, missing });
   });
 
+  /**
+   * `GET /admin/source/products?ids=1,2,3`: the same batch from the database, never the cache, for
+   * other services' staleness auditors (an operator route, like /admin/cache-audit).
+   */
+  router.get('/admin/source/products', async (req, res) => {
+    const { ids } = idsQuerySchema.parse(req.query);
+    res.json(await catalog.getProductsFromSource(ids));
+  });
+
   router.get('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: cacheBypassRequested(req) });

@@ -17,6 +17,7 @@ import {
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   rabbitUrl,
+  relaxedRateLimitEnv,
   withRecordedReads,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -38,6 +39,8 @@ export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma')
 export interface CatalogFixture {
   /** The app behind a recorder that checks every response against catalog's OpenAPI document. */
   app: Express;
+  /** The admin port's app: /metrics and the detailed /health/ready. */
+  adminApp: Express;
   /** What the responses so far were checked against; close() fails on any violation. */
   contract: ApiContract;
   cache: Cache;
@@ -97,6 +100,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
     const { overrides, advanceClock } = componentTestOverrides('catalog');
@@ -110,6 +114,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     return {
       app: contractCheckedApp(service.app, contract),
+      adminApp: service.adminApp,
       contract,
       cache: service.cache,
       cluster: service.cluster,

@@ -6,6 +6,7 @@ import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  relaxedRateLimitEnv,
   uniqueName,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -67,7 +68,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
-      ...(opts.upstreamEnv ? { env: opts.upstreamEnv } : {}),
+      env: { ...relaxedRateLimitEnv, ...opts.upstreamEnv },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());
@@ -88,6 +89,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
       INVALIDATION_QUEUE: queue,
       UPSTREAM_TIMEOUT_MS: '1000',
+      ...relaxedRateLimitEnv,
       ...opts.env,
     });
     const service = createOrderService(config, componentTestOverrides('order').overrides);

@@ -9,7 +9,7 @@ import {
   type ApiDocument,
 } from '@memshop/service-kit';
 import { z } from 'zod';
-import { createUserSchema, updateUserSchema, userSchema } from './schemas';
+import { createUserSchema, idsQuerySchema, updateUserSchema, userBatchSchema, userSchema } from './schemas';
 
 const idParams = z.object({ id: idSchema });
 
@@ -26,6 +26,20 @@ function registerUserRoutes(registry: OpenAPIRegistry): void {
       200: cachedJsonResponse('The user.', userSchema),
       400: errors.badRequest,
       404: errors.notFound,
+      503: errors.databaseUnavailable,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/source/users',
+    operationId: 'getUsersFromSource',
+    tags: ['operations'],
+    summary: "Users by id from the database, never the cache (other services' staleness auditors)",
+    description: 'At most 100 distinct ids, comma-separated (`?ids=1,2,3`) or repeated (`?ids=1&ids=2`).',
+    request: { query: idsQuerySchema },
+    responses: {
+      200: jsonResponse('The users found, in request order, and the ids not found.', userBatchSchema),
+      400: errors.badRequest,
       503: errors.databaseUnavailable,
     },
   });

@@ -1,10 +1,19 @@
 import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { UserService } from '../domain/user-service';
-import { createUserSchema, updateUserSchema } from './schemas';
+import { createUserSchema, idsQuerySchema, updateUserSchema } from './schemas';
 
 export function userRoutes(users: UserService): Router {
   const router = Router();
+
+  /**
+   * `GET /admin/source/users?ids=1,2,3`: users from the database, never the cache, for other
+   * services' staleness auditors (an operator route, like /admin/cache-audit).
+   */
+  router.get('/admin/source/users', async (req, res) => {
+    const { ids } = idsQuerySchema.parse(req.query);
+    res.json(await users.getUsersFromSource(ids));
+  });
 
   router.get('/users/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);

@@ -4,7 +4,13 @@ import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { componentTestOverrides, createPrismaClient, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { rabbitUrl, withRecordedReads, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
+import {
+  rabbitUrl,
+  relaxedRateLimitEnv,
+  withRecordedReads,
+  withTestInfrastructure,
+  type TcpProxy,
+} from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -61,6 +67,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       // Tests run single audit passes through the route, with no grace wait.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
     const { overrides, advanceClock } = componentTestOverrides('user');

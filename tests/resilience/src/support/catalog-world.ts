@@ -8,6 +8,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  relaxedRateLimitEnv,
   rabbitUrl,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -186,6 +187,7 @@ export async function startCatalogInstance(
       INVALIDATION_QUEUE: world.catalogQueue,
       // The tests compare the cache with the truth themselves; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
+      ...relaxedRateLimitEnv,
     });
     let repository: InstrumentedCatalogRepository | undefined;
     const { overrides } = componentTestOverrides('catalog', {
