@@ -1,11 +1,4 @@
-import {
-  createServiceApp,
-  type CacheAuditRunner,
-  type HealthCheck,
-  type Logger,
-  type RequestRateLimits,
-  type ServiceMetrics,
-} from '@memshop/service-kit';
+import { createServiceApp, type ServiceAppDeps } from '@memshop/service-kit';
 import type { Express } from 'express';
 import { catalogApiDocument } from './api/openapi';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
@@ -15,16 +8,8 @@ import { stockRoutes } from './api/stock-routes';
 import { CATALOG_RATE_LIMITS } from './api/rate-limited-routes';
 import type { CatalogService } from './domain/catalog-service';
 
-export interface CatalogAppDeps {
+export interface CatalogAppDeps extends ServiceAppDeps {
   catalog: CatalogService;
-  logger: Logger;
-  metrics: ServiceMetrics;
-  /** /health/ready checks: database (critical), memcached, rabbitmq. */
-  healthChecks: Record<string, HealthCheck>;
-  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
-  audit?: CacheAuditRunner;
-  /** The write and uncached-read budgets (composeService). */
-  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */

@@ -1,26 +1,5 @@
-import { loadConfig, redactConfig, setupTracing } from '@memshop/service-kit';
+import { runService } from '@memshop/service-kit';
 import { createCatalogService } from './catalog';
 import { catalogConfigSchema } from './config';
 
-async function main(): Promise<void> {
-  const config = loadConfig(catalogConfigSchema);
-  const tracing = setupTracing({
-    serviceName: 'catalog',
-    serviceInstanceId: config.SERVICE_INSTANCE_ID,
-    exporter: config.OTEL_TRACES_EXPORTER,
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  });
-  const service = createCatalogService(config);
-  service.logger.info({ config: redactConfig(config) }, 'starting');
-  await service.start();
-  await service.listen({
-    port: config.PORT,
-    adminPort: config.ADMIN_PORT,
-    closers: [{ name: 'tracing', close: () => tracing.shutdown() }],
-  });
-}
-
-main().catch((err: unknown) => {
-  console.error('catalog failed to start:', err);
-  process.exit(1);
-});
+runService({ service: 'catalog', configSchema: catalogConfigSchema, create: createCatalogService });

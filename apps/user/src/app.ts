@@ -1,26 +1,11 @@
-import {
-  createServiceApp,
-  type CacheAuditRunner,
-  type HealthCheck,
-  type Logger,
-  type RequestRateLimits,
-  type ServiceMetrics,
-} from '@memshop/service-kit';
+import { createServiceApp, type ServiceAppDeps } from '@memshop/service-kit';
 import type { Express } from 'express';
 import { userApiDocument } from './api/openapi';
 import { userRoutes } from './api/user-routes';
 import type { UserService } from './domain/user-service';
 
-export interface UserAppDeps {
+export interface UserAppDeps extends ServiceAppDeps {
   users: UserService;
-  logger: Logger;
-  metrics: ServiceMetrics;
-  /** /health/ready checks: database (critical), memcached, rabbitmq. */
-  healthChecks: Record<string, HealthCheck>;
-  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
-  audit?: CacheAuditRunner;
-  /** The write and uncached-read budgets (composeService). */
-  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */

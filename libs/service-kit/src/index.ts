@@ -68,8 +68,9 @@ export {
   type TracesExporter,
 } from './tracing';
 export { createPrismaClient, type PrismaClientFactoryOptions } from './prisma';
+export { runService, type RunServiceOptions } from './run-service';
 export { startService, type Closable, type RunningService, type StartServiceOptions } from './lifecycle';
-export { createServiceApp, type ServiceAppOptions } from './service-app';
+export { createServiceApp, type ServiceAppDeps, type ServiceAppOptions } from './service-app';
 export {
   createCacheRuntime,
   type CacheRuntime,

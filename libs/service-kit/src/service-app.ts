@@ -7,8 +7,21 @@ import { jsonBody } from './json-body';
 import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
-import { rateLimitRouter, type RateLimitRouterOptions } from './request-rate-limits';
+import { rateLimitRouter, type RateLimitRouterOptions, type RequestRateLimits } from './request-rate-limits';
 import { httpTracingMiddleware } from './tracing';
+import type { HealthCheck } from './health';
+
+/** What every service's createApp takes besides its own domain: a service adds its services to it. */
+export interface ServiceAppDeps {
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** /health/ready checks: database (critical), memcached, rabbitmq, and the service's own. */
+  healthChecks: Record<string, HealthCheck>;
+  /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
+  audit?: CacheAuditRunner;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
+}
 
 export interface ServiceAppOptions {
   logger: Logger;

@@ -10,7 +10,7 @@ export type { TcpProxy } from './tcp-proxy';
 export { waitFor } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { createTestInfrastructure, withTestInfrastructure } from './service-test-infra';
-export type { TestInfrastructure } from './service-test-infra';
+export type { StartableService, TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
 export { relaxedRateLimitEnv } from './rate-limit-env';

@@ -5,6 +5,13 @@ import { deleteRabbitObjects, uniqueName, withDeadLetterObjects } from './rabbit
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { waitFor } from './wait-for';
 
+/** A service from its composition root, as far as starting it for a test goes. */
+export interface StartableService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  bus: { waitUntilConnected(timeoutMs: number): Promise<boolean> };
+}
+
 /**
  * The real servers a service fixture needs. Every step registers its cleanup when it runs, so
  * close() undoes the steps in reverse order of the calls, interleaved with the fixture's own
@@ -36,6 +43,8 @@ export interface TestInfrastructure {
     consumed: E[];
     waitForConsumed(match: (event: E) => boolean, what: string): Promise<E>;
   };
+  /** Starts `service` (stopped on close) and waits until its bus is connected; `name` is for the error. */
+  start(service: StartableService, name: string): Promise<void>;
   /** Runs every cleanup, newest first; one failing does not stop the others. */
   close(): Promise<void>;
 }
@@ -89,6 +98,12 @@ export function createTestInfrastructure(): TestInfrastructure {
         waitForConsumed: (match: (event: E) => boolean, what: string) =>
           waitFor(() => consumed.find(match), { timeoutMs: 15_000, intervalMs: 10, message: what }),
       };
+    },
+    async start(service, name) {
+      add(() => service.stop());
+      await service.start();
+      if (!(await service.bus.waitUntilConnected(10_000)))
+        throw new Error(`${name}: RabbitMQ did not connect`);
     },
     async close() {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -109,9 +109,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       ...overrides,
       eventRepository: (repository) => withRecordedReads(repository, 'findProduct', eventReloads),
     });
-    infra.cleanup.add(() => service.stop());
-    await service.start();
-    if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
+    await infra.start(service, 'catalog');
 
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     return {

@@ -92,10 +92,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       ...opts.env,
     });
     const service = createOrderService(config, componentTestOverrides('order').overrides);
-    infra.cleanup.add(() => service.stop());
-    await service.start();
-    if (!(await service.bus.waitUntilConnected(10_000)))
-      throw new Error('order-service did not connect to RabbitMQ');
+    await infra.start(service, 'order-service');
 
     const contract = new ApiContract(orderApiDocument(), { ignore: [/^\/docs\//] });
     service.app = contractCheckedApp(service.app, contract);

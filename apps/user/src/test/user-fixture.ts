@@ -80,9 +80,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       ...overrides,
       eventRepository: (repository) => withRecordedReads(repository, 'findUser', eventReloads),
     });
-    infra.cleanup.add(() => service.stop());
-    await service.start();
-    if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
+    await infra.start(service, 'user');
 
     const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
     return {

@@ -12,12 +12,10 @@ export async function startConsuming(
   service: ServiceHandle & { bus: InvalidationBus },
   name: string,
 ): Promise<Set<string>> {
-  infra.cleanup.add(() => service.stop());
   const consumedEventIds = new Set<string>();
   service.bus.subscribe(async (event) => {
     consumedEventIds.add(event.id);
   });
-  await service.start();
-  if (!(await service.bus.waitUntilConnected(10_000))) throw new Error(`${name}: RabbitMQ did not connect`);
+  await infra.start(service, name);
   return consumedEventIds;
 }
