@@ -5,7 +5,7 @@ import {
   type Logger,
   type ServiceMetrics,
 } from '@memshop/service-kit';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { catalogApiDocument } from './api/openapi';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
@@ -21,16 +21,26 @@ export interface CatalogAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** Verifies bearer tokens (composeService); the routes say who may call them. */
+  authenticate: RequestHandler;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ catalog, logger, metrics, healthChecks, audit }: CatalogAppDeps): Express {
+export function createApp({
+  catalog,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  authenticate,
+}: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
     apiDocument: catalogApiDocument(),
+    authenticate,
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
       productRoutes(catalog),

@@ -37,8 +37,16 @@ export type CatalogHandle = ComposedService<
  * test harness build it here, so tests run the production wiring. No I/O until start().
  */
 export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
-  const options = { service: 'catalog', config, PrismaClient, bindings: CATALOG_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+  const options = {
+    service: 'catalog',
+    config,
+    PrismaClient,
+    bindings: CATALOG_EVENT_BINDINGS,
+    // The stock endpoints are order-service's only; its tokens name catalog as their audience.
+    serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
+    overrides,
+  };
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate }) => {
     const { cluster, cache, bus, relay } = runtime;
     const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
     const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
@@ -66,7 +74,14 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
       logger,
     });
     return {
-      app: createApp({ catalog, logger, metrics, healthChecks: runtime.healthChecks, audit: auditor }),
+      app: createApp({
+        catalog,
+        logger,
+        metrics,
+        healthChecks: runtime.healthChecks,
+        audit: auditor,
+        authenticate,
+      }),
       auditor,
       tasks: [
         { name: 'reservation-sweeper', start: () => sweeper.start(), close: () => sweeper.close() },

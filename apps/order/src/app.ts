@@ -5,7 +5,7 @@ import {
   type Logger,
   type ServiceMetrics,
 } from '@memshop/service-kit';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { orderApiDocument } from './api/openapi';
 import { ordersRouter, type OrdersApiDeps } from './api/orders-router';
 
@@ -16,16 +16,19 @@ export interface OrderAppDeps extends OrdersApiDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** Verifies bearer tokens (composeService); the routes say who may call them. */
+  authenticate: RequestHandler;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ logger, metrics, healthChecks, audit, ...api }: OrderAppDeps): Express {
+export function createApp({ logger, metrics, healthChecks, audit, authenticate, ...api }: OrderAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
     apiDocument: orderApiDocument(),
+    authenticate,
     routers: [ordersRouter(api)],
   });
 }

@@ -1,4 +1,4 @@
-import { httpUrlSchema, portSchema, serviceEnvShape } from '@memshop/service-kit';
+import { authEnvShape, requireOneJwksSource, serviceTokenKeyEnvShape, httpUrlSchema, portSchema, serviceEnvShape } from '@memshop/service-kit';
 import { z } from 'zod';
 
 /**
@@ -7,6 +7,8 @@ import { z } from 'zod';
  */
 export const orderConfigSchema = z.object({
   ...serviceEnvShape,
+  ...authEnvShape,
+  ...serviceTokenKeyEnvShape,
   PORT: portSchema(3003),
   CATALOG_URL: httpUrlSchema,
   USER_URL: httpUrlSchema,
@@ -28,6 +30,6 @@ export const orderConfigSchema = z.object({
    * three upstream timeouts (the request's reservation and confirmation calls, and a margin).
    */
   ORDER_SETTLE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
-});
+}).superRefine(requireOneJwksSource);
 
 export type OrderConfig = z.infer<typeof orderConfigSchema>;

@@ -1,5 +1,6 @@
 import {
   composeService,
+  ServiceTokenSigner,
   type ComposedService,
   type HealthCheck,
   type ServiceOverrides,
@@ -37,19 +38,24 @@ export type OrderService = ComposedService<
  */
 export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
   const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate }) => {
     const { cache, bus, relay } = runtime;
 
     const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
+    // order-service's own credential: catalog's stock endpoints and user's GET /users/:id accept
+    // its short-lived tokens, each addressed to the service called.
+    const signer = new ServiceTokenSigner({ keyFile: config.SERVICE_TOKEN_KEY_FILE });
     const catalogHttp = new ServiceClient({
       service: 'catalog',
       baseUrl: config.CATALOG_URL,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      bearerToken: () => signer.tokenFor('catalog'),
     });
     const userHttp = new ServiceClient({
       service: 'user',
       baseUrl: config.USER_URL,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      bearerToken: () => signer.tokenFor('user'),
     });
     const catalog = new CatalogClient(catalogHttp);
     const userClient = new UserClient(userHttp);
@@ -80,6 +86,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
     const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
     const app = createApp({
+      authenticate,
       audit: auditor,
       logger,
       metrics,
@@ -101,6 +108,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       app,
       auditor,
       tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
+      preflight: [() => signer.load()],
       parts: { settler },
     };
   });

@@ -5,7 +5,7 @@ import {
   type Logger,
   type ServiceMetrics,
 } from '@memshop/service-kit';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { userApiDocument } from './api/openapi';
 import { userRoutes } from './api/user-routes';
 import type { UserService } from './domain/user-service';
@@ -18,16 +18,19 @@ export interface UserAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** Verifies bearer tokens (composeService); the routes say who may call them. */
+  authenticate: RequestHandler;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ users, logger, metrics, healthChecks, audit }: UserAppDeps): Express {
+export function createApp({ users, logger, metrics, healthChecks, audit, authenticate }: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
     apiDocument: userApiDocument(),
+    authenticate,
     routers: [userRoutes(users)],
   });
 }

@@ -9,6 +9,7 @@ export {
   serviceEnvShape,
 } from './config';
 export { redactUrl } from './redact';
+export * from './auth';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
 export { isDatabaseUnavailableError } from './database-errors';

@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
@@ -21,11 +21,16 @@ export interface ServiceAppOptions {
   audit?: CacheAuditRunner;
   /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
   apiDocument?: ApiDocument;
+  /**
+   * Verifies a request's bearer token before the service's routers (composeService's
+   * `authenticate`); health, metrics and the API document stay open to probes and scrapers.
+   */
+  authenticate?: RequestHandler;
 }
 
 /**
  * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
- * /openapi.json and /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * /openapi.json and /docs, bearer-token authentication, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -35,6 +40,7 @@ export function createServiceApp({
   bodyLimit,
   audit,
   apiDocument,
+  authenticate,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -45,6 +51,7 @@ export function createServiceApp({
   app.use(metricsRouter(metrics.registry));
   if (audit) app.use(cacheAuditRouter(audit));
   if (apiDocument) app.use(apiDocsRouter(apiDocument));
+  if (authenticate) app.use(authenticate);
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

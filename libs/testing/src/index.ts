@@ -11,3 +11,13 @@ export { createTestInfrastructure, withTestInfrastructure } from './service-test
 export type { TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
+export {
+  createAuthKeys,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  generateSigningKey,
+  readAuthKeys,
+  type AuthEnvVars,
+  type AuthKeys,
+  type SignOptions,
+} from './auth-keys';

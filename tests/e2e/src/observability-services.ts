@@ -18,12 +18,14 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  createAuthKeys,
   createTestDatabase,
   deleteRabbitObjects,
   rabbitUrl,
   startMemcachedCluster,
   uniqueName,
   withDeadLetterObjects,
+  type AuthKeys,
   type MemcachedCluster,
 } from '@memshop/testing';
 import { createCatalogService } from '../../../apps/catalog/src/catalog';
@@ -72,6 +74,8 @@ export interface InProcessServices {
   order: OrderInstance;
   memcached: MemcachedCluster;
   exchange: string;
+  /** The keys all three trust: tokens for users, admins and order-service. */
+  auth: AuthKeys;
   /** Log lines at warn and above from all three services (a 5xx is logged with its error). */
   logs: string[];
   close(): Promise<void>;
@@ -101,6 +105,8 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
   try {
     const memcached = await startMemcachedCluster(3);
     cleanups.push(() => memcached.stop());
+    const auth = await createAuthKeys();
+    cleanups.push(() => auth.remove());
     const exchange = uniqueName('obs-x');
     const queues = {
       catalog: uniqueName('obs-catalog'),
@@ -138,6 +144,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       databaseUrl: catalogDb.url,
       servers: memcached.servers,
       exchange,
+      auth,
       queue: queues.catalog,
       products: opts.products ?? 30,
       logger: loggerFor('catalog'),
@@ -147,6 +154,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       databaseUrl: userDb.url,
       servers: memcached.servers,
       exchange,
+      auth,
       queue: queues.user,
       users: opts.users ?? 20,
       logger: loggerFor('user'),
@@ -161,6 +169,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
           exchange,
           queue: queues.order,
         }),
+        ...auth.envFor('order'),
         CATALOG_URL: catalog.url,
         USER_URL: user.url,
       }),
@@ -175,6 +184,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       order: { url: orderHttp.url, service, queue: queues.order },
       memcached,
       exchange,
+      auth,
       logs,
       close,
     };
@@ -196,6 +206,7 @@ interface StartOne {
   servers: string[];
   exchange: string;
   queue: string;
+  auth: AuthKeys;
   logger: Logger;
   cleanups: Array<() => Promise<unknown>>;
 }
@@ -217,7 +228,8 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedCatalog(adminPrisma, { products: o.products });
 
-  const service = createCatalogService(parseConfig(catalogConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const config = parseConfig(catalogConfigSchema, { ...serviceEnv(o), ...o.auth.envFor('catalog') });
+  const service = createCatalogService(config, { logger: o.logger });
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
   const { cache, cluster, catalogCache, metrics, bus } = service;
@@ -230,7 +242,8 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedUsers(adminPrisma, { users: o.users });
 
-  const service = createUserService(parseConfig(userConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const config = parseConfig(userConfigSchema, { ...serviceEnv(o), ...o.auth.envFor('user') });
+  const service = createUserService(config, { logger: o.logger });
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
   const { cache, userCache, metrics } = service;

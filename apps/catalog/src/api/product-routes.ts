@@ -1,12 +1,20 @@
 import { cacheBypassRequested } from './bench-routes';
-import { combineCacheStatus, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import {
+  combineCacheStatus,
+  idSchema,
+  NotFoundError,
+  requireAdmin,
+  setCacheHeader,
+} from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import { toHttpError } from './domain-errors';
 import { createProductSchema, idsQuerySchema, updateProductSchema } from './schemas';
 
+/** Reads are public; creating, changing and deleting products is an operator's (admin role). */
 export function productRoutes(catalog: CatalogService): Router {
   const router = Router();
+  const admin = requireAdmin();
 
   /**
    * `GET /products?ids=1,2,3`: one cache multi-get, one database query for the misses.
@@ -28,7 +36,7 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json(value);
   });
 
-  router.post('/products', async (req, res) => {
+  router.post('/products', admin, async (req, res) => {
     const input = createProductSchema.parse(req.body);
     try {
       const product = await catalog.createProduct(input);
@@ -38,7 +46,7 @@ export function productRoutes(catalog: CatalogService): Router {
     }
   });
 
-  router.patch('/products/:id', async (req, res) => {
+  router.patch('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateProductSchema.parse(req.body);
     try {
@@ -48,7 +56,7 @@ export function productRoutes(catalog: CatalogService): Router {
     }
   });
 
-  router.delete('/products/:id', async (req, res) => {
+  router.delete('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     try {
       await catalog.deleteProduct(id);

@@ -11,8 +11,10 @@ import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  createAuthKeys,
   rabbitUrl,
   withTestInfrastructure,
+  type AuthKeys,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -57,6 +59,8 @@ export interface CatalogFixture {
   eventReloads: number[];
   /** Moves the cache's clock forward (soft expiry) without waiting. */
   advanceClock(ms: number): void;
+  /** The keys the service trusts: `auth.adminToken()` for writes, `auth.serviceToken('catalog')` for /stock. */
+  auth: AuthKeys;
   close(): Promise<void>;
 }
 
@@ -79,7 +83,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
     const memcached = await infra.memcached(3);
     const { exchange, queue } = infra.rabbit({ exchange: 'catalog-x', queue: 'catalog-q' });
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
     const config = parseConfig(catalogConfigSchema, {
+      ...auth.envFor('catalog'),
       DATABASE_URL: proxiedUrl,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl(),
@@ -136,6 +143,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
+      auth,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -8,6 +8,7 @@ import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   uniqueName,
   withTestInfrastructure,
+  type AuthKeys,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -40,6 +41,8 @@ export interface OrderFixture {
   consumed: InvalidationEvent[];
   /** Resolves once order-service has handled an event matching `match`. */
   waitForConsumed(match: (event: InvalidationEvent) => boolean, what: string): Promise<InvalidationEvent>;
+  /** The keys all three trust (the stack's): `auth.userToken(id)` for the order API. */
+  auth: AuthKeys;
   close(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
     const { proxy: rabbitProxy, url: rabbitUrl } = await infra.proxy(stack.rabbit.url, 5672);
     const { queue } = infra.rabbit({ queue: 'order-queue' });
     const config = parseConfig(orderConfigSchema, {
+      ...stack.auth.envFor('order'),
       DATABASE_URL: database.url,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl,
@@ -112,6 +116,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       database,
       consumed,
       waitForConsumed,
+      auth: stack.auth,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -1,4 +1,16 @@
-import { ConflictError, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import {
+  allow,
+  ConflictError,
+  idSchema,
+  isAdmin,
+  isSelf,
+  isService,
+  NotFoundError,
+  ORDER_SERVICE,
+  requireAdmin,
+  requireSelfOrAdmin,
+  setCacheHeader,
+} from '@memshop/service-kit';
 import { Router } from 'express';
 import { DuplicateEmailError, UserNotFoundError } from '../domain/errors';
 import type { UserService } from '../domain/user-service';
@@ -10,10 +22,18 @@ function toHttpError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * A user reads, changes and deletes only their own record; an admin any. order-service's service
+ * token may read a user (it copies the name into orders), nothing else. Accounts are created by
+ * an admin: memshop has no sign-in of its own, the identity provider that issues the tokens owns
+ * sign-up and asks for the user here, so an open POST /users would only let anyone mint accounts.
+ * The guard runs before the cached read, so a cached user reaches no one the guard refused.
+ */
 export function userRoutes(users: UserService): Router {
   const router = Router();
+  const selfOrAdmin = requireSelfOrAdmin();
 
-  router.get('/users/:id', async (req, res) => {
+  router.get('/users/:id', allow(isSelf(), isAdmin, isService(ORDER_SERVICE)), async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { value, cacheStatus } = await users.getUser(id);
     setCacheHeader(res, cacheStatus);
@@ -21,7 +41,7 @@ export function userRoutes(users: UserService): Router {
     res.json(value);
   });
 
-  router.post('/users', async (req, res) => {
+  router.post('/users', requireAdmin(), async (req, res) => {
     const input = createUserSchema.parse(req.body);
     try {
       const user = await users.createUser(input);
@@ -31,7 +51,7 @@ export function userRoutes(users: UserService): Router {
     }
   });
 
-  router.patch('/users/:id', async (req, res) => {
+  router.patch('/users/:id', selfOrAdmin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateUserSchema.parse(req.body);
     try {
@@ -41,7 +61,7 @@ export function userRoutes(users: UserService): Router {
     }
   });
 
-  router.delete('/users/:id', async (req, res) => {
+  router.delete('/users/:id', selfOrAdmin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     try {
       await users.deleteUser(id);

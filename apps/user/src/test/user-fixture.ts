@@ -4,7 +4,7 @@ import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { rabbitUrl, withTestInfrastructure, type TcpProxy } from '@memshop/testing';
+import { createAuthKeys, rabbitUrl, withTestInfrastructure, type AuthKeys, type TcpProxy } from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -31,6 +31,8 @@ export interface UserFixture {
   adminPrisma: PrismaClient;
   dbProxy: TcpProxy;
   advanceClock(ms: number): void;
+  /** The keys the service trusts: `auth.userToken(id)`, `auth.adminToken()`, `auth.serviceToken('user')`. */
+  auth: AuthKeys;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
     const memcached = await infra.memcached(3);
     const { exchange, queue } = infra.rabbit({ exchange: 'user-x', queue: 'user-q' });
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
     const config = parseConfig(userConfigSchema, {
+      ...auth.envFor('user'),
       DATABASE_URL: proxiedUrl,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl(),
@@ -97,6 +102,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       advanceClock: (ms) => {
         clockOffsetMs += ms;
       },
+      auth,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();
