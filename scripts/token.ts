@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   try {
     dir = (JSON.parse(readFileSync(STACK_AUTH_POINTER, 'utf8')) as { dir: string }).dir;
   } catch {
-    throw new Error('no running stack found: start one with `npm run stack` (it makes the keys tokens are signed with)');
+    throw new Error(
+      'no running stack found: start one with `npm run stack` (it makes the keys tokens are signed with)',
+    );
   }
   const keys = await readAuthKeys(dir);
   const token = values.admin ? await keys.adminToken(id ?? 1) : await keys.userToken(id!);

@@ -21,7 +21,14 @@ export interface OrderAppDeps extends OrdersApiDeps {
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ logger, metrics, healthChecks, audit, authenticate, ...api }: OrderAppDeps): Express {
+export function createApp({
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  authenticate,
+  ...api
+}: OrderAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,

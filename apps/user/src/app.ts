@@ -23,7 +23,14 @@ export interface UserAppDeps {
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ users, logger, metrics, healthChecks, audit, authenticate }: UserAppDeps): Express {
+export function createApp({
+  users,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  authenticate,
+}: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,

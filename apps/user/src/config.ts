@@ -1,4 +1,10 @@
-import { authEnvShape, requireOneJwksSource, serviceJwksEnvShape, portSchema, serviceEnvShape } from '@memshop/service-kit';
+import {
+  authEnvShape,
+  requireOneJwksSource,
+  serviceJwksEnvShape,
+  portSchema,
+  serviceEnvShape,
+} from '@memshop/service-kit';
 import { z } from 'zod';
 
 /** Every env var user-service reads (docs/architecture.md), validated at start. */

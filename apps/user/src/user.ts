@@ -45,7 +45,14 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     runtime.bus.subscribe(createUserEventHandler({ repository: eventRepository, cache: userCache, logger }));
     const auditor = runtime.createAuditor(userAuditSources(prisma, userCache));
     return {
-      app: createApp({ users, logger, metrics, healthChecks: runtime.healthChecks, audit: auditor, authenticate }),
+      app: createApp({
+        users,
+        logger,
+        metrics,
+        healthChecks: runtime.healthChecks,
+        audit: auditor,
+        authenticate,
+      }),
       auditor,
       parts: { users, repository, userCache },
     };

@@ -114,7 +114,13 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     tuning: overrides.cache,
   });
   const verifier = new TokenVerifier(config, serviceTokens);
-  const { app, auditor, tasks = [], preflight = [], parts } = wire({
+  const {
+    app,
+    auditor,
+    tasks = [],
+    preflight = [],
+    parts,
+  } = wire({
     logger,
     metrics,
     prisma,

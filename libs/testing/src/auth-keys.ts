@@ -87,15 +87,17 @@ export async function readAuthKeys(dir: string): Promise<AuthKeys> {
     const key = await importJWK(opts.forged ? stranger.privateJwk : jwk, 'ES256');
     const nowSeconds = Math.floor(Date.now() / 1000);
     const expiresIn = opts.expiresInSeconds ?? defaults.expiresInSeconds;
-    return new SignJWT(claims.roles ? { roles: claims.roles } : {})
-      .setProtectedHeader({ alg: 'ES256', kid: jwk.kid!, typ: 'JWT' })
-      .setIssuer(opts.issuer ?? defaults.issuer)
-      .setAudience(opts.audience ?? defaults.audience)
-      .setSubject(claims.sub)
-      // An expired token was also issued in the past, as a real one would have been.
-      .setIssuedAt(Math.min(nowSeconds, nowSeconds + expiresIn - 60))
-      .setExpirationTime(nowSeconds + expiresIn)
-      .sign(key);
+    return (
+      new SignJWT(claims.roles ? { roles: claims.roles } : {})
+        .setProtectedHeader({ alg: 'ES256', kid: jwk.kid!, typ: 'JWT' })
+        .setIssuer(opts.issuer ?? defaults.issuer)
+        .setAudience(opts.audience ?? defaults.audience)
+        .setSubject(claims.sub)
+        // An expired token was also issued in the past, as a real one would have been.
+        .setIssuedAt(Math.min(nowSeconds, nowSeconds + expiresIn - 60))
+        .setExpirationTime(nowSeconds + expiresIn)
+        .sign(key)
+    );
   };
   const userDefaults = { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, expiresInSeconds: 15 * 60 };
 
@@ -113,8 +115,10 @@ export async function readAuthKeys(dir: string): Promise<AuthKeys> {
     env,
     envFor: (service) =>
       service === 'order' ? { ...userTokens, SERVICE_TOKEN_KEY_FILE } : { ...userTokens, SERVICE_JWKS_FILE },
-    userToken: (id, opts = {}) => sign(issuerJwk, { sub: String(id), roles: opts.roles ?? [] }, userDefaults, opts),
-    adminToken: (id = 1, opts = {}) => sign(issuerJwk, { sub: String(id), roles: ['admin'] }, userDefaults, opts),
+    userToken: (id, opts = {}) =>
+      sign(issuerJwk, { sub: String(id), roles: opts.roles ?? [] }, userDefaults, opts),
+    adminToken: (id = 1, opts = {}) =>
+      sign(issuerJwk, { sub: String(id), roles: ['admin'] }, userDefaults, opts),
     serviceToken: (audience, opts = {}) =>
       sign(
         orderServiceJwk,
@@ -126,11 +130,19 @@ export async function readAuthKeys(dir: string): Promise<AuthKeys> {
   };
 }
 
+/** The Authorization header for `token`, as supertest's `.set()` and fetch's `headers` take it. */
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
 /** An ES256 pair as JWKs, kid = the public key's RFC 7638 thumbprint. */
 export async function generateSigningKey(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const common = { kid, alg: 'ES256', use: 'sig' };
-  return { privateJwk: { ...(await exportJWK(privateKey)), ...common }, publicJwk: { ...publicJwk, ...common } };
+  return {
+    privateJwk: { ...(await exportJWK(privateKey)), ...common },
+    publicJwk: { ...publicJwk, ...common },
+  };
 }

@@ -12,6 +12,7 @@ export type { TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
 export {
+  bearer,
   createAuthKeys,
   DEV_AUDIENCE,
   DEV_ISSUER,

@@ -11,6 +11,7 @@ import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  bearer,
   createAuthKeys,
   rabbitUrl,
   withTestInfrastructure,
@@ -59,8 +60,10 @@ export interface CatalogFixture {
   eventReloads: number[];
   /** Moves the cache's clock forward (soft expiry) without waiting. */
   advanceClock(ms: number): void;
-  /** The keys the service trusts: `auth.adminToken()` for writes, `auth.serviceToken('catalog')` for /stock. */
+  /** The keys the service trusts, to mint other tokens. */
   auth: AuthKeys;
+  /** Authorization headers (`.set(f.as.admin)`): an admin for writes, order-service for /stock (valid 5 min). */
+  as: { admin: { authorization: string }; orderService: { authorization: string } };
   close(): Promise<void>;
 }
 
@@ -121,6 +124,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
 
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
+    const as = {
+      admin: bearer(await auth.adminToken(1, { expiresInSeconds: 3600 })),
+      orderService: bearer(await auth.serviceToken('catalog')),
+    };
     return {
       app: contractCheckedApp(service.app, contract),
       contract,
@@ -144,6 +151,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
         clockOffsetMs += ms;
       },
       auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

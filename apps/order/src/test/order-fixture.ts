@@ -6,6 +6,7 @@ import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  bearer,
   uniqueName,
   withTestInfrastructure,
   type AuthKeys,
@@ -41,8 +42,13 @@ export interface OrderFixture {
   consumed: InvalidationEvent[];
   /** Resolves once order-service has handled an event matching `match`. */
   waitForConsumed(match: (event: InvalidationEvent) => boolean, what: string): Promise<InvalidationEvent>;
-  /** The keys all three trust (the stack's): `auth.userToken(id)` for the order API. */
+  /** The keys all three trust (the stack's). */
   auth: AuthKeys;
+  /**
+   * Authorization headers: `.set(f.as.admin)` (reads any order, writes in catalog and user),
+   * `.set(await f.as.user(id))` (places and reads that user's orders).
+   */
+  as: { admin: { authorization: string }; user(id: number): Promise<{ authorization: string }> };
   close(): Promise<void>;
 }
 
@@ -102,6 +108,18 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       throw new Error('order-service did not connect to RabbitMQ');
 
     const contract = new ApiContract(orderApiDocument(), { ignore: [/^\/docs\//] });
+    const userHeaders = new Map<number, Promise<{ authorization: string }>>();
+    const as = {
+      admin: bearer(await stack.auth.adminToken(1, { expiresInSeconds: 3600 })),
+      user: (id: number) => {
+        let header = userHeaders.get(id);
+        if (!header) {
+          header = stack.auth.userToken(id, { expiresInSeconds: 3600 }).then(bearer);
+          userHeaders.set(id, header);
+        }
+        return header;
+      },
+    };
     service.app = contractCheckedApp(service.app, contract);
     return {
       service,
@@ -117,6 +135,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       consumed,
       waitForConsumed,
       auth: stack.auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -4,7 +4,14 @@ import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
-import { createAuthKeys, rabbitUrl, withTestInfrastructure, type AuthKeys, type TcpProxy } from '@memshop/testing';
+import {
+  bearer,
+  createAuthKeys,
+  rabbitUrl,
+  withTestInfrastructure,
+  type AuthKeys,
+  type TcpProxy,
+} from '@memshop/testing';
 import type { Express } from 'express';
 import { userApiDocument } from '../api/openapi';
 import { userConfigSchema } from '../config';
@@ -31,8 +38,10 @@ export interface UserFixture {
   adminPrisma: PrismaClient;
   dbProxy: TcpProxy;
   advanceClock(ms: number): void;
-  /** The keys the service trusts: `auth.userToken(id)`, `auth.adminToken()`, `auth.serviceToken('user')`. */
+  /** The keys the service trusts: `auth.userToken(id)` for a user's own token. */
   auth: AuthKeys;
+  /** Authorization headers (`.set(f.as.admin)`): an admin, and order-service (valid 5 min). */
+  as: { admin: { authorization: string }; orderService: { authorization: string } };
   close(): Promise<void>;
 }
 
@@ -87,6 +96,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('RabbitMQ did not connect');
 
     const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
+    const as = {
+      admin: bearer(await auth.adminToken(1, { expiresInSeconds: 3600 })),
+      orderService: bearer(await auth.serviceToken('user')),
+    };
     return {
       app: contractCheckedApp(service.app, contract),
       contract,
@@ -103,6 +116,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
         clockOffsetMs += ms;
       },
       auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

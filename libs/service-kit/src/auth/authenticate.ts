@@ -60,7 +60,9 @@ export function authenticate(verifier: TokenVerifier, logger: Logger): RequestHa
         logger.warn({ err }, 'token keys unavailable');
         res
           .status(503)
-          .json({ error: { code: 'unavailable', message: 'tokens cannot be verified right now, try again later' } });
+          .json({
+            error: { code: 'unavailable', message: 'tokens cannot be verified right now, try again later' },
+          });
         return;
       }
       throw err;

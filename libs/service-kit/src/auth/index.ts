@@ -18,7 +18,14 @@ export {
   requireUser,
   type AccessRule,
 } from './access-rules';
-export { ADMIN_ROLE, isAdminUser, principalOf, type Principal, type ServicePrincipal, type UserPrincipal } from './principal';
+export {
+  ADMIN_ROLE,
+  isAdminUser,
+  principalOf,
+  type Principal,
+  type ServicePrincipal,
+  type UserPrincipal,
+} from './principal';
 export { ServiceTokenSigner } from './service-token-signer';
 export {
   ACCEPTED_ALGORITHMS,

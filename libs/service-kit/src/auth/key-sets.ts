@@ -45,7 +45,10 @@ export function jwksFileKeys(file: string, now: () => number = Date.now): Verifi
 
 /** The issuer's JWKS endpoint, fetched and cached by jose (refetched on an unknown kid, 30 s cooldown). */
 export function jwksUrlKeys(url: string): VerificationKeys {
-  const keys = createRemoteJWKSet(new URL(url), { timeoutDuration: 5000, cooldownDuration: RELOAD_COOLDOWN_MS });
+  const keys = createRemoteJWKSet(new URL(url), {
+    timeoutDuration: 5000,
+    cooldownDuration: RELOAD_COOLDOWN_MS,
+  });
   return {
     // Reached on the first token; an issuer briefly down at start must not keep the service down.
     load: async () => undefined,
@@ -62,11 +65,14 @@ function parsePublicJwks(text: string, file: string): JSONWebKeySet {
     throw new Error(`${file} is not JSON (expected a JWKS: {"keys": [...]})`);
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error(`${file} is not a JWKS with at least one key`);
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new Error(`${file} is not a JWKS with at least one key`);
   for (const key of keys) {
     if (typeof key !== 'object' || key === null) throw new Error(`${file} holds a key that is not an object`);
     if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((member) => member in key)) {
-      throw new Error(`${file} holds private or secret key material; a JWKS for verification holds public keys only`);
+      throw new Error(
+        `${file} holds private or secret key material; a JWKS for verification holds public keys only`,
+      );
     }
   }
   return parsed as JSONWebKeySet;

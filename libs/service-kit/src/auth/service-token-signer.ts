@@ -1,5 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  importJWK,
+  importPKCS8,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from 'jose';
 import { ORDER_SERVICE, SERVICE_TOKEN_MAX_AGE_SECONDS } from './token-verifier';
 
 /** A token is reused until this close to its expiry, so a call never leaves with one about to lapse. */
@@ -81,7 +89,8 @@ async function readSigningKey(file: string): Promise<SigningKey> {
   if (!jwk.d) throw new Error(`${file} holds no private key`);
   const alg = jwk.alg ?? 'ES256';
   const key = await importJWK(jwk, alg);
-  if (key instanceof Uint8Array) throw new Error(`${file} is a secret key; service tokens need a private key`);
+  if (key instanceof Uint8Array)
+    throw new Error(`${file} is a secret key; service tokens need a private key`);
   return { key, alg, kid: jwk.kid ?? (await calculateJwkThumbprint(publicPart(jwk))) };
 }
 

@@ -111,7 +111,8 @@ export class TokenVerifier {
     try {
       return await verify();
     } catch (err) {
-      if (err instanceof errors.JWKSTimeout) throw new VerificationUnavailableError('the token keys did not load in time');
+      if (err instanceof errors.JWKSTimeout)
+        throw new VerificationUnavailableError('the token keys did not load in time');
       if (err instanceof errors.JOSEError) throw new InvalidTokenError(describeJoseError(err));
       // Anything else is the key source failing (an unreachable JWKS URL, an unreadable file).
       throw new VerificationUnavailableError(`the token keys could not be read: ${(err as Error).message}`);
