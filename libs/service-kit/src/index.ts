@@ -72,6 +72,7 @@ export type { ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 export {
+  bearerSecurity,
   buildApiDocument,
   cacheHeader,
   cachedJsonResponse,

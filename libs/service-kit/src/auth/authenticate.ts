@@ -58,11 +58,9 @@ export function authenticate(verifier: TokenVerifier, logger: Logger): RequestHa
       }
       if (err instanceof VerificationUnavailableError) {
         logger.warn({ err }, 'token keys unavailable');
-        res
-          .status(503)
-          .json({
-            error: { code: 'unavailable', message: 'tokens cannot be verified right now, try again later' },
-          });
+        res.status(503).json({
+          error: { code: 'unavailable', message: 'tokens cannot be verified right now, try again later' },
+        });
         return;
       }
       throw err;
