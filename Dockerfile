@@ -1,12 +1,19 @@
-# syntax=docker/dockerfile:1.7
 # One Dockerfile for the three services and the migrate job; pick one with --target:
 #   docker build --target catalog -t memshop/catalog .     (also: user, order, migrate)
 # docker-compose.yml builds each target. Stages:
 #   deps       all npm dependencies (the build needs esbuild, prisma, tsx)
 #   build      Prisma clients generated, each service bundled by esbuild into dist/<svc>/
 #   prod-deps  production dependencies only
-#   runtime    node:20-slim, non-root, prod deps; each target adds only its own bundle
-ARG NODE_IMAGE=node:20-slim
+#   runtime    Node 24 LTS (bookworm-slim), non-root, prod deps; each target adds only its own bundle
+# No `# syntax=` line: it makes BuildKit pull a frontend image first, which fails offline and in
+# air-gapped builds; the built-in frontend reads everything here.
+#
+# The base image is pinned by digest (the multi-platform index, so amd64 and arm64 builds both
+# resolve it), so a rebuild gets the same bytes until someone moves the pin on purpose. The tag
+# is the Node version scripts/fetch-node.sh pins. To update (docs/security.md, "The image"):
+#   docker buildx imagetools inspect node:<version>-bookworm-slim   -> the "Digest:" line
+# then replace both the tag and the digest below, and NODE_LTS_VERSION in scripts/fetch-node.sh.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim@sha256:2fe369e969550cde8e867afc3fe370b260140cab4a23d467074295b42163d553
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /repo
@@ -27,7 +34,7 @@ RUN for svc in catalog user order; do \
 # Workspace code (apps + libs via the tsconfig path aliases) is bundled; npm packages stay
 # external and come from node_modules at run time (prisma's wasm, pino's worker, prom-client).
 RUN set -e; \
-    bundle() { npx esbuild "$1" --bundle --platform=node --target=node20 --format=cjs \
+    bundle() { npx esbuild "$1" --bundle --platform=node --target=node24 --format=cjs \
                  --packages=external --sourcemap --tsconfig=tsconfig.base.json --outfile="$2"; }; \
     for svc in catalog user order; do \
       bundle "apps/$svc/src/main.ts" "dist/$svc/main.js"; \

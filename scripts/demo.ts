@@ -7,7 +7,14 @@
  * Exits 0; stops the stack only if it started it.
  */
 import { cacheRequestCounts, countsDelta } from './lib/prometheus-text';
-import { DEFAULT_PORTS, SERVICES, startStack, type ServiceName, type Stack } from './stack';
+import {
+  DEFAULT_ADMIN_PORTS,
+  DEFAULT_PORTS,
+  SERVICES,
+  startStack,
+  type ServiceName,
+  type Stack,
+} from './stack';
 
 interface CallResult {
   status: number;
@@ -229,6 +236,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   let stack: Stack | undefined;
   let urls: Urls;
+  /** Where each service's /metrics is (its admin port). */
+  let adminUrls: Urls;
   const state = await probeRunningStack();
   if (state === 'partial') {
     throw new Error('some of ports 3001-3003 answer and some do not: stop the half-running stack first');
@@ -236,18 +245,22 @@ async function main(): Promise<void> {
   if (state === 'running') {
     console.log('using the stack already running on 127.0.0.1:3001-3003');
     urls = Object.fromEntries(SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_PORTS[s]}`])) as Urls;
+    adminUrls = Object.fromEntries(
+      SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_ADMIN_PORTS[s]}`]),
+    ) as Urls;
   } else {
     console.log('no stack on 3001-3003: starting one (npm run stack keeps one running)');
     const stackStarted = performance.now();
     stack = await startStack({ onProgress: (m) => console.log(`  stack: ${m}`) });
     console.log(`  stack up in ${((performance.now() - stackStarted) / 1000).toFixed(1)} s`);
     urls = stack.urls;
+    adminUrls = stack.adminUrls;
   }
 
   try {
-    const before = await Promise.all(SERVICES.map((s) => cacheRequestCounts(urls[s])));
+    const before = await Promise.all(SERVICES.map((s) => cacheRequestCounts(adminUrls[s])));
     await runWorkflow(urls);
-    const after = await Promise.all(SERVICES.map((s) => cacheRequestCounts(urls[s])));
+    const after = await Promise.all(SERVICES.map((s) => cacheRequestCounts(adminUrls[s])));
 
     console.log('\n-- hit ratio');
     const cached = [...tally.values()].reduce((a, b) => a + b, 0);

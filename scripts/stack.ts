@@ -42,6 +42,12 @@ export const DEFAULT_PORTS: Readonly<Record<ServiceName, number>> = {
   user: 3002,
   order: 3003,
 };
+/** Admin ports (/metrics, detailed readiness) of the first instances, as the services' own defaults. */
+export const DEFAULT_ADMIN_PORTS: Readonly<Record<ServiceName, number>> = {
+  catalog: 9101,
+  user: 9102,
+  order: 9103,
+};
 export const DEFAULT_EXCHANGE = 'memshop.invalidation';
 export const DEFAULT_DATABASES: Readonly<Record<ServiceName, string>> = {
   catalog: 'memshop_catalog',
@@ -108,6 +114,8 @@ export interface StartStackOptions {
 export interface Stack {
   /** First instance of each service. */
   urls: Record<ServiceName, string>;
+  /** Admin port (/metrics, detailed /health/ready) of each service's first instance. */
+  adminUrls: Record<ServiceName, string>;
   processes: Record<ServiceName, ServiceProcess[]>;
   memcachedServers: string[];
   databases: Record<ServiceName, { name: string; url: string }>;
@@ -212,10 +220,12 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       );
     }
 
-    const urls = Object.fromEntries(services.map((s) => [s, `http://127.0.0.1:${ports[s][0]}`])) as Record<
-      ServiceName,
-      string
-    >;
+    const urls = Object.fromEntries(
+      services.map((s) => [s, `http://127.0.0.1:${ports[s][0]!.port}`]),
+    ) as Record<ServiceName, string>;
+    const adminUrls = Object.fromEntries(
+      services.map((s) => [s, `http://127.0.0.1:${ports[s][0]!.adminPort}`]),
+    ) as Record<ServiceName, string>;
     const baseEnv: NodeJS.ProcessEnv = {
       ...process.env,
       LOG_LEVEL: opts.logLevel ?? 'info',
@@ -236,12 +246,13 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       await Promise.all(services.flatMap((s) => processes[s].map((p) => p.stop())));
     });
     for (const service of services) {
-      ports[service].forEach((port, instance) => {
+      ports[service].forEach(({ port, adminPort }, instance) => {
         processes[service].push(
           new ServiceProcess({
             service,
             instance,
             port,
+            adminPort,
             env: {
               ...baseEnv,
               ...auth.envFor(service),
@@ -261,6 +272,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
 
     return {
       urls,
+      adminUrls,
       processes,
       memcachedServers,
       databases,
@@ -274,26 +286,42 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
   }
 }
 
+interface InstancePorts {
+  port: number;
+  adminPort: number;
+}
+
+/**
+ * The first instance takes the requested port (default 3001..3003) and, when that is the
+ * default, the default admin port (9101..9103); everything else gets a free port.
+ */
 async function choosePorts(
   opts: StartStackOptions,
   services: ServiceName[],
-): Promise<Record<ServiceName, number[]>> {
-  const ports: Record<ServiceName, number[]> = { catalog: [], user: [], order: [] };
+): Promise<Record<ServiceName, InstancePorts[]>> {
+  const ports: Record<ServiceName, InstancePorts[]> = { catalog: [], user: [], order: [] };
   const taken = new Set<number>();
+  const pick = async (wanted: number, service: ServiceName): Promise<number> => {
+    let port = wanted;
+    if (port !== 0 && (await portInUse(port))) {
+      throw new Error(
+        `port ${port} (${service}) is already in use: is a stack already running? (npm run demo uses it; stop it with Ctrl-C)`,
+      );
+    }
+    while (port === 0 || taken.has(port)) port = await freePort();
+    taken.add(port);
+    return port;
+  };
   for (const service of services) {
     const count = Math.max(1, opts.instances?.[service] ?? 1);
     const first = opts.ports?.[service] ?? DEFAULT_PORTS[service];
-    const list: number[] = [];
+    const firstAdmin = first === DEFAULT_PORTS[service] ? DEFAULT_ADMIN_PORTS[service] : 0;
+    const list: InstancePorts[] = [];
     for (let i = 0; i < count; i += 1) {
-      let port = i === 0 ? first : 0;
-      if (port !== 0 && (await portInUse(port))) {
-        throw new Error(
-          `port ${port} (${service}) is already in use: is a stack already running? (npm run demo uses it; stop it with Ctrl-C)`,
-        );
-      }
-      while (port === 0 || taken.has(port)) port = await freePort();
-      taken.add(port);
-      list.push(port);
+      list.push({
+        port: await pick(i === 0 ? first : 0, service),
+        adminPort: await pick(i === 0 ? firstAdmin : 0, service),
+      });
     }
     ports[service] = list;
   }
@@ -312,7 +340,7 @@ function printSummary(stack: Stack, startedMs: number): void {
     `memshop stack is up (${(startedMs / 1000).toFixed(1)} s)`,
     ...SERVICES.map(
       (s) =>
-        `  ${s.padEnd(8)} ${stack.processes[s].map((p) => `${p.url} (pid ${p.pid})`).join(', ')}   db ${stack.databases[s].name}`,
+        `  ${s.padEnd(8)} ${stack.processes[s].map((p) => `${p.url} (admin ${p.adminUrl}, pid ${p.pid})`).join(', ')}   db ${stack.databases[s].name}`,
     ),
     `  memcached ${stack.memcachedServers.join(', ')}`,
     `  rabbitmq  exchange ${stack.rabbit.exchange}`,

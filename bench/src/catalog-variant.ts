@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Stack } from '../../scripts/stack';
 import { bundleService } from '../../scripts/lib/service-bundle';
 import { freePort, ServiceProcess, waitUntilReady } from '../../scripts/lib/service-process';
+import { relaxedRateLimitEnv } from '../../libs/testing/src';
 import { SERVICE_NODE_ARGS } from './settings';
 
 /** One extra catalog process beside the bench's stack, differing only in `env` and `nodeArgs`. */
@@ -39,8 +40,10 @@ export async function startCatalogVariants(
           // Numbered after the stack's instances so log files do not collide.
           instance: stack.processes.catalog.length + i,
           port: await freePort(),
+          adminPort: await freePort(),
           env: {
             ...process.env,
+            ...relaxedRateLimitEnv,
             LOG_LEVEL: 'warn',
             BENCH_ROUTES: '1',
             MEMCACHED_SERVERS: stack.memcachedServers.join(','),

@@ -1,5 +1,6 @@
 import { parsePrometheus, type Sample } from './prometheus';
 
+/** One scrape of a service's admin port (`adminUrl`: ADMIN_PORT, where /metrics lives). */
 export async function scrapeMetrics(baseUrl: string): Promise<Sample[]> {
   const res = await fetch(`${baseUrl}/metrics`);
   if (!res.ok) throw new Error(`GET ${baseUrl}/metrics: ${res.status}`);

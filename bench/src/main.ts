@@ -4,6 +4,7 @@
  * separate process, and prints/writes the table of cases P1..P8 plus context rows.
  * `npm run bench -- --quick`: the same cases with tiny sizes (< 1 min), for CI; no timing is
  * asserted, but a case that cannot run fails the command.
+ * `npm run bench -- --busy`: only P5 and P6, each while the P1 load runs (with --quick: small).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,11 +13,12 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 // Relative imports like scripts/ use: `npm run bench` runs tsx from the workspace root, where no
 // tsconfig.json maps the @memshop/* aliases.
-import { ensureMemcached, startMemcachedCluster } from '../../libs/testing/src';
+import { ensureMemcached, relaxedRateLimitEnv, startMemcachedCluster } from '../../libs/testing/src';
 import { startStack, type Stack } from '../../scripts/stack';
 import { renderBenchChart } from './bench-chart';
 import { renderSideBySideChart } from './side-by-side-chart';
 import { runAuditorCost, type AuditorCostResult } from './cases/auditor-cost';
+import { underP1Load, type BusyLoadResult } from './cases/busy-load';
 import { runContext, type ContextResult } from './cases/context';
 import { runThroughput, type ThroughputResult } from './cases/p1-p2-p7-throughput';
 import { runGetOrLoadMicro, type P3Result } from './cases/p3-get-or-load';
@@ -44,7 +46,17 @@ interface Results {
   p8?: ZipfMixResult;
   auditorCost?: AuditorCostResult;
   p7Options?: MemoryOptionsResult;
+  p5Busy?: BusyLoadResult<StampedeResult>;
+  p6Busy?: BusyLoadResult<InvalidationLagResult>;
 }
+
+const HELP = `npm run bench [-- options]
+
+  (none)     every case, 5 runs each (about 5 min on 2 cores); writes bench/results/latest.*
+  --quick    every case with tiny sizes, a smoke run for CI (< 1 min); writes bench/results/quick.*
+  --busy     only P5 (stampede loader calls) and P6 (invalidation lag) while the P1 hit load
+             runs against the same catalog; writes bench/results/busy.json (quick-busy.json with --quick)
+  --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
 async function attempt<T>(
@@ -224,6 +236,61 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
   return rows;
 }
 
+/** The --busy table: P5 and P6 measured while the P1 load runs. */
+function busyRows(r: Results, s: BenchSettings, failures: Map<string, string>): Row[] {
+  const failed = (id: string) => {
+    const message = failures.get(id);
+    return message ? `n/a (failed: ${message.split('\n')[0]!.slice(0, 80)})` : 'n/a';
+  };
+  return [
+    {
+      id: 'P5',
+      measure: `busy: ${s.p5Requests} concurrent cold GETs of one key over 3 instances: loader calls`,
+      summary: r.p5Busy?.result.loaderCalls ?? null,
+      unit: '',
+      digits: 0,
+      target: { op: '==', value: 1, over: 'all' },
+      note: failed('P5'),
+    },
+    {
+      id: 'P6',
+      measure: `busy: PATCH commit → order-service copy purged, p50 (${s.p6Updates} updates)`,
+      summary: r.p6Busy?.result.p50Ms ?? null,
+      unit: 'ms',
+      digits: 1,
+      target: null,
+      note: failed('P6'),
+    },
+    {
+      id: 'P6',
+      measure: `busy: PATCH commit → order-service copy purged, p99 (${s.p6Updates} updates)`,
+      summary: r.p6Busy?.result.p99Ms ?? null,
+      unit: 'ms',
+      digits: 1,
+      target: { op: '<', value: 20, unit: 'ms' },
+      note: failed('P6'),
+    },
+    {
+      id: 'C4',
+      measure: `context: the P1 load beside P5, cache-hit req/s (${s.connections} connections)`,
+      summary: r.p5Busy?.backgroundRequestsPerSecond ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: failed('P5'),
+    },
+    {
+      id: 'C4',
+      measure: `context: the P1 load beside P6, cache-hit req/s (${s.connections} connections)`,
+      summary: r.p6Busy?.backgroundRequestsPerSecond ?? null,
+      unit: '',
+      digits: 0,
+      target: null,
+      note: failed('P6'),
+    },
+  ];
+}
+
 /** P7's second table: peak RSS and req/s cost of each memory option, one process each. */
 function memoryOptionRows(r: Results, failures: Map<string, string>): Row[] {
   const options = r.p7Options?.options;
@@ -293,12 +360,17 @@ async function firstUserId(databaseUrl: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    log(HELP);
+    return;
+  }
   const quick = process.argv.includes('--quick');
+  const busy = process.argv.includes('--busy');
   const s = settingsFor(quick);
   const startedAt = new Date();
   const started = performance.now();
   log(
-    `memshop bench (${s.mode}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
+    `memshop bench (${s.mode}${busy ? ', busy' : ''}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
   );
 
   const failures = new Map<string, string>();
@@ -317,25 +389,26 @@ async function main(): Promise<void> {
 
   try {
     await ensureMemcached();
-    // P3 and the context rows need one quiet node and no stack: started first, stopped after.
-    const node = await startMemcachedCluster(1, { memoryMb: 256 });
-    try {
-      results.p3 = await attempt(
-        'P3 getOrLoad hit vs bare memjs get (in-process, sequential)',
-        failures,
-        () => runGetOrLoadMicro(node.servers[0]!, { rounds: s.rounds, iterations: s.p3Iterations }),
-      );
-      results.context = await attempt('C context: memcslap and memjs on their own', failures, () =>
-        runContext(node.servers[0]!, {
-          rounds: Math.min(s.rounds, 3),
-          executeNumber: s.memcslapExecuteNumber,
-          memjsDurationMs: s.memjsDurationMs,
-        }),
-      );
-    } finally {
-      await node.stop();
+    if (!busy) {
+      // P3 and the context rows need one quiet node and no stack: started first, stopped after.
+      const node = await startMemcachedCluster(1, { memoryMb: 256 });
+      try {
+        results.p3 = await attempt(
+          'P3 getOrLoad hit vs bare memjs get (in-process, sequential)',
+          failures,
+          () => runGetOrLoadMicro(node.servers[0]!, { rounds: s.rounds, iterations: s.p3Iterations }),
+        );
+        results.context = await attempt('C context: memcslap and memjs on their own', failures, () =>
+          runContext(node.servers[0]!, {
+            rounds: Math.min(s.rounds, 3),
+            executeNumber: s.memcslapExecuteNumber,
+            memjsDurationMs: s.memjsDurationMs,
+          }),
+        );
+      } finally {
+        await node.stop();
+      }
     }
-
     log(
       `\nstarting the stack (3 memcached nodes, fresh databases, catalog x3, user, order; ${SERVICE_RUNTIME}, node ${SERVICE_NODE_ARGS.join(' ')})`,
     );
@@ -348,7 +421,7 @@ async function main(): Promise<void> {
       memcached: { count: 3, memoryMb: 128 },
       logLevel: 'warn',
       logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
-      env: { BENCH_ROUTES: '1' },
+      env: { ...relaxedRateLimitEnv, BENCH_ROUTES: '1' },
       runtime: SERVICE_RUNTIME,
       nodeArgs: [...SERVICE_NODE_ARGS],
       onProgress: (m) => log(`  stack: ${m}`),
@@ -370,77 +443,111 @@ async function main(): Promise<void> {
       connections: s.connections,
       log,
     };
-    results.throughput = await attempt(
-      'P1/P2/P7 hit vs in-memory route vs bypass (HTTP, autocannon)',
-      failures,
-      () =>
-        runThroughput(loadGenerator, {
-          catalogUrl,
-          catalogPid: catalog[0]!.pid!,
-          productId: seededIds[0]!,
-          ...httpRounds,
-        }),
-    );
-    // Both cases start catalog processes of their own beside the stack's, with the P1 load.
-    const sideBySide = {
-      productId: seededIds[0]!,
-      logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
-      ...httpRounds,
-    };
-    results.auditorCost = await attempt('A1 staleness auditor cost: off x2 vs every 200 ms', failures, () =>
-      runAuditorCost(loadGenerator, running, { ...sideBySide, allIds: seededIds }),
-    );
-    results.p7Options = await attempt('P7o memory options: one catalog per option', failures, () =>
-      runMemoryOptions(loadGenerator, running, { ...sideBySide, rounds: Math.min(s.rounds, 3) }),
-    );
-    results.p4 = await attempt('P4 GET /products?ids= with 50 ids', failures, () =>
-      runBatch({
-        catalogUrl,
-        memcachedServers: running.memcachedServers,
-        ids: seededIds.slice(100, 150),
-        requests: s.p4Requests,
-      }),
-    );
-    results.p5 = await attempt('P5 cold stampede over 3 catalog instances', failures, () =>
-      runStampede(loadGenerator, {
-        catalogUrls: catalog.map((p) => p.url),
-        memcachedServers: running.memcachedServers,
-        productIds: seededIds.slice(500, 500 + s.p5Rounds),
-        requests: s.p5Requests,
-      }),
-    );
-    results.p6 = await attempt(
-      'P6 invalidation lag: PATCH on catalog -> order-service copy purged',
-      failures,
-      async () =>
-        runInvalidationLag({
-          catalogUrl,
-          orderUrl: running.urls.order,
-          memcachedServers: running.memcachedServers,
-          catalogDatabaseUrl: running.databases.catalog.url,
-          userId: await firstUserId(running.databases.user.url),
-          productIds: seededIds.slice(200, 210),
-          updates: s.p6Updates,
-        }),
-    );
-    results.p8 = await attempt('P8 Zipf(1.0) mix over 100k products, 5% writes', failures, async () => {
-      const seedStarted = performance.now();
-      const ids = await topUpProducts(running.databases.catalog.url, s.p8Products);
-      log(
-        `  catalog database topped up to ${ids.length} products in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+    if (busy) {
+      const p1Load = { catalogUrl, productId: seededIds[0]!, connections: s.connections };
+      results.p5Busy = await attempt('P5 cold stampede while the P1 load runs', failures, () =>
+        underP1Load(p1Load, () =>
+          runStampede(loadGenerator, {
+            catalogUrls: catalog.map((p) => p.url),
+            catalogAdminUrls: catalog.map((p) => p.adminUrl),
+            memcachedServers: running.memcachedServers,
+            productIds: seededIds.slice(500, 500 + s.p5Rounds),
+            requests: s.p5Requests,
+          }),
+        ),
       );
-      return runZipfMix(loadGenerator, {
-        catalogUrl,
-        ids,
-        prewarmIds: s.p8PrewarmProducts,
-        writeRatio: 0.05,
-        rounds: s.rounds,
-        warmupSeconds: s.warmupSeconds,
-        durationSeconds: s.durationSeconds,
-        connections: s.p8Connections,
-        log,
+      const userId = await firstUserId(running.databases.user.url);
+      results.p6Busy = await attempt('P6 invalidation lag while the P1 load runs', failures, () =>
+        underP1Load(p1Load, () =>
+          runInvalidationLag({
+            catalogUrl,
+            orderUrl: running.urls.order,
+            orderAdminUrl: running.adminUrls.order,
+            memcachedServers: running.memcachedServers,
+            catalogDatabaseUrl: running.databases.catalog.url,
+            userId,
+            productIds: seededIds.slice(200, 210),
+            updates: s.p6Updates,
+          }),
+        ),
+      );
+    } else {
+      results.throughput = await attempt(
+        'P1/P2/P7 hit vs in-memory route vs bypass (HTTP, autocannon)',
+        failures,
+        () =>
+          runThroughput(loadGenerator, {
+            catalogUrl,
+            catalogPid: catalog[0]!.pid!,
+            productId: seededIds[0]!,
+            ...httpRounds,
+          }),
+      );
+      // Both cases start catalog processes of their own beside the stack's, with the P1 load.
+      const sideBySide = {
+        productId: seededIds[0]!,
+        logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
+        ...httpRounds,
+      };
+      results.auditorCost = await attempt('A1 staleness auditor cost: off x2 vs every 200 ms', failures, () =>
+        runAuditorCost(loadGenerator, running, { ...sideBySide, allIds: seededIds }),
+      );
+      results.p7Options = await attempt('P7o memory options: one catalog per option', failures, () =>
+        runMemoryOptions(loadGenerator, running, { ...sideBySide, rounds: Math.min(s.rounds, 3) }),
+      );
+      results.p4 = await attempt('P4 GET /products?ids= with 50 ids', failures, () =>
+        runBatch({
+          catalogUrl,
+          catalogAdminUrl: catalog[0]!.adminUrl,
+          memcachedServers: running.memcachedServers,
+          ids: seededIds.slice(100, 150),
+          requests: s.p4Requests,
+        }),
+      );
+      results.p5 = await attempt('P5 cold stampede over 3 catalog instances', failures, () =>
+        runStampede(loadGenerator, {
+          catalogUrls: catalog.map((p) => p.url),
+          catalogAdminUrls: catalog.map((p) => p.adminUrl),
+          memcachedServers: running.memcachedServers,
+          productIds: seededIds.slice(500, 500 + s.p5Rounds),
+          requests: s.p5Requests,
+        }),
+      );
+      results.p6 = await attempt(
+        'P6 invalidation lag: PATCH on catalog -> order-service copy purged',
+        failures,
+        async () =>
+          runInvalidationLag({
+            catalogUrl,
+            orderUrl: running.urls.order,
+            orderAdminUrl: running.adminUrls.order,
+            memcachedServers: running.memcachedServers,
+            catalogDatabaseUrl: running.databases.catalog.url,
+            userId: await firstUserId(running.databases.user.url),
+            productIds: seededIds.slice(200, 210),
+            updates: s.p6Updates,
+          }),
+      );
+      results.p8 = await attempt('P8 Zipf(1.0) mix over 100k products, 5% writes', failures, async () => {
+        const seedStarted = performance.now();
+        const ids = await topUpProducts(running.databases.catalog.url, s.p8Products);
+        log(
+          `  catalog database topped up to ${ids.length} products in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`,
+        );
+        return runZipfMix(loadGenerator, {
+          catalogUrl,
+          catalogAdminUrl: catalog[0]!.adminUrl,
+          ids,
+          prewarmIds: s.p8PrewarmProducts,
+          writeRatio: 0.05,
+          rounds: s.rounds,
+          warmupSeconds: s.warmupSeconds,
+          durationSeconds: s.durationSeconds,
+          connections: s.p8Connections,
+          log,
+        });
       });
-    });
+    }
   } catch (err) {
     failures.set('setup', err instanceof Error ? err.message : String(err));
     log(`\nSETUP FAILED: ${err instanceof Error ? (err.stack ?? err.message) : err}`);
@@ -449,20 +556,24 @@ async function main(): Promise<void> {
     await stack?.stop().catch((err: unknown) => log(`stopping the stack: ${err}`));
   }
 
-  const rows = buildRows(results, s, failures);
+  const rows = busy ? busyRows(results, s, failures) : buildRows(results, s, failures);
   const totalSeconds = (performance.now() - started) / 1000;
   log(
-    `\nmemshop bench (${s.mode}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
+    `\nmemshop bench (${s.mode}${busy ? ', busy' : ''}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
   );
   log(renderTable(rows));
-  const optionRows = memoryOptionRows(results, failures);
-  log(`\nP7 options (each a catalog process of its own under the P1/P2 load, side by side)\n`);
-  log(renderTable(optionRows));
+  const optionRows = busy ? [] : memoryOptionRows(results, failures);
+  if (!busy) {
+    log(`\nP7 options (each a catalog process of its own under the P1/P2 load, side by side)\n`);
+    log(renderTable(optionRows));
+  }
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const report = {
     generatedAt: startedAt.toISOString(),
     mode: s.mode,
+    busy,
+    loadAverageAtEnd: os.loadavg(),
     totalSeconds,
     machine: machineInfo(),
     settings: s,
@@ -491,22 +602,26 @@ async function main(): Promise<void> {
     failures: Object.fromEntries(failures),
   };
   // A quick run (CI's smoke test) must not replace the full run's numbers that the README shows.
-  const base = report.mode === 'quick' ? 'quick' : 'latest';
+  const base = busy ? (quick ? 'quick-busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest';
   const jsonPath = path.join(RESULTS_DIR, `${base}.json`);
-  const svgPath = path.join(RESULTS_DIR, `${base}.svg`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
-  const sideBySidePath = path.join(RESULTS_DIR, `${base}.side-by-side.svg`);
-  writeFileSync(
-    sideBySidePath,
-    renderSideBySideChart(
-      results,
-      `${startedAt.toISOString().slice(0, 10)} · ${s.mode} run · ${os.cpus().length} CPUs · load average at the end ${os.loadavg()[0]!.toFixed(1)}`,
-    ),
-  );
-  log(
-    `\nwrote ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), svgPath)} and ${path.relative(process.cwd(), sideBySidePath)}`,
-  );
+  if (busy) {
+    log(`\nwrote ${path.relative(process.cwd(), jsonPath)}`);
+  } else {
+    const svgPath = path.join(RESULTS_DIR, `${base}.svg`);
+    writeFileSync(svgPath, renderBenchChart(results, s, report.machine, startedAt));
+    const sideBySidePath = path.join(RESULTS_DIR, `${base}.side-by-side.svg`);
+    writeFileSync(
+      sideBySidePath,
+      renderSideBySideChart(
+        results,
+        `${startedAt.toISOString().slice(0, 10)} · ${s.mode} run · ${os.cpus().length} CPUs · load average at the end ${os.loadavg()[0]!.toFixed(1)}`,
+      ),
+    );
+    log(
+      `\nwrote ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), svgPath)} and ${path.relative(process.cwd(), sideBySidePath)}`,
+    );
+  }
   if (failures.size > 0) {
     log(`\n${failures.size} case(s) could not run: ${[...failures.keys()].join(', ')}`);
     process.exitCode = 1;

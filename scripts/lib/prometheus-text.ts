@@ -1,9 +1,9 @@
 /**
- * Sums of `memshop_cache_requests_total` by result, read from a service's /metrics (Prometheus
+ * Sums of `memshop_cache_requests_total` by result, read from a service's /metrics on its admin port (Prometheus
  * text format). Enough of the format for counters: `name{labels} value`.
  */
-export async function cacheRequestCounts(baseUrl: string): Promise<Map<string, number>> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+export async function cacheRequestCounts(adminUrl: string): Promise<Map<string, number>> {
+  const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
   const text = await response.text();
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {

@@ -12,7 +12,9 @@ export interface ServiceProcessOptions {
   /** 0-based instance number, for names and log files. */
   instance: number;
   port: number;
-  /** Full child environment (PORT is set from `port`). */
+  /** Where /metrics and the detailed readiness are served (ADMIN_PORT). */
+  adminPort: number;
+  /** Full child environment (PORT and ADMIN_PORT are set from `port` and `adminPort`). */
   env: NodeJS.ProcessEnv;
   /** Child stdout/stderr go to this file; null: discarded. */
   logFile: string | null;
@@ -35,7 +37,10 @@ export class ServiceProcess {
   readonly service: string;
   readonly instance: number;
   readonly port: number;
+  readonly adminPort: number;
   readonly url: string;
+  /** The admin port's base URL: /metrics and the detailed /health/ready. */
+  readonly adminUrl: string;
   readonly logFile: string | null;
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
@@ -45,7 +50,9 @@ export class ServiceProcess {
     this.service = opts.service;
     this.instance = opts.instance;
     this.port = opts.port;
+    this.adminPort = opts.adminPort;
     this.url = `http://127.0.0.1:${opts.port}`;
+    this.adminUrl = `http://127.0.0.1:${opts.adminPort}`;
     this.logFile = opts.logFile;
     const appRoot = path.join(WORKSPACE_ROOT, 'apps', opts.service);
     let out: number | 'ignore' = 'ignore';
@@ -62,6 +69,7 @@ export class ServiceProcess {
       env: {
         ...opts.env,
         PORT: String(opts.port),
+        ADMIN_PORT: String(opts.adminPort),
         TSX_TSCONFIG_PATH: path.join(appRoot, 'tsconfig.json'),
       },
       stdio: ['ignore', out, out],
@@ -164,7 +172,7 @@ export interface ReadyReport {
 }
 
 /**
- * Polls GET /health/ready until every check is up (not only the critical database: the demo
+ * Polls the admin port's GET /health/ready until every check is up (not only the critical database: the demo
  * and the e2e test need the invalidation consumer bound and memcached reachable), failing fast
  * when the process exits.
  */
@@ -178,7 +186,7 @@ export async function waitUntilReady(proc: ServiceProcess, timeoutMs: number): P
       );
     }
     try {
-      const response = await fetch(`${proc.url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(`${proc.adminUrl}/health/ready`, { signal: AbortSignal.timeout(2000) });
       const body = (await response.json()) as ReadyReport;
       const down = Object.entries(body.checks ?? {}).filter(([, check]) => check.status !== 'up');
       if (response.status === 200 && down.length === 0) return body;

@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express, RequestHandler } from 'express';
@@ -11,6 +12,7 @@ import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
 import { categoryRoutes } from './api/category-routes';
 import { productRoutes } from './api/product-routes';
 import { stockRoutes } from './api/stock-routes';
+import { CATALOG_RATE_LIMITS } from './api/rate-limited-routes';
 import type { CatalogService } from './domain/catalog-service';
 
 export interface CatalogAppDeps {
@@ -23,6 +25,8 @@ export interface CatalogAppDeps {
   audit?: CacheAuditRunner;
   /** Verifies bearer tokens (composeService); the routes say who may call them. */
   authenticate: RequestHandler;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
@@ -33,12 +37,14 @@ export function createApp({
   healthChecks,
   audit,
   authenticate,
+  rateLimits,
 }: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
     authenticate,
     routers: [

@@ -46,7 +46,7 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
     overrides,
   };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const { cluster, cache, bus, relay } = runtime;
     const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
     const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
@@ -81,6 +81,7 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
         healthChecks: runtime.healthChecks,
         audit: auditor,
         authenticate,
+        rateLimits,
       }),
       auditor,
       tasks: [

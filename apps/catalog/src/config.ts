@@ -14,6 +14,8 @@ export const catalogConfigSchema = z
     ...authEnvShape,
     ...serviceJwksEnvShape,
     PORT: portSchema(3001),
+    /** /metrics and the detailed readiness (service-kit admin-app.ts); never published. */
+    ADMIN_PORT: portSchema(9101),
     /** Write-back window of the product view counters (ProductViewFlusher). */
     PRODUCT_VIEWS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     /** Expiry of a stock reservation that names none; unconfirmed after it, the sweeper gives the stock back. */

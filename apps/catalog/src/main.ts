@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   await service.start();
   await service.listen({
     port: config.PORT,
+    adminPort: config.ADMIN_PORT,
     closers: [{ name: 'tracing', close: () => tracing.shutdown() }],
   });
 }

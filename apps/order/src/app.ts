@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express, RequestHandler } from 'express';
@@ -18,6 +19,8 @@ export interface OrderAppDeps extends OrdersApiDeps {
   audit?: CacheAuditRunner;
   /** Verifies bearer tokens (composeService); the routes say who may call them. */
   authenticate: RequestHandler;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
@@ -27,6 +30,7 @@ export function createApp({
   healthChecks,
   audit,
   authenticate,
+  rateLimits,
   ...api
 }: OrderAppDeps): Express {
   return createServiceApp({
@@ -34,6 +38,7 @@ export function createApp({
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits },
     apiDocument: orderApiDocument(),
     authenticate,
     routers: [ordersRouter(api)],

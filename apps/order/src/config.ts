@@ -18,6 +18,8 @@ export const orderConfigSchema = z
     ...authEnvShape,
     ...serviceTokenKeyEnvShape,
     PORT: portSchema(3003),
+    /** /metrics and the detailed readiness (service-kit admin-app.ts); never published. */
+    ADMIN_PORT: portSchema(9103),
     CATALOG_URL: httpUrlSchema,
     USER_URL: httpUrlSchema,
     /**

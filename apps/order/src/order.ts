@@ -8,7 +8,7 @@ import {
 import pLimit from 'p-limit';
 import { createApp } from './app';
 import type { OrderConfig } from './config';
-import { orderCacheKeys } from './data/cache-keys';
+import { orderCacheKeys, type OrderCacheKeys } from './data/cache-keys';
 import { CatalogClient } from './data/catalog-client';
 import { OrderRepository } from './data/order-repository';
 import { OrderSettler } from './data/order-settler';
@@ -28,6 +28,9 @@ export type OrderService = ComposedService<
   {
     /** Finishes the orders requests left pending; started by start(). */
     settler: OrderSettler;
+    /** order-service's cached copies of catalog products. */
+    products: CachedProductDirectory;
+    keys: OrderCacheKeys;
   }
 >;
 
@@ -38,7 +41,7 @@ export type OrderService = ComposedService<
  */
 export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
   const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const { cache, bus, relay } = runtime;
 
     const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
@@ -85,9 +88,15 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
     cache.trackInvalidationFeed(bus, ['product', 'user']);
     const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
+    const healthChecks = {
+      ...runtime.healthChecks,
+      catalog: upstreamCheck(catalogHttp),
+      user: upstreamCheck(userHttp),
+    };
     const app = createApp({
       authenticate,
       audit: auditor,
+      rateLimits,
       logger,
       metrics,
       users,
@@ -97,19 +106,16 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       // As long as the first request may still be working on the order (its two catalog calls).
       replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
       placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
-      healthChecks: {
-        ...runtime.healthChecks,
-        catalog: upstreamCheck(catalogHttp),
-        user: upstreamCheck(userHttp),
-      },
+      healthChecks,
     });
 
     return {
       app,
       auditor,
+      healthChecks,
       tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
       preflight: [() => signer.load()],
-      parts: { settler },
+      parts: { settler, products, keys },
     };
   });
 }

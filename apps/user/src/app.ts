@@ -3,6 +3,7 @@ import {
   type CacheAuditRunner,
   type HealthCheck,
   type Logger,
+  type RequestRateLimits,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import type { Express, RequestHandler } from 'express';
@@ -20,6 +21,8 @@ export interface UserAppDeps {
   audit?: CacheAuditRunner;
   /** Verifies bearer tokens (composeService); the routes say who may call them. */
   authenticate: RequestHandler;
+  /** The write and uncached-read budgets (composeService). */
+  rateLimits: RequestRateLimits;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
@@ -30,12 +33,14 @@ export function createApp({
   healthChecks,
   audit,
   authenticate,
+  rateLimits,
 }: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
     health: { checks: healthChecks },
     audit,
+    rateLimit: { limits: rateLimits },
     apiDocument: userApiDocument(),
     authenticate,
     routers: [userRoutes(users)],

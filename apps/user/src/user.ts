@@ -33,7 +33,7 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'user' },
     overrides,
   };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const repository = new UserRepository(prisma);
     const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
     const users = new UserService({
@@ -52,6 +52,7 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
         healthChecks: runtime.healthChecks,
         audit: auditor,
         authenticate,
+        rateLimits,
       }),
       auditor,
       parts: { users, repository, userCache },

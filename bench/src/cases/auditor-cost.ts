@@ -80,9 +80,11 @@ export async function runAuditorCost(
       for (const r of results[v]) for (const [k, n] of Object.entries(r.xCache)) out[k] = (out[k] ?? 0) + n;
       return out;
     };
-    const audited = async (url: string) =>
-      sumOf(await scrapeMetrics(new URL(url).origin), 'memshop_cache_audit_entries_total');
-    const [auditedA, auditedB, auditedC] = await Promise.all([a!, b!, c!].map(audited));
+    const audited = async (adminUrl: string) =>
+      sumOf(await scrapeMetrics(adminUrl), 'memshop_cache_audit_entries_total');
+    const [auditedA, auditedB, auditedC] = await Promise.all(
+      variants.processes.map((p) => audited(p.adminUrl)),
+    );
     if (auditedC === 0) throw new Error('auditor cost: the auditing process compared no entries');
     return {
       onOverOff: summarize(pairedRatios(rps('audit'), rps('off'))),

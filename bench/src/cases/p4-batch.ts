@@ -25,6 +25,8 @@ const OP_METRIC = 'memshop_cache_operation_duration_seconds_count';
  */
 export async function runBatch(opts: {
   catalogUrl: string;
+  /** The catalog's admin port: /metrics. */
+  catalogAdminUrl: string;
   memcachedServers: string[];
   ids: number[];
   requests: number;
@@ -36,14 +38,14 @@ export async function runBatch(opts: {
     throw new Error(`P4: expected ${opts.ids.length} products, got ${body.products.length}`);
 
   const statsBefore = await getCounters(opts.memcachedServers);
-  const metricsBefore = await scrapeMetrics(opts.catalogUrl);
+  const metricsBefore = await scrapeMetrics(opts.catalogAdminUrl);
   for (let i = 0; i < opts.requests; i++) {
     const res = await fetch(url);
     await res.arrayBuffer();
     if (res.headers.get('x-cache') !== 'hit')
       throw new Error(`P4: request ${i} was X-Cache=${res.headers.get('x-cache')}`);
   }
-  const metricsAfter = await scrapeMetrics(opts.catalogUrl);
+  const metricsAfter = await scrapeMetrics(opts.catalogAdminUrl);
   const statsAfter = await getCounters(opts.memcachedServers);
 
   const opsPerRequestByNode: Record<string, Record<string, number>> = {};

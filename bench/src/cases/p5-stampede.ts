@@ -16,9 +16,9 @@ export interface StampedeResult {
   productIds: number[];
 }
 
-async function loaderCalls(urls: string[]): Promise<number> {
+async function loaderCalls(adminUrls: string[]): Promise<number> {
   let total = 0;
-  for (const url of urls)
+  for (const url of adminUrls)
     total += sumOf(await scrapeMetrics(url), 'memshop_cache_loader_calls_total', { namespace: 'product' });
   return total;
 }
@@ -33,6 +33,8 @@ export async function runStampede(
   load: LoadGenerator,
   opts: {
     catalogUrls: string[];
+    /** The same instances' admin ports: /metrics. */
+    catalogAdminUrls: string[];
     memcachedServers: string[];
     productIds: number[];
     requests: number;
@@ -48,7 +50,7 @@ export async function runStampede(
   try {
     for (const id of opts.productIds) {
       await cluster.delete(keys.key(String(id)));
-      const before = await loaderCalls(opts.catalogUrls);
+      const before = await loaderCalls(opts.catalogAdminUrls);
       const urls = Array.from(
         { length: opts.requests },
         (_, i) => `${opts.catalogUrls[i % opts.catalogUrls.length]}/products/${id}`,
@@ -57,7 +59,7 @@ export async function runStampede(
       // Populates finish in the background; the counter is final once the requests are answered,
       // the pause only lets a late (wrong) second loader show up in the count.
       await sleep(200);
-      calls.push((await loaderCalls(opts.catalogUrls)) - before);
+      calls.push((await loaderCalls(opts.catalogAdminUrls)) - before);
       for (const [k, n] of Object.entries(result.xCache)) xCache[k] = (xCache[k] ?? 0) + n;
       for (const [k, n] of Object.entries(result.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + n;
       errors += result.errors;

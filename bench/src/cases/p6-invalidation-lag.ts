@@ -37,6 +37,8 @@ const PURGE_TIMEOUT_MS = 5_000;
 export async function runInvalidationLag(opts: {
   catalogUrl: string;
   orderUrl: string;
+  /** order's admin port: /metrics. */
+  orderAdminUrl: string;
   memcachedServers: string[];
   catalogDatabaseUrl: string;
   /** An existing user and the products to update (one order is placed per product). */
@@ -73,7 +75,7 @@ export async function runInvalidationLag(opts: {
       return client;
     };
 
-    const metricsBefore = await scrapeMetrics(opts.orderUrl);
+    const metricsBefore = await scrapeMetrics(opts.orderAdminUrl);
     const fromCommit: number[] = [];
     const fromResponse: number[] = [];
     let timeouts = 0;
@@ -117,7 +119,7 @@ export async function runInvalidationLag(opts: {
       fromCommit.push(purgedAt - Date.parse(rows[0].occurred_at));
       fromResponse.push(purgedAt - respondedAt);
     }
-    const metricsAfter = await scrapeMetrics(opts.orderUrl);
+    const metricsAfter = await scrapeMetrics(opts.orderAdminUrl);
     const lagBuckets = diffBuckets(
       histogramBuckets(metricsBefore, 'memshop_invalidation_lag_seconds', { entity: 'product' }),
       histogramBuckets(metricsAfter, 'memshop_invalidation_lag_seconds', { entity: 'product' }),

@@ -28,14 +28,14 @@ export interface ZipfMixResult {
 
 const SEED = 20261127;
 
-async function productRequests(catalogUrl: string): Promise<Map<string, number>> {
-  return sumBy(await scrapeMetrics(catalogUrl), 'memshop_cache_requests_total', 'result', {
+async function productRequests(catalogAdminUrl: string): Promise<Map<string, number>> {
+  return sumBy(await scrapeMetrics(catalogAdminUrl), 'memshop_cache_requests_total', 'result', {
     namespace: 'product',
   });
 }
 
-async function populateQueueDepth(catalogUrl: string): Promise<number> {
-  return sumOf(await scrapeMetrics(catalogUrl), 'memshop_cache_populate_queue_depth');
+async function populateQueueDepth(catalogAdminUrl: string): Promise<number> {
+  return sumOf(await scrapeMetrics(catalogAdminUrl), 'memshop_cache_populate_queue_depth');
 }
 
 /**
@@ -45,6 +45,7 @@ async function populateQueueDepth(catalogUrl: string): Promise<number> {
  */
 async function prewarm(
   catalogUrl: string,
+  catalogAdminUrl: string,
   ids: number[],
   concurrency: number,
 ): Promise<{ passes: number; misses: number[] }> {
@@ -52,7 +53,7 @@ async function prewarm(
   for (let i = 0; i < ids.length; i += 50) batches.push(ids.slice(i, i + 50));
   const misses: number[] = [];
   for (let pass = 1; pass <= 4; pass++) {
-    const before = (await productRequests(catalogUrl)).get('miss') ?? 0;
+    const before = (await productRequests(catalogAdminUrl)).get('miss') ?? 0;
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
@@ -63,8 +64,8 @@ async function prewarm(
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    for (let i = 0; i < 100 && (await populateQueueDepth(catalogUrl)) > 0; i++) await sleep(100);
-    misses.push(((await productRequests(catalogUrl)).get('miss') ?? 0) - before);
+    for (let i = 0; i < 100 && (await populateQueueDepth(catalogAdminUrl)) > 0; i++) await sleep(100);
+    misses.push(((await productRequests(catalogAdminUrl)).get('miss') ?? 0) - before);
     if (misses.at(-1)! <= ids.length / 100) return { passes: pass, misses };
   }
   return { passes: misses.length, misses };
@@ -83,6 +84,8 @@ export async function runZipfMix(
   load: LoadGenerator,
   opts: {
     catalogUrl: string;
+    /** The catalog's admin port: /metrics. */
+    catalogAdminUrl: string;
     ids: number[];
     prewarmIds: number;
     writeRatio: number;
@@ -98,7 +101,12 @@ export async function runZipfMix(
 
   const prewarmStarted = performance.now();
   // Prewarm the most popular ranks first, so a partial prewarm (quick mode) covers the most mass.
-  const warm = await prewarm(opts.catalogUrl, rankedIds.slice(0, opts.prewarmIds).map(Number), 2);
+  const warm = await prewarm(
+    opts.catalogUrl,
+    opts.catalogAdminUrl,
+    rankedIds.slice(0, opts.prewarmIds).map(Number),
+    2,
+  );
   const prewarmSeconds = (performance.now() - prewarmStarted) / 1000;
   opts.log(
     `  prewarmed ${Math.min(opts.prewarmIds, rankedIds.length)} products in ${prewarmSeconds.toFixed(1)} s` +
@@ -127,11 +135,16 @@ export async function runZipfMix(
   const clientRatios: number[] = [];
   const resultsByRun: Array<Record<string, number>> = [];
   for (let round = 0; round < opts.rounds; round++) {
-    const before = sumBy(await scrapeMetrics(opts.catalogUrl), 'memshop_cache_requests_total', 'result', {
-      namespace: 'product',
-    });
+    const before = sumBy(
+      await scrapeMetrics(opts.catalogAdminUrl),
+      'memshop_cache_requests_total',
+      'result',
+      {
+        namespace: 'product',
+      },
+    );
     const result = await job(opts.durationSeconds, SEED + 1 + round);
-    const after = sumBy(await scrapeMetrics(opts.catalogUrl), 'memshop_cache_requests_total', 'result', {
+    const after = sumBy(await scrapeMetrics(opts.catalogAdminUrl), 'memshop_cache_requests_total', 'result', {
       namespace: 'product',
     });
     const delta: Record<string, number> = {};

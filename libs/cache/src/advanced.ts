@@ -29,6 +29,7 @@ export {
   invalidationTopology,
   legacyInvalidationQueue,
   PARKED_HEADERS,
+  PARKING_DELIVERY_LIMIT,
   parkedMessageInfo,
 } from './invalidation-topology.js';
 export type { InvalidationTopology, ParkedMessageInfo, ParkedReason } from './invalidation-topology.js';

@@ -20,6 +20,7 @@ import { resolveLeaseOptions } from './lease.js';
 import { silentLogger, RateLimitedLogger } from './logger.js';
 import { noopCacheMetrics, type CacheMetrics } from './metrics.js';
 import { PopulateQueue } from './populate-queue.js';
+import { ReadMachine } from './read-machine.js';
 import { SingleFlight } from './single-flight.js';
 import { TimedLoader } from './timed-loader.js';
 import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tracing.js';
@@ -30,7 +31,7 @@ import { CacheTracing, hasDiagnosticSubscribers, publishDiagnostic } from './tra
  * with stale-while-revalidate, stale-if-error, negative caching, corrupt entries as misses,
  * background population through a bounded queue. A cache failure never reaches the caller.
  *
- * This class is the facade: reads are CacheReader's, writes CacheWriter's, trust rules
+ * This class is the facade: reads are CacheReader's (driving ReadMachine, the per-key states), writes CacheWriter's, trust rules
  * EntryPolicy's, leases CacheLeases', generation counters KeyGenerations'.
  */
 export class Cache {
@@ -87,7 +88,8 @@ export class Cache {
       clock,
       maxValueBytes: opts.maxValueBytes ?? 1_000_000,
     });
-    this.#reader = new CacheReader({
+    const loads = new TimedLoader(metrics, this.#tracing);
+    const machine = new ReadMachine({
       store,
       policy: this.#policy,
       leases,
@@ -95,11 +97,21 @@ export class Cache {
       failures,
       background: this.#background,
       log,
-      metrics,
-      loads: new TimedLoader(metrics, this.#tracing),
+      loads,
       lease,
       clock,
       random,
+    });
+    this.#reader = new CacheReader({
+      store,
+      policy: this.#policy,
+      machine,
+      writer: this.#writer,
+      leases,
+      failures,
+      metrics,
+      loads,
+      clock,
     });
     this.#generations = new KeyGenerations({
       store,
@@ -115,7 +127,8 @@ export class Cache {
    * The value of `key`: from the cache when fresh, else from `loader` (returned at once, the
    * cache is written in the background). Concurrent calls for one key in this process share
    * one cache read and at most one loader call; across processes one loader runs per key
-   * (leases), others wait up to `leaseWaitMs`. Loader errors reach the caller unless a value
+   * (leases): the others wait while the loader's lease is alive, bounded by `lease.leaseWaitMs`
+   * (default: the lease TTL + 1 s) and by `opts.deadline`. Loader errors reach the caller unless a value
    * within `graceSeconds` can be served (`status: 'stale'`).
    */
   getOrLoad<T>(
@@ -151,9 +164,9 @@ export class Cache {
 
   /**
    * Batch form: one cluster getMany round and one loader call for every key that needs a load.
-   * Keys another process is loading are loaded here too (without writing the cache) rather than
-   * waited for: a batch should not take the latency of its slowest key's lease. Returns a map
-   * with one result per distinct key, in the order of `keys`.
+   * Keys another process holds the lease for are waited for like single keys (bounded the same
+   * way, by the lease and `opts.deadline`), so a batch never adds a second database load of a
+   * key under load. Returns a map with one result per distinct key, in the order of `keys`.
    */
   async getManyOrLoad<T>(
     keys: string[],
@@ -311,6 +324,7 @@ export class Cache {
       jitterRatio: d.jitterRatio,
       validate: opts.validate as ((v: unknown) => boolean) | undefined,
       versionOf: opts.versionOf as ((v: unknown) => number | undefined) | undefined,
+      deadline: opts.deadline,
     };
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheEntry } from './entry.js';
 import { errorFields, silentLogger, type LoggerLike, RateLimitedLogger } from './logger.js';
 import { noopCacheMetrics, type AuditResult, type CacheMetrics } from './metrics.js';
@@ -15,14 +16,15 @@ export interface AuditSource {
   /**
    * Up to `count` ids to check. Include ids of deleted rows now and then (random ids in the
    * key range do): an entry of a deleted row is only found by looking at its key.
+   * `signal` aborts when the auditor stops; passing it on (to fetch, a query) ends the work too.
    */
-  sampleIds(count: number): Promise<string[]>;
+  sampleIds(count: number, signal?: AbortSignal): Promise<string[]>;
   /** The cache key an id is stored under. */
   keyOf(id: string): string;
   /** The current version of each id; an id left out of the map has no row (deleted). */
-  loadVersions?(ids: string[]): Promise<Map<string, number>>;
+  loadVersions?(ids: string[], signal?: AbortSignal): Promise<Map<string, number>>;
   /** The current value of each id (a superset of a cached copy's fields); left out = deleted. */
-  loadValues?(ids: string[]): Promise<Map<string, unknown>>;
+  loadValues?(ids: string[], signal?: AbortSignal): Promise<Map<string, unknown>>;
 }
 
 /** What one pass found in one namespace. `sampled` = fresh + stale + orphan. */
@@ -82,8 +84,10 @@ export class CacheAuditor {
   readonly #metrics: CacheMetrics;
   readonly #log: RateLimitedLogger;
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
   #stopped = true;
+  /** Aborted by stop(): every pass in flight (scheduled or `auditOnce`) ends at its next await. */
+  #stopping = new AbortController();
+  readonly #passes = new Set<Promise<unknown>>();
 
   constructor(opts: CacheAuditorOptions) {
     this.#cache = opts.cache;
@@ -102,26 +106,49 @@ export class CacheAuditor {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     this.#schedule(this.#intervalMs);
   }
 
+  /**
+   * Aborts every pass in flight and resolves once they ended: a pass waiting out its grace
+   * window (seconds) or a slow source read must not hold a shutdown that closes the cache and
+   * the database right after. An aborted pass records nothing.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    await this.#running?.catch(() => undefined);
+    // The standard reason: an `AbortError` DOMException, what fetch and timers reject with too.
+    this.#stopping.abort();
+    await Promise.allSettled([...this.#passes]);
   }
 
-  /** One pass over every source (counted in the metrics); `sampleSize` overrides the option. */
-  async auditOnce(sampleSize = this.#sampleSize): Promise<AuditReport[]> {
-    return Promise.all(this.#sources.map((source) => this.#auditSource(source, sampleSize)));
+  /**
+   * One pass over every source (counted in the metrics); `sampleSize` overrides the option.
+   * Rejects when `signal` aborts or the auditor is stopped meanwhile.
+   */
+  async auditOnce(
+    sampleSize = this.#sampleSize,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<AuditReport[]> {
+    const signal = options.signal
+      ? AbortSignal.any([this.#stopping.signal, options.signal])
+      : this.#stopping.signal;
+    const pass = Promise.all(this.#sources.map((source) => this.#auditSource(source, sampleSize, signal)));
+    this.#passes.add(pass);
+    try {
+      return await pass;
+    } finally {
+      this.#passes.delete(pass);
+    }
   }
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#running = this.auditOnce()
+      this.auditOnce()
         .then((reports) => {
           for (const r of reports) {
             if (r.stale + r.orphan === 0) continue;
@@ -132,25 +159,26 @@ export class CacheAuditor {
             );
           }
         })
-        .catch((err) => this.#log.warn('audit-failed', errorFields(err), 'cache audit pass failed'))
-        .finally(() => {
-          this.#running = null;
-          this.#schedule(this.#intervalMs);
-        });
+        .catch((err) => {
+          if (this.#stopped) return;
+          this.#log.warn('audit-failed', errorFields(err), 'cache audit pass failed');
+        })
+        .finally(() => this.#schedule(this.#intervalMs));
     }, delayMs);
     this.#timer.unref();
   }
 
-  async #auditSource(source: AuditSource, sampleSize: number): Promise<AuditReport> {
-    const ids = [...new Set(await source.sampleIds(sampleSize))];
-    const first = await this.#judge(source, ids);
+  async #auditSource(source: AuditSource, sampleSize: number, signal: AbortSignal): Promise<AuditReport> {
+    const ids = [...new Set(await untilAborted(source.sampleIds(sampleSize, signal), signal))];
+    const first = await this.#judge(source, ids, signal);
     const suspects = ids.filter((id) => isSuspect(first.get(id)));
     let final = first;
     if (suspects.length > 0 && this.#graceMs > 0) {
-      await new Promise((r) => setTimeout(r, this.#graceMs));
-      const again = await this.#judge(source, suspects);
+      await sleep(this.#graceMs, undefined, { signal, ref: false });
+      const again = await this.#judge(source, suspects, signal);
       final = new Map([...first, ...again]);
     }
+    signal.throwIfAborted();
     const report: AuditReport = {
       namespace: source.namespace,
       checked: ids.length,
@@ -179,21 +207,46 @@ export class CacheAuditor {
   }
 
   /** The cache is read before the source: an entry can only look older than a row read after it. */
-  async #judge(source: AuditSource, ids: string[]): Promise<Map<string, Verdict>> {
-    const entries = await Promise.all(ids.map((id) => this.#cache.peek(source.keyOf(id))));
+  async #judge(source: AuditSource, ids: string[], signal: AbortSignal): Promise<Map<string, Verdict>> {
+    const entries = await untilAborted(
+      Promise.all(ids.map((id) => this.#cache.peek(source.keyOf(id)))),
+      signal,
+    );
     const cachedIds = ids.filter((_, i) => entries[i] !== undefined);
     const verdicts = new Map<string, Verdict>();
     if (source.loadValues) {
-      const values = cachedIds.length > 0 ? await source.loadValues(cachedIds) : new Map<string, unknown>();
+      const values =
+        cachedIds.length > 0
+          ? await untilAborted(source.loadValues(cachedIds, signal), signal)
+          : new Map<string, unknown>();
       ids.forEach((id, i) => verdicts.set(id, judgeCopy(entries[i], values.has(id), values.get(id))));
       return verdicts;
     }
     if (!source.loadVersions)
       throw new TypeError(`audit source ${source.namespace} has neither loadVersions nor loadValues`);
-    const versions = cachedIds.length > 0 ? await source.loadVersions(cachedIds) : new Map<string, number>();
+    const versions =
+      cachedIds.length > 0
+        ? await untilAborted(source.loadVersions(cachedIds, signal), signal)
+        : new Map<string, number>();
     ids.forEach((id, i) => verdicts.set(id, judgeEntry(entries[i], versions.get(id))));
     return verdicts;
   }
+}
+
+/**
+ * Settles with `work`, or rejects as soon as `signal` aborts: a source that ignores the signal
+ * (a driver without cancellation) must not hold stop(); its late result is dropped.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function judgeEntry(entry: CacheEntry<unknown> | undefined, sourceVersion: number | undefined): Verdict {

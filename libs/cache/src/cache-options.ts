@@ -33,9 +33,20 @@ export interface GetOrLoadOptions<T> {
    * `writeThrough` of an older version cannot replace a value loaded after it. Default: none.
    */
   versionOf?: (v: T) => number | undefined;
+  /**
+   * The caller's own deadline (e.g. `AbortSignal.timeout(ms)` of what is left of a request's
+   * budget). A call that waits for a value another process holds the lease for waits while that
+   * lease is alive, up to `lease.leaseWaitMs` (default: the lease TTL + 1 s, 6 s) or until this aborts,
+   * whichever comes first; then it calls the loader itself, without writing the cache. It bounds
+   * only that wait, never a load already running. Concurrent calls for one key in one process
+   * share one read, and so the deadline of the call that started it. Default: none.
+   */
+  deadline?: AbortSignal;
 }
 
-export type CacheDefaults = Required<Omit<GetOrLoadOptions<unknown>, 'validate' | 'versionOf'>> & {
+export type CacheDefaults = Required<
+  Omit<GetOrLoadOptions<unknown>, 'validate' | 'versionOf' | 'deadline'>
+> & {
   /** TTL jitter, so entries written together don't expire together. Default 0.1 (+-10%). */
   jitterRatio: number;
 };
@@ -110,4 +121,5 @@ export interface ResolvedOptions {
   jitterRatio: number;
   validate: ((v: unknown) => boolean) | undefined;
   versionOf: ((v: unknown) => number | undefined) | undefined;
+  deadline: AbortSignal | undefined;
 }

@@ -1,8 +1,9 @@
 import type { LoggerLike } from './logger.js';
 import type { CacheMetrics } from './metrics.js';
 import type { CacheItem } from './transport/node-pool.js';
+import type { CacheTlsOptions } from './transport/tls-socket.js';
 
-export type { CacheItem };
+export type { CacheItem, CacheTlsOptions };
 
 export interface CacheClusterOptions {
   /** 'host:port' strings, identical in every service (they are hashed onto the ring verbatim). */
@@ -35,6 +36,13 @@ export interface CacheClusterOptions {
   /** SASL PLAIN credentials (memcached started with -S). Default: none. */
   username?: string;
   password?: string;
+  /**
+   * TLS to every node, servers and gutter alike (memcached 1.6 started with `-Z`): the CA that
+   * signed their certificates, and a client certificate where the nodes require one. A node
+   * whose certificate does not verify fails like a refused connection (ejected, requests go to
+   * the loader). Default: none, plain TCP.
+   */
+  tls?: CacheTlsOptions;
   logger?: LoggerLike;
   metrics?: CacheMetrics;
   /** Wall clock (epoch ms) for `ejectedAt` in status(). Default Date.now. */

@@ -77,6 +77,7 @@ export class CacheCluster {
       connectTimeoutMs: positive(opts.connectTimeoutMs, 500),
       username: opts.username,
       password: opts.password,
+      tls: opts.tls,
     };
     for (const [servers, role] of [
       [opts.servers, 'primary'],
@@ -255,6 +256,16 @@ export class CacheCluster {
       });
     }
     return value;
+  }
+
+  /**
+   * Atomic add to a counter that exists; null when it does not (memcached's NOT_FOUND), so the
+   * caller can create it with `add` and a TTL of its own choosing, as counter stores written for
+   * the text protocol's `incr` expect.
+   */
+  async incrIfPresent(key: string, delta: number | bigint): Promise<bigint | null> {
+    const target = this.#target(key);
+    return this.#run(target, 'incr', (pool) => pool.incr(key, BigInt(delta), 0n));
   }
 
   /** The node that owns `key` on the ring (whether or not it is ejected right now). */

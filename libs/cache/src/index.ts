@@ -18,6 +18,7 @@ export type {
   CacheItem,
   CacheNodeStatus,
   CacheRoute,
+  CacheTlsOptions,
   GetManyResult,
   IncrOptions,
   SetOptions,

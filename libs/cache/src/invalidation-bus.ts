@@ -301,12 +301,15 @@ export class InvalidationBus implements InvalidationFeedStatus {
       if (typeof id === 'string') this.#returned.add(id);
     });
     await publishChannel.assertExchange(t.exchange, 'topic', { durable: true });
+    // Before the consumer subscribes: a message delivered at once may have to be parked, and
+    // parking publishes on this channel (`publish` still waits for `connected`).
+    this.#publishChannel = publishChannel;
 
     if (this.#handlers.length > 0) {
       const consumeChannel = await model.createChannel();
       this.#watchChannel(model, consumeChannel, 'consume');
       await consumeChannel.prefetch(this.#opts.prefetch);
-      await assertParking(consumeChannel, t);
+      await assertParking(model, consumeChannel, t);
       // Kept until a setup completes: a setup that found the queue gone, recreated it, then
       // failed must not let the next one (which finds it) forget that events were lost.
       this.#queueWasMissing ||= !(await queueExists(model, t.queue));
@@ -321,7 +324,6 @@ export class InvalidationBus implements InvalidationFeedStatus {
         else this.#onCancelled(model);
       });
     }
-    this.#publishChannel = publishChannel;
   }
 
   /**

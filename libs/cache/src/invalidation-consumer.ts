@@ -104,6 +104,11 @@ export class InvalidationConsumer {
    * is shared by every instance and survives restarts. The last allowed delivery parks the
    * message itself, with the handler's error as the reason; the broker's own dead-lettering at
    * the limit stays as the backstop for a consumer that dies while handling.
+   *
+   * The message goes back with `basic.reject` (requeue), not `basic.nack`: RabbitMQ 3.x and 4.0
+   * to 4.2 count any return, but from 4.3 the limit counts only failed deliveries (reject, a
+   * crashed consumer) and a nack'd message would come back forever without `x-delivery-count`
+   * moving, so it would never be parked.
    */
   async #onHandlerFailed(
     channel: amqp.Channel,
@@ -131,7 +136,7 @@ export class InvalidationConsumer {
     );
     // Unref'd: a process shutting down does not wait for it (the broker redelivers the message).
     await new Promise((r) => setTimeout(r, delay).unref());
-    settle(() => channel.nack(msg, false, true));
+    settle(() => channel.reject(msg, true));
   }
 
   /**
@@ -182,7 +187,7 @@ export class InvalidationConsumer {
         errorFields(err),
         'parking publish failed, rejecting to the dead-letter exchange',
       );
-      settle(() => channel.nack(msg, false, false));
+      settle(() => channel.reject(msg, false));
       return;
     }
     settle(() => channel.ack(msg));

@@ -1,4 +1,5 @@
 import type * as amqp from 'amqplib';
+import { queueExists } from './amqp-queues.js';
 
 /**
  * The broker objects one consuming service owns, and how they are declared. Kept apart from the
@@ -62,10 +63,35 @@ export function consumingQueueArguments(t: InvalidationTopology): Record<string,
   };
 }
 
-/** Declares the dead-letter exchange and the parking queue, bound; idempotent. */
-export async function assertParking(channel: amqp.Channel, t: InvalidationTopology): Promise<void> {
+/**
+ * The parking queue's own delivery limit. Nothing consumes it, but listing and replaying it
+ * returns every message it reads (nack with requeue), and RabbitMQ 4.0 gives every quorum queue
+ * that declares none a limit of 20, counting such returns on 4.0 to 4.2: a parked message listed
+ * 20 times would be dropped, with no dead-letter exchange behind it. The largest signed 32-bit
+ * value is accepted by 3.x and 4.x alike; -1 ("no limit") is 4.x only.
+ */
+export const PARKING_DELIVERY_LIMIT = 2_147_483_647;
+
+/** Arguments of the parking queue. Changing them on an existing queue is refused (406). */
+export function parkingQueueArguments(): Record<string, unknown> {
+  return { 'x-queue-type': 'quorum', 'x-delivery-limit': PARKING_DELIVERY_LIMIT };
+}
+
+/**
+ * Declares the dead-letter exchange and the parking queue, bound; idempotent. A parking queue
+ * that already exists is only bound, not redeclared: one declared by an earlier version without
+ * `x-delivery-limit` would refuse the new arguments (406) and with them every reconnect. On
+ * RabbitMQ 4.x such a queue needs a `delivery-limit` policy instead (README, "Parking queue").
+ */
+export async function assertParking(
+  model: amqp.ChannelModel,
+  channel: amqp.Channel,
+  t: InvalidationTopology,
+): Promise<void> {
   await channel.assertExchange(t.deadLetterExchange, 'direct', { durable: true });
-  await channel.assertQueue(t.parkingQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  if (!(await queueExists(model, t.parkingQueue))) {
+    await channel.assertQueue(t.parkingQueue, { durable: true, arguments: parkingQueueArguments() });
+  }
   await channel.bindQueue(t.parkingQueue, t.deadLetterExchange, t.queue);
 }
 

@@ -16,17 +16,26 @@ import { createHash, randomBytes } from 'node:crypto';
 export interface LeaseOptions {
   /**
    * memcached TTL of a placeholder or refresh lease. It bounds how long a crashed loader can
-   * hold a key; a loader slower than this loses its lease (its write fails, nothing stale
-   * lands). Default 5 s.
+   * hold a key: its placeholder expires and the next waiter's poll takes the lease over. A live
+   * loader slower than this loses its lease too (its write fails, nothing stale lands), and one
+   * waiter loads again; no heartbeat extends it, as in Facebook's leases, because a heartbeat
+   * would only help loads that outlast every caller's patience. Default 5 s.
    */
   leaseTtlSeconds?: number;
   /**
-   * How long a request that finds a placeholder polls for the value before it calls the loader
-   * itself (without writing the cache). Default 300 ms: well above a primary-key load's p99
-   * (a few ms to tens of ms), below what a user notices on top of it.
+   * The longest a request waits for a value another process holds the lease for, before it calls
+   * the loader itself (without writing the cache). A waiter keeps waiting while the holder's lease
+   * is alive, however slow the holder, so this is a ceiling, not a guess of the loader's speed:
+   * the second bound is the caller's own `deadline` (GetOrLoadOptions), whichever comes first.
+   * Default: the lease TTL plus one second (memcached expires items on a one-second clock, so a
+   * lease it saw lives at most that long; then the waiter takes the lease over itself).
    */
   leaseWaitMs?: number;
-  /** Poll interval, uniformly jittered between these (so waiters don't poll in lockstep). Defaults 10 / 25 ms. */
+  /**
+   * Poll interval while waiting: starts at `pollMinMs` and grows by half each poll up to
+   * `pollMaxMs`, each delay jittered down by up to half (so waiters don't poll in lockstep and a
+   * long wait costs a poll every ~`pollMaxMs`, not a busy loop). Defaults 10 / 50 ms.
+   */
   pollMinMs?: number;
   pollMaxMs?: number;
 }
@@ -35,11 +44,12 @@ export type ResolvedLeaseOptions = Required<LeaseOptions>;
 
 export function resolveLeaseOptions(opts: LeaseOptions = {}): ResolvedLeaseOptions {
   const pollMinMs = Math.max(1, opts.pollMinMs ?? 10);
+  const leaseTtlSeconds = Math.max(1, Math.ceil(opts.leaseTtlSeconds ?? 5));
   return {
-    leaseTtlSeconds: Math.max(1, Math.ceil(opts.leaseTtlSeconds ?? 5)),
-    leaseWaitMs: Math.max(0, opts.leaseWaitMs ?? 300),
+    leaseTtlSeconds,
+    leaseWaitMs: Math.max(0, opts.leaseWaitMs ?? (leaseTtlSeconds + 1) * 1000),
     pollMinMs,
-    pollMaxMs: Math.max(pollMinMs, opts.pollMaxMs ?? 25),
+    pollMaxMs: Math.max(pollMinMs, opts.pollMaxMs ?? 50),
   };
 }
 
@@ -63,10 +73,29 @@ export function refreshLeaseKey(key: string, cas: bigint): string {
   return `lease:${createHash('sha1').update(key).digest('hex')}${suffix}`;
 }
 
-export function pollDelayMs(opts: ResolvedLeaseOptions, random: () => number = Math.random): number {
-  return opts.pollMinMs + Math.floor(random() * (opts.pollMaxMs - opts.pollMinMs + 1));
+/** The delay before poll number `attempt` (0-based) of one wait: backoff, then jitter. */
+export function pollDelayMs(
+  opts: ResolvedLeaseOptions,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(opts.pollMaxMs, opts.pollMinMs * 1.5 ** Math.min(attempt, 32));
+  return Math.max(1, Math.round(ceiling * (1 - random() / 2)));
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `deadline` aborts (the timer is then cleared). */
+export function sleep(ms: number, deadline?: AbortSignal): Promise<void> {
+  if (!deadline) return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => {
+    if (deadline.aborted) return resolve();
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      deadline.removeEventListener('abort', wake);
+      resolve();
+    }, ms);
+    deadline.addEventListener('abort', wake, { once: true });
+  });
 }

@@ -141,6 +141,63 @@ describe('CacheAuditor against real memcached', () => {
     expect(report).toMatchObject({ checked: 1, sampled: 0, stale: 0 });
   });
 
+  it('stop() aborts a pass waiting out its grace window instead of waiting for it', async () => {
+    const rows = new Map<string, Row>([['1', { id: '1', version: 1 }]]);
+    const { source, populate } = tableSource('stopping', rows);
+    await populate(rows.get('1')!, '1');
+    await cache.drain();
+    rows.set('1', { id: '1', version: 2 }); // changed behind the cache's back: a suspect
+    const registry = new Registry();
+    const signals: AbortSignal[] = [];
+    let judged!: () => void;
+    const firstJudgement = new Promise<void>((resolve) => (judged = resolve));
+    const watched: AuditSource = {
+      ...source,
+      loadVersions: async (ids, signal) => {
+        if (signal) signals.push(signal);
+        const versions = await source.loadVersions!(ids);
+        judged();
+        return versions;
+      },
+    };
+    // An hour of grace: a stop() that waited it out would run into the test's timeout.
+    const auditor = new CacheAuditor({
+      cache,
+      sources: [watched],
+      intervalMs: 10,
+      graceMs: 3_600_000,
+      metrics: createPromCacheMetrics(registry),
+    });
+    auditor.start();
+    await firstJudgement; // the entry is a suspect: the pass now sleeps through its grace window
+    await auditor.stop();
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(true);
+    expect(signals[0]!.reason).toMatchObject({ name: 'AbortError' });
+    // Aborted passes record nothing and the second look never happened.
+    expect(await counts(registry)).toEqual({});
+  });
+
+  it('auditOnce() rejects with the caller’s abort and the sources see the same signal', async () => {
+    const rows = new Map<string, Row>([['1', { id: '1', version: 1 }]]);
+    const { source } = tableSource('caller-abort', rows);
+    const seen: AbortSignal[] = [];
+    const controller = new AbortController();
+    const hanging: AuditSource = {
+      ...source,
+      sampleIds: (_count, signal) => {
+        if (signal) seen.push(signal);
+        controller.abort();
+        return new Promise<string[]>(() => undefined); // a source read that never answers
+      },
+    };
+    const auditor = new CacheAuditor({ cache, sources: [hanging] });
+    await expect(auditor.auditOnce(5, { signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(seen[0]?.aborted).toBe(true);
+  });
+
   it('reports an entry planted behind the system’s back within one sampling period', async () => {
     const rows = new Map<string, Row>([['7', { id: '7', version: 3 }]]);
     const { source } = tableSource('planted', rows);

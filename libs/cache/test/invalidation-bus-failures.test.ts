@@ -8,7 +8,11 @@ import {
   invalidationRoutingKey,
   type InvalidationEvent,
 } from '../src/invalidation-event.js';
-import { invalidationTopology, legacyInvalidationQueue } from '../src/invalidation-topology.js';
+import {
+  invalidationTopology,
+  legacyInvalidationQueue,
+  parkingQueueArguments,
+} from '../src/invalidation-topology.js';
 import { createPromCacheMetrics } from '../src/metrics.js';
 import { ParkedInvalidations } from '../src/parked-invalidations.js';
 
@@ -100,8 +104,49 @@ describe('InvalidationBus failures against real RabbitMQ', () => {
         'x-dead-letter-routing-key': t.queue,
       },
     });
+    // The parking queue sets its own limit: RabbitMQ 4.x would give it 20 and drop what it held.
+    await channel.assertQueue(t.parkingQueue, { durable: true, arguments: parkingQueueArguments() });
     await channel.close();
     expect(await queueInfo(t.parkingQueue)).toMatchObject({ messageCount: 0, consumerCount: 0 });
+  });
+
+  it('keeps a parking queue an earlier version declared without a delivery limit instead of failing on it', async () => {
+    const queue = uniqueName('inv-q');
+    const t = invalidationTopology({ exchange: uniqueName('inv-ex'), queue });
+    const channel = await connection.createChannel();
+    await channel.assertQueue(t.parkingQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.close();
+    const bus = consumerBus({ exchange: t.exchange, queue });
+    bus.subscribe(async () => undefined);
+    await bus.start();
+    expect(await bus.waitUntilConnected()).toBe(true);
+    await publishRaw(bus.exchange, 'catalog.product.updated', Buffer.from('not json {'));
+    const parking = new ParkedInvalidations({ url: rabbitUrl(), topology: bus.topology });
+    await waitFor(async () => (await parking.count()) === 1, { message: 'parked in the existing queue' });
+    expect((await parking.list())[0]).toMatchObject({ reason: 'malformed' });
+  });
+
+  it('parks messages delivered the moment the consumer subscribes, through its own publish', async () => {
+    const queue = uniqueName('inv-q');
+    const exchange = uniqueName('inv-ex');
+    // A first bus declares the queue and its binding; the poison waits in it for the second.
+    const first = consumerBus({ exchange, queue });
+    first.subscribe(async () => undefined);
+    await first.start();
+    expect(await first.waitUntilConnected()).toBe(true);
+    await first.close();
+    const poisons = 20;
+    for (let i = 0; i < poisons; i += 1) {
+      await publishRaw(exchange, 'catalog.product.updated', Buffer.from(`not json ${i} {`));
+    }
+    const bus = consumerBus({ exchange, queue });
+    bus.subscribe(async () => undefined);
+    await bus.start();
+    const parking = new ParkedInvalidations({ url: rabbitUrl(), topology: bus.topology });
+    await waitFor(async () => (await parking.count()) === poisons, { message: 'every poison parked' });
+    // `malformed` only when the bus parked it itself; a park without a publish channel would
+    // have fallen back to the broker's dead-lettering (`rejected`).
+    expect((await parking.list()).map((p) => p.reason)).toEqual(Array(poisons).fill('malformed'));
   });
 
   it('parks poison messages on every routing key with their reason and goes on with the next valid event', async () => {
@@ -220,10 +265,11 @@ describe('InvalidationBus failures against real RabbitMQ', () => {
     await publishRaw(t.exchange, invalidationRoutingKey(e), Buffer.from(JSON.stringify(e)));
     for (let delivery = 0; delivery < 2; delivery += 1) {
       const channel = await connection.createChannel();
-      const msg = await waitFor(async () => (await channel.get(queue, { noAck: false })) || undefined, {
+      await waitFor(async () => (await channel.get(queue, { noAck: false })) || undefined, {
         message: `delivery ${delivery + 1}`,
       });
-      channel.nack(msg, false, true);
+      // Closed with the delivery unsettled, as a crashed consumer leaves it: every RabbitMQ
+      // version counts that return against the limit (4.3 no longer counts a plain nack).
       await channel.close();
     }
     const parking = new ParkedInvalidations({ url: rabbitUrl(), topology: t });

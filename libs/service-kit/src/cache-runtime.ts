@@ -15,6 +15,7 @@ import type { serviceEnvShape } from './config';
 import { databaseCheck, memcachedCheck, rabbitmqCheck, type HealthCheck } from './health';
 import type { Closable } from './lifecycle';
 import type { Logger } from './logger';
+import { readMemcachedTls } from './memcached-tls';
 import { KEY_GENERATION_PREFIX } from './memshop-cache-names';
 
 type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
@@ -26,6 +27,9 @@ export type CacheRuntimeConfig = Pick<
   | 'MEMCACHED_GUTTER_SERVERS'
   | 'MEMCACHED_USERNAME'
   | 'MEMCACHED_PASSWORD'
+  | 'MEMCACHED_TLS_CA_FILE'
+  | 'MEMCACHED_TLS_CERT_FILE'
+  | 'MEMCACHED_TLS_KEY_FILE'
   | 'MEMCACHED_OP_TIMEOUT_MS'
   | 'RABBITMQ_URL'
   | 'INVALIDATION_EXCHANGE'
@@ -109,6 +113,7 @@ export function createCacheRuntime({
     gutterServers: config.MEMCACHED_GUTTER_SERVERS.length > 0 ? config.MEMCACHED_GUTTER_SERVERS : undefined,
     username: config.MEMCACHED_USERNAME,
     password: config.MEMCACHED_PASSWORD,
+    tls: readMemcachedTls(config),
     opTimeoutMs: config.MEMCACHED_OP_TIMEOUT_MS,
     logger,
     metrics: cacheMetrics,

@@ -11,10 +11,13 @@ import {
   type CacheRuntimePrisma,
   type CacheRuntimeTuning,
 } from './cache-runtime';
+import { createAdminApp } from './admin-app';
 import type { serviceEnvShape } from './config';
+import type { HealthCheck } from './health';
 import { createLogger, type Logger } from './logger';
 import { createServiceMetrics, type ServiceMetrics } from './metrics';
 import { createPrismaClient } from './prisma';
+import { RequestRateLimits } from './request-rate-limits';
 import { serviceHandle, type ServiceHandle } from './service-handle';
 
 type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>> & AuthEnv;
@@ -45,6 +48,8 @@ export interface ServiceClients<P> {
    * the routes' guards (allow, requireAdmin, ...) decide what the principal may do.
    */
   authenticate: RequestHandler;
+  /** The write and uncached-read budgets, for the app's `rateLimit` option. */
+  rateLimits: RequestRateLimits;
 }
 
 /** A timer loop of the service (sweeper, flusher, settler): started by start(), closed first. */
@@ -58,6 +63,8 @@ export interface BackgroundTask {
 export interface ServiceWiring<E> {
   app: Express;
   auditor: CacheAuditor;
+  /** What the admin port's /health/ready reports (the app's own checks). Default: the runtime's. */
+  healthChecks?: Record<string, HealthCheck>;
   /** Closed in this order, before the auditor, relay, bus, cache and Prisma. */
   tasks?: BackgroundTask[];
   /** Run by start() before anything connects, e.g. reading a key file, so a bad one fails the start. */
@@ -89,9 +96,10 @@ export type ComposedService<P, E> = ServiceHandle &
   };
 
 /**
- * The part of a composition root that is the same in every service: logger, metrics, Prisma, the
- * cache runtime and the token verifier from the config, then the service's own `wire`, then one start order (bus,
- * relay, loops, auditor) and one shutdown order (see ServiceHandle.stop).
+ * The part of a composition root that is the same in every service: logger, metrics, Prisma,
+ * the cache runtime, the rate limits and the token verifier from the config, then the service's own `wire`, the
+ * admin app over its metrics and checks, then one start order (bus, relay, loops, auditor) and
+ * one shutdown order (see ServiceHandle.stop).
  */
 export function composeService<P extends CacheRuntimePrisma, E extends object>(
   { service, config, PrismaClient, bindings, serviceTokens, overrides = {} }: ComposeServiceOptions<P>,
@@ -114,22 +122,34 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     tuning: overrides.cache,
   });
   const verifier = new TokenVerifier(config, serviceTokens);
+  const rateLimits = new RequestRateLimits({
+    service,
+    cluster: runtime.cluster,
+    settings: {
+      windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+      perClient: config.RATE_LIMIT_PER_CLIENT,
+      perSubject: config.RATE_LIMIT_PER_SUBJECT,
+    },
+    logger,
+    metrics,
+  });
   const {
     app,
     auditor,
+    healthChecks,
     tasks = [],
     preflight = [],
     parts,
-  } = wire({
+  } = wire({ logger, metrics, prisma, runtime, rateLimits, authenticate: authenticate(verifier, logger) });
+  const { cluster, cache, bus, relay } = runtime;
+  const adminApp = createAdminApp({
     logger,
     metrics,
-    prisma,
-    runtime,
-    authenticate: authenticate(verifier, logger),
+    health: { checks: healthChecks ?? runtime.healthChecks },
   });
-  const { cluster, cache, bus, relay } = runtime;
   const handle = serviceHandle({
     app,
+    adminApp,
     logger,
     async start() {
       await verifier.load();

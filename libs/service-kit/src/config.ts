@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { rateLimitEnvShape } from './rate-limit-config';
 import { redactUrl } from './redact';
 
 /** A bad or missing env var. The message names the variables, never their values. */
@@ -53,7 +54,7 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 /**
  * The env vars every service reads (docs/architecture.md). A service builds its schema with
- * `z.object({ ...serviceEnvShape, PORT: portSchema(3001) })`.
+ * `z.object({ ...serviceEnvShape, PORT: portSchema(3001), ADMIN_PORT: portSchema(9101) })`.
  */
 export const serviceEnvShape = {
   DATABASE_URL: z
@@ -67,6 +68,13 @@ export const serviceEnvShape = {
   MEMCACHED_GUTTER_SERVERS: optionalServerList,
   MEMCACHED_USERNAME: z.preprocess(emptyAsUndefined, z.string().optional()),
   MEMCACHED_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * TLS to memcached (nodes started with -Z): PEM files, read at start. TLS is on when the CA file
+   * is set; the certificate and key are for nodes that require a client certificate.
+   */
+  MEMCACHED_TLS_CA_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MEMCACHED_TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  MEMCACHED_TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   /**
    * Per memcached operation, ms. 150 in production (a LAN round trip is well under 1 ms, so a
    * slower answer means the node is in trouble); suites that starve memcached of CPU raise it.
@@ -89,6 +97,7 @@ export const serviceEnvShape = {
   CACHE_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   CACHE_AUDIT_GRACE_MS: z.coerce.number().int().min(0).default(5000),
   SERVICE_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  ...rateLimitEnvShape,
 };
 
 /** Parses env with the schema; throws ConfigError naming every bad variable. */

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailableError } from './database-errors';
+import { DomainError, type DomainErrorKind } from './domain-error';
 import { HttpError } from './errors';
 import { transactionConflictKind } from './transaction-conflicts';
 
@@ -32,11 +33,38 @@ const prismaClientErrors: Record<string, { status: number; code: string; message
   P2025: { status: 404, code: 'not_found', message: 'record not found' },
 };
 
+/** The one table from a domain outcome to its status, and the body's code when the error names none. */
+const domainErrorStatus: Record<DomainErrorKind, { status: number; code: string }> = {
+  invalid: { status: 400, code: 'bad_request' },
+  not_found: { status: 404, code: 'not_found' },
+  conflict: { status: 409, code: 'conflict' },
+  unprocessable: { status: 422, code: 'unprocessable' },
+  unavailable: { status: 503, code: 'unavailable' },
+};
+
+/**
+ * The domain error in `err`'s cause chain: the cache wraps what a loader threw, and a
+ * dependency error wraps the network error under it, which must not read as "database down".
+ */
+function findDomainError(err: unknown): DomainError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e instanceof DomainError) return e;
+  }
+  return undefined;
+}
+
+function describeDomainError(err: DomainError): ErrorBody {
+  const { status, code } = domainErrorStatus[err.kind];
+  return { status, code: err.code ?? code, message: err.message, details: err.details };
+}
+
 /** Maps any thrown value to the status the contract promises: 4xx for the caller, 503, or 500 (a bug). */
 export function describeError(err: unknown): ErrorBody {
   if (err instanceof HttpError) {
     return { status: err.status, code: err.code, message: err.message, details: err.details };
   }
+  const domain = findDomainError(err);
+  if (domain) return describeDomainError(domain);
   if (err instanceof ZodError) return describeZodError(err);
   const e = err as {
     type?: unknown;

@@ -38,3 +38,10 @@ export class ServiceUnavailableError extends HttpError {
     super(503, 'unavailable', message);
   }
 }
+
+/** A rate limit ran out; the caller sets Retry-After. */
+export class TooManyRequestsError extends HttpError {
+  constructor(message: string) {
+    super(429, 'rate_limited', message);
+  }
+}

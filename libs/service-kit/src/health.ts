@@ -32,12 +32,27 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<CheckRes
   }
 }
 
+export interface HealthRouterOptions extends HealthOptions {
+  /**
+   * 'status' (the public port): `{"status":"ready"}` or 503 `{"status":"not_ready"}` and nothing
+   * else, because hosts, ports and error messages tell an attacker the topology. 'checks' (the
+   * admin port): the same status, `degraded` (a non-critical check is not up) and every check
+   * with its detail, so one vocabulary reads both ports. Default 'status'.
+   */
+  body?: 'status' | 'checks';
+}
+
 /**
  * `GET /health/live` (the process answers) and `GET /health/ready` (a check per dependency).
  * Only the database is critical by default: without memcached the service is slower but
  * correct, and without RabbitMQ the outbox holds events until the broker is back.
  */
-export function healthRouter({ checks, critical = ['database'], timeoutMs = 1000 }: HealthOptions): Router {
+export function healthRouter({
+  checks,
+  critical = ['database'],
+  timeoutMs = 1000,
+  body = 'status',
+}: HealthRouterOptions): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'up' });
@@ -48,10 +63,13 @@ export function healthRouter({ checks, critical = ['database'], timeoutMs = 1000
     const report: Record<string, CheckResult> = {};
     names.forEach((name, i) => (report[name] = results[i]!));
     const failing = names.filter((name) => critical.includes(name) && report[name]!.status === 'down');
-    const degraded = results.some((r) => r.status !== 'up');
-    res
-      .status(failing.length > 0 ? 503 : 200)
-      .json({ status: failing.length > 0 ? 'down' : degraded ? 'degraded' : 'up', checks: report });
+    const status = failing.length > 0 ? 'not_ready' : 'ready';
+    res.status(failing.length > 0 ? 503 : 200);
+    if (body === 'status') {
+      res.json({ status });
+      return;
+    }
+    res.json({ status, degraded: results.some((r) => r.status !== 'up'), checks: report });
   });
   return router;
 }

@@ -11,7 +11,15 @@ export {
 export { redactUrl } from './redact';
 export * from './auth';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
-export { BadRequestError, ConflictError, HttpError, NotFoundError, ServiceUnavailableError } from './errors';
+export {
+  BadRequestError,
+  ConflictError,
+  HttpError,
+  NotFoundError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+} from './errors';
+export { DomainError, type DomainErrorKind, type DomainErrorOptions } from './domain-error';
 export { isDatabaseUnavailableError } from './database-errors';
 export {
   transactionConflictKind,
@@ -32,7 +40,19 @@ export {
   type CheckStatus,
   type HealthCheck,
   type HealthOptions,
+  type HealthRouterOptions,
 } from './health';
+export { createAdminApp, type AdminAppOptions } from './admin-app';
+export { rateLimitEnvShape } from './rate-limit-config';
+export {
+  rateLimitRouter,
+  RequestRateLimits,
+  type RateLimitRejection,
+  type RateLimitRouterOptions,
+  type RateLimitScope,
+  type RateLimitSettings,
+  type RequestRateLimitsOptions,
+} from './request-rate-limits';
 export {
   createServiceMetrics,
   httpMetricsMiddleware,
@@ -68,7 +88,12 @@ export {
   type ServiceOverrides,
   type ServiceWiring,
 } from './compose-service';
-export type { ListenOptions, ServiceHandle } from './service-handle';
+export {
+  componentTestOverrides,
+  type ComponentTestOverrides,
+  type ComponentTestOverridesOptions,
+} from './component-test-overrides';
+export type { ListeningService, ListenOptions, ServiceHandle } from './service-handle';
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 export {

@@ -1,10 +1,12 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ServiceMetrics {
   /** Pass this to `createPromCacheMetrics(registry)` so the cache's metrics share the endpoint. */
   registry: Registry;
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Requests answered 429 (request-rate-limits.ts), by the budget that ran out. */
+  rateLimitRejections: Counter<'scope'>;
 }
 
 /**
@@ -25,7 +27,13 @@ export function createServiceMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  return { registry, httpRequestDuration };
+  const rateLimitRejections = new Counter({
+    name: 'memshop_rate_limit_rejections_total',
+    help: 'Requests answered 429 by the rate limits, by the budget that ran out (client, subject)',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequestDuration, rateLimitRejections };
 }
 
 /** The route pattern (`/products/:id`), never the raw path, so label cardinality stays bounded. */

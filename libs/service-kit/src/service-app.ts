@@ -6,7 +6,8 @@ import { healthRouter, type HealthOptions } from './health';
 import { jsonBody } from './json-body';
 import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
-import { httpMetricsMiddleware, metricsRouter, type ServiceMetrics } from './metrics';
+import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
+import { rateLimitRouter, type RateLimitRouterOptions } from './request-rate-limits';
 import { httpTracingMiddleware } from './tracing';
 
 export interface ServiceAppOptions {
@@ -26,11 +27,15 @@ export interface ServiceAppOptions {
    * `authenticate`); health, metrics and the API document stay open to probes and scrapers.
    */
   authenticate?: RequestHandler;
+  /** Rate limits on writes and on the service's uncached reads (composeService builds `limits`). */
+  rateLimit?: RateLimitRouterOptions;
 }
 
 /**
- * The Express app every service shares: metrics, JSON body limit, tracing, /health, /metrics,
- * /openapi.json and /docs, bearer-token authentication, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * The Express app every service shares: metrics, rate limits, JSON body limit, tracing, /health
+ * (status only: the detail and /metrics are on the admin port, admin-app.ts), /openapi.json and
+ * /docs, bearer-token authentication, the service's routers, then 404 and the error handler. No
+ * I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -41,14 +46,22 @@ export function createServiceApp({
   audit,
   apiDocument,
   authenticate,
+  rateLimit,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(metrics));
+  // Before the body parser, so a request over its limit costs no parsing.
+  if (rateLimit)
+    app.use(
+      rateLimitRouter({
+        ...rateLimit,
+        uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],
+      }),
+    );
   app.use(jsonBody(bodyLimit));
   app.use(httpTracingMiddleware());
   app.use(healthRouter(health));
-  app.use(metricsRouter(metrics.registry));
   if (audit) app.use(cacheAuditRouter(audit));
   if (apiDocument) app.use(apiDocsRouter(apiDocument));
   if (authenticate) app.use(authenticate);

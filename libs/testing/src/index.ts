@@ -1,5 +1,7 @@
 export { ensureMemcached, startMemcachedCluster } from './memcached';
-export type { MemcachedCluster, MemcachedClusterOptions, MemcachedNode } from './memcached';
+export type { MemcachedCluster, MemcachedClusterOptions, MemcachedNode, MemcachedTls } from './memcached';
+export { createTestCertificates } from './test-certificates';
+export type { TestCertificates } from './test-certificates';
 export { createTestDatabase } from './postgres';
 export type { TestDatabase } from './postgres';
 export { deleteRabbitObjects, rabbitUrl, uniqueName, withDeadLetterObjects } from './rabbitmq';
@@ -22,3 +24,5 @@ export {
   type AuthKeys,
   type SignOptions,
 } from './auth-keys';
+export { relaxedRateLimitEnv } from './rate-limit-env';
+export { withRecordedReads } from './recorded-reads';

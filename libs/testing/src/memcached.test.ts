@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import tls from 'node:tls';
 import { memcachedCommand } from './raw-memcached-client';
 import { startMemcachedCluster, type MemcachedCluster } from './index';
 
@@ -85,5 +87,64 @@ describe('startMemcachedCluster', () => {
     node!.pause();
     await extra.stop();
     expect(isAlive(pid)).toBe(false);
+  });
+});
+
+/** One ASCII command over TLS; resolves with the first line, or the error that ended the connection. */
+function overTls(port: number, options: tls.ConnectionOptions, command: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ...options }, () => socket.write(command));
+    let reply = '';
+    socket.setTimeout(5_000, () => socket.destroy(new Error('timed out')));
+    socket.on('error', (error) => resolve(`error: ${error.message}`));
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      if (!reply.includes('\r\n')) return;
+      socket.end();
+      resolve(reply.split('\r\n')[0] as string);
+    });
+  });
+}
+
+describe('startMemcachedCluster with tls', () => {
+  let cluster: MemcachedCluster;
+
+  beforeAll(async () => {
+    cluster = await startMemcachedCluster(1, { tls: { requireClientCertificate: true } });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('serves TLS only, verifies against the CA it made, and requires the client certificate', async () => {
+    const node = cluster.nodes[0]!;
+    const tlsClient = cluster.tls!;
+    expect(
+      await overTls(node.port, { ca: tlsClient.ca, cert: tlsClient.cert, key: tlsClient.key }, 'version\r\n'),
+    ).toMatch(/^VERSION /);
+    expect(
+      await overTls(
+        node.port,
+        { ca: tlsClient.ca, servername: 'localhost', cert: tlsClient.cert, key: tlsClient.key },
+        'version\r\n',
+      ),
+    ).toMatch(/^VERSION /);
+    expect(await overTls(node.port, { ca: tlsClient.ca }, 'version\r\n')).toMatch(
+      /^error: .*certificate required/,
+    );
+    await expect(memcachedCommand(node.port, 'version\r\n')).rejects.toThrow();
+  });
+
+  it('restarts with the same certificates and removes them on stop', async () => {
+    const node = cluster.nodes[0]!;
+    const tlsClient = cluster.tls!;
+    await node.kill();
+    await node.start();
+    expect(
+      await overTls(node.port, { ca: tlsClient.ca, cert: tlsClient.cert, key: tlsClient.key }, 'version\r\n'),
+    ).toMatch(/^VERSION /);
+    await cluster.stop();
+    expect(existsSync(tlsClient.certificates.dir)).toBe(false);
   });
 });

@@ -2,9 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { cleanupRegistry } from './cleanup';
 import { findFreePort } from './free-port';
+import { createTestCertificates, type TestCertificates } from './test-certificates';
 
 const execFileAsync = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -15,6 +17,22 @@ export interface MemcachedClusterOptions {
   memoryMb?: number;
   /** Appended to the memcached command line, e.g. ['-I', '2m']. */
   extraArgs?: string[];
+  /**
+   * Start every node with TLS only (`memcached -Z`), with a CA and server certificate made for
+   * this cluster (valid for 127.0.0.1 and localhost). Default: plain TCP.
+   */
+  tls?: {
+    /** `ssl_verify_mode=2`: a client without a certificate signed by the CA is refused. Default false. */
+    requireClientCertificate?: boolean;
+  };
+}
+
+/** What a client needs to reach a TLS cluster: its CA, and the client certificate it accepts. */
+export interface MemcachedTls {
+  ca: string;
+  cert: string;
+  key: string;
+  certificates: TestCertificates;
 }
 
 export interface MemcachedNode {
@@ -39,6 +57,8 @@ export interface MemcachedNode {
 export interface MemcachedCluster {
   servers: string[];
   nodes: MemcachedNode[];
+  /** Set when the cluster was started with `tls`. */
+  tls?: MemcachedTls;
   stop(): Promise<void>;
 }
 
@@ -88,10 +108,12 @@ async function locateOrInstall(): Promise<string> {
   return installed;
 }
 
-/** Resolves true when a TCP connection gets a `VERSION` answer. */
-function answersVersion(port: number): Promise<boolean> {
+/** Resolves true when a connection (TLS with `client`) gets a `VERSION` answer. */
+function answersVersion(port: number, client: MemcachedTls | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
+    const socket = client
+      ? tls.connect({ host: HOST, port, ca: client.ca, cert: client.cert, key: client.key })
+      : net.connect({ host: HOST, port });
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -99,7 +121,7 @@ function answersVersion(port: number): Promise<boolean> {
     };
     socket.setTimeout(1_000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('version\r\n'));
+    socket.once(client ? 'secureConnect' : 'connect', () => socket.write('version\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
       if (reply.includes('\r\n')) done(reply.startsWith('VERSION '));
@@ -118,6 +140,7 @@ class LocalMemcachedNode implements MemcachedNode {
     readonly binary: string,
     readonly port: number,
     readonly args: string[],
+    readonly client: MemcachedTls | undefined,
   ) {}
 
   get server(): string {
@@ -183,7 +206,7 @@ class LocalMemcachedNode implements MemcachedNode {
 
     try {
       const deadline = Date.now() + 10_000;
-      while (!(await answersVersion(this.port))) {
+      while (!(await answersVersion(this.port, this.client))) {
         if (exitCode !== undefined) {
           if (/in use/i.test(stderr)) throw new PortInUseError(stderr.trim());
           throw new Error(`memcached on port ${this.port} exited with code ${exitCode}: ${stderr.trim()}`);
@@ -245,19 +268,34 @@ export async function startMemcachedCluster(
   opts: MemcachedClusterOptions = {},
 ): Promise<MemcachedCluster> {
   const binary = await ensureMemcached();
+  const certificates = opts.tls ? await createTestCertificates() : undefined;
+  const client: MemcachedTls | undefined = certificates && {
+    ca: certificates.ca,
+    cert: certificates.clientCert,
+    key: certificates.clientKey,
+    certificates,
+  };
   // One worker thread per node: the suite runs several nodes on 2 cores.
-  const args = ['-m', String(opts.memoryMb ?? 32), '-t', '1', ...(opts.extraArgs ?? [])];
+  const args = [
+    '-m',
+    String(opts.memoryMb ?? 32),
+    '-t',
+    '1',
+    ...(certificates ? tlsArgs(certificates, opts.tls?.requireClientCertificate ?? false) : []),
+    ...(opts.extraArgs ?? []),
+  ];
   const nodes: LocalMemcachedNode[] = [];
   // Teardown uses SIGKILL: memcached takes about a second to act on SIGTERM, and the data is
   // thrown away either way.
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => node.kill()));
+    await certificates?.remove();
   };
   const registry = cleanupRegistry();
   registry.asyncCleanups.add(stop);
   try {
     for (let i = 0; i < count; i++) {
-      nodes.push(await startOnFreePort(binary, args));
+      nodes.push(await startOnFreePort(binary, args, client));
     }
   } catch (err) {
     await stop();
@@ -267,6 +305,7 @@ export async function startMemcachedCluster(
   return {
     servers: nodes.map((node) => node.server),
     nodes,
+    ...(client ? { tls: client } : {}),
     stop: async () => {
       await stop();
       registry.asyncCleanups.delete(stop);
@@ -274,9 +313,24 @@ export async function startMemcachedCluster(
   };
 }
 
-async function startOnFreePort(binary: string, args: string[]): Promise<LocalMemcachedNode> {
+/** memcached 1.6's TLS flags: every listener TLS-only, verifying clients against the CA when asked. */
+function tlsArgs(certificates: TestCertificates, requireClientCertificate: boolean): string[] {
+  const settings = [
+    `ssl_chain_cert=${certificates.serverCertFile}`,
+    `ssl_key=${certificates.serverKeyFile}`,
+    `ssl_ca_cert=${certificates.caFile}`,
+    `ssl_verify_mode=${requireClientCertificate ? 2 : 0}`,
+  ];
+  return ['-Z', '-o', settings.join(',')];
+}
+
+async function startOnFreePort(
+  binary: string,
+  args: string[],
+  client: MemcachedTls | undefined,
+): Promise<LocalMemcachedNode> {
   for (let attempt = 1; ; attempt++) {
-    const node = new LocalMemcachedNode(binary, await findFreePort(HOST), args);
+    const node = new LocalMemcachedNode(binary, await findFreePort(HOST), args, client);
     try {
       await node.spawnOnce();
       return node;

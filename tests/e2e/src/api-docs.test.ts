@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { startMemcachedCluster, uniqueName, type MemcachedCluster } from '@memshop/testing';
+import {
+  relaxedRateLimitEnv,
+  startMemcachedCluster,
+  uniqueName,
+  type MemcachedCluster,
+} from '@memshop/testing';
 import { launchChromium } from '@memshop/testing/browser';
 import { SERVICES, startStack, type Stack } from '../../../scripts/stack';
 
@@ -25,6 +30,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'memshop-openapi-'));
   memcached = await startMemcachedCluster(3);
   stack = await startStack({
+    env: relaxedRateLimitEnv,
     ports: { catalog: 0, user: 0, order: 0 },
     databases: 'fresh',
     rabbit: 'isolated',

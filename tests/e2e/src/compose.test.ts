@@ -1,8 +1,8 @@
 /**
  * docker-compose.yml cannot be started here (no Docker engine), so this reads it as compose would
- * (real YAML, `<<` merges, ${VAR} interpolation from .env.example) and checks it against what the
- * services require: their zod config schemas when apps/<svc>/src/config.ts exists, otherwise
- * docs/architecture.md.
+ * (real YAML, `<<` merges, ${VAR} interpolation from .env.example with its empty credentials
+ * filled in, as a person does) and checks it against what the services require: their zod config
+ * schemas when apps/<svc>/src/config.ts exists, otherwise docs/architecture.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import {
   asArray,
   asRecord,
   at,
+  ADMIN_PORTS,
   dockerfileGlobalArgs,
   dockerfileStages,
   interpolate,
@@ -31,6 +32,10 @@ const COMPOSE_FILES = ['docker-compose.yml', 'infra/memcached/compose.sasl.yml']
 const compose = asRecord(readYaml('docker-compose.yml'), 'docker-compose.yml');
 const services = asRecord(compose['services'], 'services');
 const envExample = readEnvExample();
+/** .env.example as a person fills it in: every empty value set to something only this test uses. */
+const filledEnv = new Map(
+  [...envExample].map(([key, value]) => [key, value === '' ? `filled-${key.toLowerCase()}` : value]),
+);
 
 function service(name: string): Json {
   return asRecord(services[name], `services.${name}`);
@@ -47,7 +52,7 @@ function environmentOf(name: string): Record<string, string> {
     : Object.entries(asRecord(raw, `${name}.environment`)).map(([k, v]) => [k, v === null ? '' : String(v)]);
   const env: Record<string, string> = {};
   for (const [key, value] of entries) {
-    const { value: resolved, unset } = interpolate(value, envExample);
+    const { value: resolved, unset } = interpolate(value, filledEnv);
     if (unset.length > 0) throw new Error(`${name}.${key} uses ${unset.join(', ')}, not set in .env.example`);
     env[key] = resolved;
   }
@@ -71,14 +76,31 @@ function networksOf(name: string): string[] {
   return Array.isArray(raw) ? raw.map(String) : Object.keys(asRecord(raw, `${name}.networks`));
 }
 
-function publishedPorts(name: string): Array<{ host: string; container: number }> {
+/** `ip:host:container`, `host:container` or the long form; ip '' = every host interface. */
+function publishedPorts(name: string): Array<{ ip: string; host: string; container: number }> {
   const raw = service(name)['ports'];
   if (raw === undefined) return [];
   return asArray(raw, `${name}.ports`).map((p) => {
-    if (isRecord(p)) return { host: String(p['published'] ?? ''), container: Number(p['target']) };
+    if (isRecord(p))
+      return {
+        ip: String(p['host_ip'] ?? ''),
+        host: String(p['published'] ?? ''),
+        container: Number(p['target']),
+      };
     const parts = String(p).split('/')[0]!.split(':');
-    return { host: parts.length > 1 ? parts.at(-2)! : '', container: Number(parts.at(-1)) };
+    return {
+      ip: parts.length > 2 ? parts.slice(0, -2).join(':') : '',
+      host: parts.length > 1 ? parts.at(-2)! : '',
+      container: Number(parts.at(-1)),
+    };
   });
+}
+
+/** The compose secrets a service mounts, by name (each at /run/secrets/<name>). */
+function secretsOf(name: string): string[] {
+  return ((service(name)['secrets'] ?? []) as unknown[]).map((s) =>
+    isRecord(s) ? String(s['source']) : String(s),
+  );
 }
 
 function healthcheckText(name: string): string {
@@ -119,15 +141,58 @@ describe('docker-compose.yml: the three services', () => {
     }
   });
 
-  test('PORT is the documented port, published on the same host port', () => {
+  test('PORT is the documented port, published on the same host port of 127.0.0.1 only', () => {
     for (const contract of contracts) {
       expect({ service: contract.name, PORT: environmentOf(contract.name)['PORT'] }).toEqual({
         service: contract.name,
         PORT: String(contract.port),
       });
       expect(publishedPorts(contract.name)).toEqual([
-        { host: String(contract.port), container: contract.port },
+        { ip: '127.0.0.1', host: String(contract.port), container: contract.port },
       ]);
+    }
+  });
+
+  test('ADMIN_PORT (/metrics, readiness detail) is the contract port and is published nowhere', () => {
+    for (const contract of contracts) {
+      const admin = ADMIN_PORTS[contract.name];
+      expect({ service: contract.name, ADMIN_PORT: environmentOf(contract.name)['ADMIN_PORT'] }).toEqual({
+        service: contract.name,
+        ADMIN_PORT: String(admin),
+      });
+      expect(publishedPorts(contract.name).map((p) => p.container)).not.toContain(admin);
+    }
+  });
+
+  test('keys come as compose secrets from files named in .env, each service gets only its own', () => {
+    const secrets = asRecord(compose['secrets'], 'secrets');
+    const mounted = (svc: string, variable: string): string => {
+      const file = environmentOf(svc)[variable];
+      expect({ svc, variable, file }).toEqual({
+        svc,
+        variable,
+        file: expect.stringMatching(/^\/run\/secrets\//),
+      });
+      const secret = file!.slice('/run/secrets/'.length);
+      expect({ svc, secret, listed: secretsOf(svc).includes(secret) }).toEqual({ svc, secret, listed: true });
+      expect(String(at(secrets, secret, 'file'))).toMatch(/^\$\{[A-Z_]+_PATH:\?/);
+      return secret;
+    };
+    const userJwks = new Set(contracts.map((c) => mounted(c.name, 'AUTH_JWKS_FILE')));
+    expect(userJwks.size).toBe(1);
+    const serviceJwks = ['catalog', 'user'].map((svc) => mounted(svc, 'SERVICE_JWKS_FILE'));
+    const signingKey = mounted('order', 'SERVICE_TOKEN_KEY_FILE');
+    expect(new Set(serviceJwks).size).toBe(1);
+    // The private key is mounted into order-service and nowhere else.
+    const holders = Object.keys(services).filter((svc) => secretsOf(svc).includes(signingKey));
+    expect(holders).toEqual(['order']);
+    for (const contract of contracts) {
+      const env = environmentOf(contract.name);
+      expect({ svc: contract.name, issuer: env['AUTH_ISSUER'], audience: env['AUTH_AUDIENCE'] }).toEqual({
+        svc: contract.name,
+        issuer: filledEnv.get('AUTH_ISSUER'),
+        audience: filledEnv.get('AUTH_AUDIENCE'),
+      });
     }
   });
 
@@ -159,6 +224,7 @@ describe('docker-compose.yml: the three services', () => {
         postgres: 'service_healthy',
         rabbitmq: 'service_healthy',
         migrate: 'service_completed_successfully',
+        'rabbitmq-users': 'service_completed_successfully',
         ...Object.fromEntries(memcachedServices.map((m) => [m, 'service_healthy'])),
       });
       for (const dep of Object.keys(deps)) expect(Object.keys(services)).toContain(dep);
@@ -173,28 +239,45 @@ describe('docker-compose.yml: the three services', () => {
     for (const entry of entries) expect(entry).toMatch(/^[a-z0-9-]+:11211$/);
   });
 
-  test('DATABASE_URL points each service at its own database on the compose postgres', () => {
-    const initSql = readRepoFile('infra/postgres/init/01-create-databases.sql');
+  test("DATABASE_URL: each service's runtime role on its own database, created by the init script", () => {
+    const initScript = readRepoFile('infra/postgres/init/10-service-roles.sh');
     const postgresEnv = environmentOf('postgres');
+    const logins = new Set<string>();
     for (const contract of contracts) {
       const url = new URL(environmentOf(contract.name)['DATABASE_URL']!);
+      const variable = `${contract.name.toUpperCase()}_DB_RUNTIME_PASSWORD`;
       expect(url.hostname).toBe('postgres');
       expect(url.pathname).toBe(`/memshop_${contract.name}`);
-      expect(decodeURIComponent(url.username)).toBe(postgresEnv['POSTGRES_USER']);
-      expect(decodeURIComponent(url.password)).toBe(postgresEnv['POSTGRES_PASSWORD']);
-      expect(initSql).toMatch(new RegExp(`CREATE DATABASE memshop_${contract.name};`));
+      expect(decodeURIComponent(url.username)).toBe(`memshop_${contract.name}_runtime`);
+      // The init script gets the same value under the same name, and the superuser is no service's.
+      expect(decodeURIComponent(url.password)).toBe(postgresEnv[variable]);
+      expect(decodeURIComponent(url.username)).not.toBe(postgresEnv['POSTGRES_USER']);
+      expect(initScript).toContain(variable);
+      logins.add(`${url.username}:${url.password}`);
     }
+    expect(initScript).toContain('runtime="memshop_${svc}_runtime"');
+    expect(initScript).toContain('database="memshop_$svc"');
+    expect(logins.size).toBe(contracts.length);
   });
 
-  test('RABBITMQ_URL uses the broker user from .env', () => {
+  test("RABBITMQ_URL: each service's own broker user, created by the rabbitmq-users job", () => {
+    const usersEnv = environmentOf('rabbitmq-users');
     const brokerEnv = environmentOf('rabbitmq');
+    const script = readRepoFile('infra/rabbitmq/rabbitmq-users.sh');
+    const logins = new Set<string>();
     for (const contract of contracts) {
       const url = new URL(environmentOf(contract.name)['RABBITMQ_URL']!);
+      const variable = `${contract.name.toUpperCase()}_RABBITMQ_PASSWORD`;
       expect(url.protocol).toBe('amqp:');
       expect(`${url.hostname}:${url.port}`).toBe('rabbitmq:5672');
-      expect(decodeURIComponent(url.username)).toBe(brokerEnv['RABBITMQ_DEFAULT_USER']);
-      expect(decodeURIComponent(url.password)).toBe(brokerEnv['RABBITMQ_DEFAULT_PASS']);
+      expect(decodeURIComponent(url.username)).toBe(`memshop-${contract.name}`);
+      expect(decodeURIComponent(url.password)).toBe(usersEnv[variable]);
+      expect(decodeURIComponent(url.username)).not.toBe(brokerEnv['RABBITMQ_DEFAULT_USER']);
+      expect(script).toContain(variable);
+      logins.add(`${url.username}:${url.password}`);
     }
+    expect(script).toContain('"memshop-$svc"');
+    expect(logins.size).toBe(contracts.length);
   });
 
   test('*_URL variables that name another service point at its container name and PORT', () => {
@@ -231,10 +314,24 @@ describe('docker-compose.yml: infrastructure', () => {
   });
 
   test('postgres and rabbitmq are not published and sit on the internal network only', () => {
-    for (const name of ['postgres', 'rabbitmq']) {
+    for (const name of ['postgres', 'rabbitmq', 'migrate', 'rabbitmq-users']) {
       expect(service(name)['ports']).toBeUndefined();
       expect(networksOf(name)).toEqual(['backend']);
     }
+  });
+
+  test('every published port binds 127.0.0.1 only', () => {
+    for (const file of COMPOSE_FILES) {
+      const doc = asRecord(readYaml(file), file);
+      for (const name of Object.keys(asRecord(doc['services'], `${file} services`))) {
+        for (const port of name in services ? publishedPorts(name) : [])
+          expect({ file, name, ip: port.ip }).toEqual({ file, name, ip: '127.0.0.1' });
+        // An override must not add ports of its own.
+        if (file !== 'docker-compose.yml') expect(at(doc, 'services', name, 'ports')).toBeUndefined();
+      }
+    }
+    const published = Object.keys(services).filter((name) => publishedPorts(name).length > 0);
+    expect(published.sort()).toEqual(['catalog', 'grafana', 'order', 'prometheus', 'user']);
   });
 
   test('the backend network is internal; no host port is published twice', () => {
@@ -245,7 +342,7 @@ describe('docker-compose.yml: infrastructure', () => {
 
   test('every long-running container has a healthcheck', () => {
     const oneShot = Object.keys(services).filter((name) => service(name)['restart'] === 'no');
-    expect(oneShot).toEqual(['migrate']);
+    expect(oneShot.sort()).toEqual(['migrate', 'rabbitmq-users']);
     for (const name of Object.keys(services).filter((n) => !oneShot.includes(n))) {
       expect({ name, healthcheck: healthcheckText(name).length > 0 }).toEqual({ name, healthcheck: true });
       expect(at(service(name), 'healthcheck', 'disable')).not.toBe(true);
@@ -258,16 +355,32 @@ describe('docker-compose.yml: infrastructure', () => {
     expect(healthcheckText('rabbitmq')).toMatch(/rabbitmq-diagnostics/);
   });
 
-  test('the migrate job waits for postgres and has a database URL for every service', () => {
+  test("the migrate job waits for postgres and migrates each database as that service's owner role", () => {
     expect(dependsOn('migrate')).toEqual({ postgres: 'service_healthy' });
     expect(at(service('migrate'), 'build', 'target')).toBe('migrate');
     const env = environmentOf('migrate');
+    const postgresEnv = environmentOf('postgres');
     const script = readRepoFile('infra/migrate/migrate-and-seed.sh');
     for (const contract of contracts) {
       const key = `${contract.name.toUpperCase()}_DATABASE_URL`;
-      expect(new URL(env[key]!).pathname).toBe(`/memshop_${contract.name}`);
+      const url = new URL(env[key]!);
+      expect(url.pathname).toBe(`/memshop_${contract.name}`);
+      expect(decodeURIComponent(url.username)).toBe(`memshop_${contract.name}_owner`);
+      expect(decodeURIComponent(url.password)).toBe(
+        postgresEnv[`${contract.name.toUpperCase()}_DB_OWNER_PASSWORD`],
+      );
       expect(script).toContain(key);
     }
+  });
+
+  test('the rabbitmq-users job waits for the broker and reaches it with the Erlang cookie read-only', () => {
+    expect(dependsOn('rabbitmq-users')).toEqual({ rabbitmq: 'service_healthy' });
+    expect(service('rabbitmq-users')['image']).toBe(service('rabbitmq')['image']);
+    const volumes = asArray(service('rabbitmq-users')['volumes'], 'rabbitmq-users.volumes').map(String);
+    expect(volumes).toContain('rabbitmq-data:/var/lib/rabbitmq:ro');
+    expect(environmentOf('rabbitmq-users')['RABBITMQCTL']).toBe(
+      `rabbitmqctl -n rabbit@${String(service('rabbitmq')['hostname'])}`,
+    );
   });
 
   test('every bind-mounted file or folder exists in the repo', () => {
@@ -305,7 +418,7 @@ describe('credentials', () => {
     }
   });
 
-  test('passwords come only from .env: no literal password and no default in compose', () => {
+  test('passwords and key paths come only from .env: no literal value and no default in compose', () => {
     for (const [name, spec] of Object.entries(services)) {
       const env = at(spec, 'environment');
       if (!isRecord(env)) continue;
@@ -314,10 +427,39 @@ describe('credentials', () => {
         expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?/) });
       }
     }
-    for (const [key, value] of envExample) {
-      if (/PASSWORD/.test(key))
-        expect({ key, value }).toEqual({ key, value: expect.stringMatching(/^change-me/) });
+    for (const spec of Object.values(asRecord(compose['secrets'], 'secrets')))
+      expect(String(at(spec, 'file'))).toMatch(/^\$\{[A-Z_]+:\?/);
+  });
+
+  test('every password inside a connection URL is a required .env reference', () => {
+    const urls = COMPOSE_FILES.flatMap((file) =>
+      allStrings(readYaml(file)).flatMap((text) =>
+        [...text.matchAll(/[a-z]+:\/\/[^/@]*@/g)].map((m) => m[0]),
+      ),
+    );
+    expect(urls.length).toBeGreaterThanOrEqual(6);
+    for (const url of urls) {
+      const password = /^[a-z]+:\/\/[^:]*:(.*)@$/.exec(url)?.[1] ?? '';
+      expect({ url, password }).toEqual({ url, password: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]*\}$/) });
     }
+  });
+
+  test('.env.example holds no secret: every password and key path is empty', () => {
+    const secrets = [...envExample.keys()].filter((key) => /PASSWORD|SECRET|_PATH$|TOKEN|KEY/.test(key));
+    expect(secrets.length).toBeGreaterThanOrEqual(15);
+    for (const key of secrets) expect({ key, value: envExample.get(key) }).toEqual({ key, value: '' });
+  });
+
+  test('an unfilled .env stops compose with a message naming each missing value', () => {
+    const requiredSecrets = [...envExample]
+      .filter(([key, value]) => value === '' && !/^MEMCACHED_/.test(key))
+      .map(([key]) => key);
+    const unset = new Set(
+      allStrings(readYaml('docker-compose.yml')).flatMap((text) => interpolate(text, envExample).unset),
+    );
+    expect([...unset].sort()).toEqual(requiredSecrets.sort());
+    for (const key of unset)
+      expect(readRepoFile('docker-compose.yml')).toContain(`\${${key}:?set ${key} in .env}`);
   });
 
   test('no literal guest credentials anywhere in compose or .env.example', () => {
@@ -365,10 +507,30 @@ describe('Dockerfile', () => {
     for (const target of targets) expect(stages.map((s) => s.name)).toContain(target);
   });
 
-  test('each service stage runs its own bundle on node:20-slim as a non-root user', () => {
+  test('no `# syntax=` line: the build needs no frontend image from a registry', () => {
+    expect(readRepoFile('Dockerfile')).not.toMatch(/^\s*#\s*syntax\s*=/im);
+  });
+
+  test('every base image is pinned by digest; the runtime is Node 24 LTS, the version fetch-node.sh pins', () => {
+    const bases = stages
+      .filter((s) => !stages.some((p) => p.name === s.base))
+      .map((s) => s.base.replace(/\$\{(\w+)\}/g, (_m, arg: string) => dockerfileGlobalArgs().get(arg) ?? ''));
+    expect(bases.length).toBeGreaterThan(0);
+    for (const base of bases) expect(base).toMatch(/^[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/);
+    const pinned = /version="\$\{NODE_LTS_VERSION:-([0-9.]+)\}"/.exec(
+      readRepoFile('scripts/fetch-node.sh'),
+    )?.[1];
+    expect(pinned).toMatch(/^24\./);
+    expect(baseImageOf('runtime')).toMatch(
+      new RegExp(`^node:${pinned!.replace(/\./g, '\\.')}-bookworm-slim@`),
+    );
+    expect(stage('build').lines.join('\n')).toContain('--target=node24');
+  });
+
+  test('each service stage runs its own bundle on the pinned Node image as a non-root user', () => {
     for (const contract of contracts) {
       const lines = linesOf(contract.name);
-      expect(baseImageOf(contract.name)).toBe('node:20-slim');
+      expect(baseImageOf(contract.name)).toBe(baseImageOf('runtime'));
       const users = lines.filter((l) => /^USER\s/i.test(l));
       expect(users.length).toBeGreaterThan(0);
       expect(users.at(-1)).not.toMatch(/^USER\s+(root|0)\b/i);

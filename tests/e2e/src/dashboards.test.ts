@@ -12,6 +12,7 @@ import {
   asRecord,
   at,
   documentedMetrics,
+  ADMIN_PORTS,
   documentedServices,
   isRecord,
   readRepoFile,
@@ -278,7 +279,7 @@ describe('Prometheus and Grafana provisioning', () => {
       .map((v) => String(v).split(':'))
       .find(([from]) => from === source)?.[1];
 
-  test('prometheus.yml scrapes /metrics on catalog:3001, user:3002 and order:3003', () => {
+  test("prometheus.yml scrapes /metrics on each service's admin port (catalog:9101, user:9102, order:9103)", () => {
     const jobs = asArray(at(readYaml('infra/prometheus/prometheus.yml'), 'scrape_configs'), 'scrape_configs');
     const targets = jobs.flatMap((job) =>
       ((at(job, 'static_configs') ?? []) as Json[]).flatMap((c) =>
@@ -289,8 +290,10 @@ describe('Prometheus and Grafana provisioning', () => {
       ),
     );
     for (const { name, port } of documentedServices()) {
-      expect(targets).toContainEqual({ target: `${name}:${port}`, path: '/metrics' });
+      const adminPort = ADMIN_PORTS[name];
+      expect(targets).toContainEqual({ target: `${name}:${adminPort}`, path: '/metrics' });
       expect(at(composeService(name), 'environment', 'PORT')).toBe(String(port));
+      expect(at(composeService(name), 'environment', 'ADMIN_PORT')).toBe(String(adminPort));
     }
     expect(mountTarget('prometheus', './infra/prometheus/prometheus.yml')).toBe(
       '/etc/prometheus/prometheus.yml',
@@ -314,6 +317,6 @@ describe('Prometheus and Grafana provisioning', () => {
     );
     const url = new URL(String(at(datasources[0], 'url')));
     expect(url.hostname).toBe('prometheus');
-    expect(composeService('prometheus')['ports']).toEqual([`9090:${url.port}`]);
+    expect(composeService('prometheus')['ports']).toEqual([`127.0.0.1:9090:${url.port}`]);
   });
 });

@@ -108,6 +108,12 @@ export function documentedMetrics(): DocumentedMetric[] {
   return rows.map((m) => ({ name: m[1]!, type: m[2]! }));
 }
 
+/**
+ * Each service's admin port (ADMIN_PORT: /metrics and the detailed readiness body), the same in
+ * every deployment. Only Prometheus may reach it.
+ */
+export const ADMIN_PORTS: Readonly<Record<string, number>> = { catalog: 9101, user: 9102, order: 9103 };
+
 // ---------------------------------------------------------------------------------------------
 // What each service requires
 

@@ -3,8 +3,10 @@
  * the hash ring depends on) and with what the services require (their zod config schemas when
  * apps/<svc>/src/config.ts exists, otherwise docs/architecture.md). No cluster needed.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import {
+  ADMIN_PORTS,
   asArray,
   asRecord,
   at,
@@ -14,6 +16,7 @@ import {
   readRepoFile,
   readYaml,
   readYamlDocuments,
+  repoPath,
   type Json,
   type ServiceContract,
 } from './deploy-contract';
@@ -264,12 +267,70 @@ describe('the three services', () => {
     }
   });
 
-  test('containerPort == PORT == the documented port', () => {
+  test('containerPort http == PORT == the documented port; admin == ADMIN_PORT, scraped by Prometheus', () => {
     for (const contract of contracts) {
       const container = containerOf(contract.name);
+      const admin = ADMIN_PORTS[contract.name]!;
       const ports = asArray(container['ports'], 'ports');
-      expect(ports.map((p) => at(p, 'containerPort'))).toEqual([contract.port]);
+      expect(ports.map((p) => [at(p, 'name'), at(p, 'containerPort')])).toEqual([
+        ['http', contract.port],
+        ['admin', admin],
+      ]);
       expect(containerEnv(container)['PORT']).toBe(String(contract.port));
+      expect(containerEnv(container)['ADMIN_PORT']).toBe(String(admin));
+      const annotations = at(
+        find('Deployment', contract.name),
+        'spec',
+        'template',
+        'metadata',
+        'annotations',
+      );
+      expect(at(annotations, 'prometheus.io/port')).toBe(String(admin));
+      // The Service routes the API only; nothing but Prometheus (by pod IP) reaches the admin port.
+      const servicePorts = asArray(at(find('Service', contract.name), 'spec', 'ports'), 'ports');
+      expect(servicePorts.map((p) => resolvePort(container, at(p, 'targetPort')))).toEqual([contract.port]);
+    }
+  });
+
+  test('key files come from Secrets mounted read-only; the signing key only into order', () => {
+    const mountedSecret = (svc: string, variable: string): string => {
+      const deployment = find('Deployment', svc);
+      const container = containerOf(svc);
+      const file = containerEnv(container)[variable];
+      const mount = ((container['volumeMounts'] ?? []) as Json[]).find((m) =>
+        file?.startsWith(`${String(m['mountPath'])}/`),
+      );
+      expect({ svc, variable, mounted: mount !== undefined }).toEqual({ svc, variable, mounted: true });
+      expect(mount!['readOnly']).toBe(true);
+      const volume = ((at(deployment, 'spec', 'template', 'spec', 'volumes') ?? []) as Json[]).find(
+        (v) => v['name'] === mount!['name'],
+      );
+      const secretName = String(at(volume, 'secret', 'secretName'));
+      const key = file!.slice(String(mount!['mountPath']).length + 1);
+      expect({ svc, secretName, key, documented: secretData(secretName)?.[key] !== undefined }).toEqual({
+        svc,
+        secretName,
+        key,
+        documented: true,
+      });
+      // Readable by the service's group (fsGroup) and nobody else.
+      expect(at(volume, 'secret', 'defaultMode')).toBe(0o440);
+      expect(at(deployment, 'spec', 'template', 'spec', 'securityContext', 'fsGroup')).toBe(1000);
+      return secretName;
+    };
+    expect(new Set(contracts.map((c) => mountedSecret(c.name, 'AUTH_JWKS_FILE'))).size).toBe(1);
+    expect(new Set(['catalog', 'user'].map((svc) => mountedSecret(svc, 'SERVICE_JWKS_FILE'))).size).toBe(1);
+    const signingKey = mountedSecret('order', 'SERVICE_TOKEN_KEY_FILE');
+    const holders = all('Deployment').filter((d) =>
+      ((at(d.body, 'spec', 'template', 'spec', 'volumes') ?? []) as Json[]).some(
+        (v) => at(v, 'secret', 'secretName') === signingKey,
+      ),
+    );
+    expect(holders.map((d) => d.name)).toEqual(['order']);
+    for (const contract of contracts) {
+      const env = containerEnv(containerOf(contract.name));
+      expect(env['AUTH_AUDIENCE']).toBe('memshop');
+      expect(env['AUTH_ISSUER']).toMatch(/^https:\/\//);
     }
   });
 
@@ -402,13 +463,13 @@ describe('NetworkPolicies', () => {
   function allowedPeers(
     owner: string,
     port: number,
-  ): { pods: string[]; anyNamespace: boolean; open: boolean } {
+  ): { pods: string[]; namespaces: string[]; open: boolean } {
     const target = pods.find((p) => p.owner === owner);
     if (!target) throw new Error(`no pods for ${owner}`);
     const selecting = policies.filter((p) => selects(at(p.body, 'spec', 'podSelector'), target.labels));
     expect({ owner, selected: selecting.length > 0 }).toEqual({ owner, selected: true });
     const allowed = new Set<string>();
-    let anyNamespace = false;
+    const namespaces = new Set<string>();
     let open = false;
     for (const policy of selecting) {
       expect(at(policy.body, 'spec', 'policyTypes')).toContain('Ingress');
@@ -425,18 +486,21 @@ describe('NetworkPolicies', () => {
         if (peers.length === 0) open = true;
         for (const peer of peers) {
           if (peer['ipBlock'] !== undefined) open = true;
-          if (peer['namespaceSelector'] !== undefined) anyNamespace = true;
+          if (peer['namespaceSelector'] !== undefined)
+            namespaces.add(
+              String(at(peer, 'namespaceSelector', 'matchLabels', 'kubernetes.io/metadata.name') ?? '(any)'),
+            );
           else for (const pod of pods) if (selects(peer['podSelector'], pod.labels)) allowed.add(pod.owner);
         }
       }
     }
-    return { pods: [...allowed].sort(), anyNamespace, open };
+    return { pods: [...allowed].sort(), namespaces: [...namespaces].sort(), open };
   }
 
   test('only the three services reach memcached on 11211', () => {
     expect(allowedPeers('StatefulSet/memcached', 11211)).toEqual({
       pods: servicePodOwners(),
-      anyNamespace: false,
+      namespaces: [],
       open: false,
     });
   });
@@ -446,9 +510,70 @@ describe('NetworkPolicies', () => {
     expect(clusters.length).toBe(1);
     expect(allowedPeers(`RabbitmqCluster/${clusters[0]!.name}`, 5672)).toEqual({
       pods: servicePodOwners(),
-      anyNamespace: false,
+      namespaces: [],
       open: false,
     });
+  });
+
+  test('a default deny selects every pod of the namespace, and every pod has a policy of its own', () => {
+    const defaultDeny = policies.filter(
+      (p) =>
+        Object.keys((at(p.body, 'spec', 'podSelector') ?? {}) as Json).length === 0 &&
+        ((at(p.body, 'spec', 'ingress') ?? []) as unknown[]).length === 0,
+    );
+    expect(defaultDeny.length).toBe(1);
+    expect(at(defaultDeny[0]!.body, 'spec', 'policyTypes')).toEqual(['Ingress']);
+    for (const pod of pods) {
+      const own = policies.filter(
+        (p) => !defaultDeny.includes(p) && selects(at(p.body, 'spec', 'podSelector'), pod.labels),
+      );
+      expect({ pod: pod.owner, policies: own.length > 0 }).toEqual({ pod: pod.owner, policies: true });
+    }
+  });
+
+  test('catalog and user API: from the ingress controller and order-service only', () => {
+    for (const svc of ['catalog', 'user']) {
+      const port = contracts.find((c) => c.name === svc)!.port;
+      expect({ svc, ...allowedPeers(`Deployment/${svc}`, port) }).toEqual({
+        svc,
+        pods: ['Deployment/order'],
+        namespaces: ['ingress-nginx'],
+        open: false,
+      });
+    }
+  });
+
+  test('order API: from the ingress controller only', () => {
+    const port = contracts.find((c) => c.name === 'order')!.port;
+    expect(allowedPeers('Deployment/order', port)).toEqual({
+      pods: [],
+      namespaces: ['ingress-nginx'],
+      open: false,
+    });
+  });
+
+  test('admin ports (/metrics): from Prometheus pods in monitoring only', () => {
+    for (const contract of contracts) {
+      const admin = ADMIN_PORTS[contract.name]!;
+      expect({ svc: contract.name, ...allowedPeers(`Deployment/${contract.name}`, admin) }).toEqual({
+        svc: contract.name,
+        pods: [],
+        namespaces: ['monitoring'],
+        open: false,
+      });
+      const peers = policies
+        .filter((p) =>
+          selects(at(p.body, 'spec', 'podSelector'), {
+            'app.kubernetes.io/name': contract.name,
+            'app.kubernetes.io/part-of': 'memshop',
+          }),
+        )
+        .flatMap((p) => (at(p.body, 'spec', 'ingress') ?? []) as Json[])
+        .filter((rule) => ((rule['ports'] ?? []) as Json[]).some((p) => p['port'] === admin))
+        .flatMap((rule) => (rule['from'] ?? []) as Json[]);
+      for (const peer of peers)
+        expect(at(peer, 'podSelector', 'matchLabels', 'app.kubernetes.io/name')).toBe('prometheus');
+    }
   });
 
   test('the services connect to the RabbitmqCluster Service and the postgres reference', () => {
@@ -462,6 +587,66 @@ describe('NetworkPolicies', () => {
       const db = new URL(env['DATABASE_URL']!);
       expect(db.hostname).toBe(`postgres.${namespace}.svc.cluster.local`);
       expect(db.pathname).toBe(`/memshop_${contract.name}`);
+    }
+  });
+});
+
+describe('least privilege: database roles and broker users', () => {
+  test('each service connects as its own runtime role and its own broker user', () => {
+    const logins = new Set<string>();
+    for (const contract of contracts) {
+      const env = containerEnv(containerOf(contract.name));
+      const db = new URL(env['DATABASE_URL']!);
+      const amqp = new URL(env['RABBITMQ_URL']!);
+      expect(decodeURIComponent(db.username)).toBe(`memshop_${contract.name}_runtime`);
+      expect(decodeURIComponent(amqp.username)).toBe(`memshop-${contract.name}`);
+      logins.add(db.username).add(amqp.username);
+    }
+    expect(logins.size).toBe(contracts.length * 2);
+  });
+
+  test("the migrate Secret holds each database's owner role and no service mounts it", () => {
+    const migrate = secretData('memshop-migrate')!;
+    for (const contract of contracts) {
+      const url = new URL(migrate[`${contract.name.toUpperCase()}_DATABASE_URL`]!);
+      expect(decodeURIComponent(url.username)).toBe(`memshop_${contract.name}_owner`);
+      expect(url.pathname).toBe(`/memshop_${contract.name}`);
+    }
+    const text = manifestFiles.filter((f) => f !== NOT_APPLIED).map((f) => readRepoFile(`${K8S}/${f}`));
+    for (const manifest of text) expect(manifest).not.toContain('memshop-migrate');
+  });
+
+  test('each broker user has the permissions infra/rabbitmq/service-user.sh grants in compose', () => {
+    for (const contract of contracts) {
+      const user = find('User', `memshop-${contract.name}`);
+      expect(at(user, 'spec', 'tags')).toEqual([]);
+      expect(at(user, 'spec', 'rabbitmqClusterReference', 'name')).toBe(all('RabbitmqCluster')[0]!.name);
+      const credentials = secretData(String(at(user, 'spec', 'importCredentialsSecret', 'name')))!;
+      const url = new URL(containerEnv(containerOf(contract.name))['RABBITMQ_URL']!);
+      expect(credentials['username']).toBe(decodeURIComponent(url.username));
+      const permission = all('Permission').filter(
+        (p) => at(p.body, 'spec', 'userReference', 'name') === `memshop-${contract.name}`,
+      );
+      expect(permission.length).toBe(1);
+      const printed = execFileSync(
+        'sh',
+        [repoPath('infra/rabbitmq/service-user.sh'), '--print', contract.name],
+        {
+          env: {
+            ...process.env,
+            INVALIDATION_EXCHANGE: configMaps().get('memshop-config')!['INVALIDATION_EXCHANGE'],
+          },
+          encoding: 'utf8',
+        },
+      );
+      const expected = Object.fromEntries(
+        printed
+          .trim()
+          .split('\n')
+          .map((line) => line.split(' ') as [string, string]),
+      );
+      expect(at(permission[0]!.body, 'spec', 'vhost')).toBe('/');
+      expect(at(permission[0]!.body, 'spec', 'permissions')).toEqual(expected);
     }
   });
 });

@@ -19,6 +19,7 @@ import {
 } from '@memshop/service-kit';
 import {
   createAuthKeys,
+  relaxedRateLimitEnv,
   createTestDatabase,
   deleteRabbitObjects,
   rabbitUrl,
@@ -45,6 +46,8 @@ const APPS = path.join(__dirname, '..', '..', '..', 'apps');
 
 export interface CatalogInstance {
   url: string;
+  /** The admin port: /metrics and the detailed /health/ready. */
+  adminUrl: string;
   cache: Cache;
   cluster: CacheCluster;
   catalogCache: CatalogCache;
@@ -56,6 +59,8 @@ export interface CatalogInstance {
 
 export interface UserInstance {
   url: string;
+  /** The admin port: /metrics and the detailed /health/ready. */
+  adminUrl: string;
   cache: Cache;
   userCache: UserCache;
   metrics: ServiceMetrics;
@@ -64,6 +69,8 @@ export interface UserInstance {
 
 export interface OrderInstance {
   url: string;
+  /** The admin port: /metrics and the detailed /health/ready. */
+  adminUrl: string;
   service: OrderService;
   queue: string;
 }
@@ -181,7 +188,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
     return {
       catalog,
       user,
-      order: { url: orderHttp.url, service, queue: queues.order },
+      order: { url: orderHttp.url, adminUrl: orderHttp.admin!.url, service, queue: queues.order },
       memcached,
       exchange,
       auth,
@@ -198,7 +205,13 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
 async function listen(service: ServiceHandle, cleanups: Array<() => Promise<unknown>>) {
   cleanups.push(() => service.stop());
   await service.start();
-  return service.listen({ port: 0, host: '127.0.0.1', handleSignals: false, shutdownTimeoutMs: 2000 });
+  return service.listen({
+    port: 0,
+    adminPort: 0,
+    host: '127.0.0.1',
+    handleSignals: false,
+    shutdownTimeoutMs: 2000,
+  });
 }
 
 interface StartOne {
@@ -219,6 +232,7 @@ function serviceEnv(o: Pick<StartOne, 'databaseUrl' | 'servers' | 'exchange' | '
     RABBITMQ_URL: rabbitUrl(),
     INVALIDATION_EXCHANGE: o.exchange,
     INVALIDATION_QUEUE: o.queue,
+    ...relaxedRateLimitEnv,
   };
 }
 
@@ -233,7 +247,17 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
   const { cache, cluster, catalogCache, metrics, bus } = service;
-  return { url: running.url, cache, cluster, catalogCache, metrics, bus, queue: o.queue, adminPrisma };
+  return {
+    url: running.url,
+    adminUrl: running.admin!.url,
+    cache,
+    cluster,
+    catalogCache,
+    metrics,
+    bus,
+    queue: o.queue,
+    adminPrisma,
+  };
 }
 
 /** user-service built by its composition root, on a seeded database. */
@@ -247,10 +271,10 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
   const { cache, userCache, metrics } = service;
-  return { url: running.url, cache, userCache, metrics, queue: o.queue };
+  return { url: running.url, adminUrl: running.admin!.url, cache, userCache, metrics, queue: o.queue };
 }
 
-/** One scrape of `GET /metrics`, in the Prometheus text format. */
+/** One scrape of `GET /metrics` (on a service's admin port), in the Prometheus text format. */
 export class MetricsScrape {
   /** family name -> type, from the `# TYPE` lines */
   readonly types = new Map<string, string>();
@@ -274,9 +298,9 @@ export class MetricsScrape {
     }
   }
 
-  static async read(baseUrl: string): Promise<MetricsScrape> {
-    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-    if (response.status !== 200) throw new Error(`GET ${baseUrl}/metrics answered ${response.status}`);
+  static async read(adminUrl: string): Promise<MetricsScrape> {
+    const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    if (response.status !== 200) throw new Error(`GET ${adminUrl}/metrics answered ${response.status}`);
     return new MetricsScrape(await response.text());
   }
 

@@ -44,7 +44,7 @@ function counters(scrape: MetricsScrape) {
 describe('catalog /metrics around one miss and one hit', () => {
   it('moves the miss, hit, loader and HTTP counters by exactly those two requests', async () => {
     const { catalog } = services!;
-    const before = counters(await MetricsScrape.read(catalog.url));
+    const before = counters(await MetricsScrape.read(catalog.adminUrl));
 
     expect(await getProduct(PRODUCT_ID)).toEqual({ status: 200, cache: 'miss' });
     // The populate runs in the background after the response; the hit needs it stored.
@@ -55,7 +55,7 @@ describe('catalog /metrics around one miss and one hit', () => {
     });
     expect(await getProduct(PRODUCT_ID)).toEqual({ status: 200, cache: 'hit' });
 
-    const after = counters(await MetricsScrape.read(catalog.url));
+    const after = counters(await MetricsScrape.read(catalog.adminUrl));
     expect({
       miss: after.miss - before.miss,
       hit: after.hit - before.hit,
@@ -76,7 +76,7 @@ describe('catalog /metrics around one miss and one hit', () => {
   });
 
   it('labels the HTTP histogram with the route pattern, never the raw path', async () => {
-    const scrape = await MetricsScrape.read(services!.catalog.url);
+    const scrape = await MetricsScrape.read(services!.catalog.adminUrl);
     const routes = new Set(
       scrape.samples('http_request_duration_seconds_count').map((s) => s.labels['route']),
     );
@@ -115,7 +115,7 @@ describe.each(['catalog', 'user', 'order'] as const)('%s GET /metrics', (name) =
     // One cached read first, so the per-request families have samples to carry their labels.
     const read = { catalog: '/products/1', user: '/users/1', order: '/users/1/orders' }[name];
     expect((await fetch(`${url}${read}`)).status).toBe(200);
-    const scrape = await MetricsScrape.read(url);
+    const scrape = await MetricsScrape.read(services![name].adminUrl);
 
     const types = Object.fromEntries(FAMILIES.map((f) => [f.name, scrape.types.get(f.name) ?? 'absent']));
     expect(types).toEqual(Object.fromEntries(FAMILIES.map((f) => [f.name, f.type])));
@@ -147,7 +147,7 @@ describe.each(['catalog', 'user', 'order'] as const)('%s GET /metrics', (name) =
   });
 
   it('reports per-node latency and node state for every memcached node of the ring', async () => {
-    const scrape = await MetricsScrape.read(services![name].url);
+    const scrape = await MetricsScrape.read(services![name].adminUrl);
     const { servers } = services!.memcached;
     const up = Object.fromEntries(
       scrape.samples('memshop_cache_node_up').map((s) => [s.labels['node'], s.value]),

@@ -6,7 +6,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { startMemcachedCluster, uniqueName, waitFor, type MemcachedCluster } from '@memshop/testing';
+import {
+  relaxedRateLimitEnv,
+  startMemcachedCluster,
+  uniqueName,
+  waitFor,
+  type MemcachedCluster,
+} from '@memshop/testing';
 import { startStack, type Stack } from '../../../scripts/stack';
 
 let memcached: MemcachedCluster | undefined;
@@ -15,6 +21,7 @@ let stack: Stack | undefined;
 beforeAll(async () => {
   memcached = await startMemcachedCluster(3);
   stack = await startStack({
+    env: relaxedRateLimitEnv,
     ports: { catalog: 0, user: 0, order: 0 },
     databases: 'fresh',
     rabbit: 'isolated',
@@ -68,7 +75,7 @@ interface OrderView {
 
 /** order-service's `memshop_invalidations_consumed_total{entity=...}`, summed. */
 async function consumedEvents(entity: string): Promise<number> {
-  const text = await (await fetch(`${stack!.urls.order}/metrics`)).text();
+  const text = await (await fetch(`${stack!.adminUrls.order}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith('memshop_invalidations_consumed_total{') && line.includes(`entity="${entity}"`)) {

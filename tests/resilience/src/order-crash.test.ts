@@ -1,6 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
-import { countUnsettled, readStockLedger, uniqueName, waitFor, type StockLedgerLine } from '@memshop/testing';
+import {
+  countUnsettled,
+  readStockLedger,
+  relaxedRateLimitEnv,
+  uniqueName,
+  waitFor,
+  type StockLedgerLine,
+} from '@memshop/testing';
 import { Client } from 'pg';
 import { ServiceProcess, waitUntilReady } from '../../../scripts/lib/service-process';
 import { startStack, type Stack } from '../../../scripts/stack';
@@ -34,7 +41,7 @@ beforeAll(async () => {
     rabbit: 'isolated',
     logLevel: 'warn',
     logDir,
-    env: SETTLE_ENV,
+    env: { ...relaxedRateLimitEnv, ...SETTLE_ENV },
   });
   order = stack.processes.order[0]!;
 }, 180_000);
@@ -55,8 +62,10 @@ async function restartOrder(): Promise<void> {
     service: 'order',
     instance: 0,
     port: order.port,
+    adminPort: order.adminPort,
     env: {
       ...process.env,
+      ...relaxedRateLimitEnv,
       ...SETTLE_ENV,
       LOG_LEVEL: 'warn',
       DATABASE_URL: stack.databases.order.url,

@@ -112,7 +112,7 @@ describe("order-service's invalidation queue deleted under it", () => {
     const bus = f.service.bus;
     f.rabbitProxy.cut();
     await waitFor(() => !bus.connected, { message: "order's consumer to notice the cut" });
-    const ready = await request(f.service.app).get('/health/ready');
+    const ready = await request(f.service.adminApp).get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.checks.rabbitmq).toEqual({
       status: 'down',
@@ -130,7 +130,7 @@ describe("order-service's invalidation queue deleted under it", () => {
 
     const after = await request(f.service.app).get(`/orders/${orderId}`).expect(200);
     expect(after.body.items[0].product.priceCents).toBe(patched.priceCents);
-    expect((await request(f.service.app).get('/health/ready')).body.checks.rabbitmq).toEqual({
+    expect((await request(f.service.adminApp).get('/health/ready')).body.checks.rabbitmq).toEqual({
       status: 'up',
       detail: { queue: bus.queue },
     });

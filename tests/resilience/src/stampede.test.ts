@@ -1,24 +1,25 @@
 import os from 'node:os';
 import path from 'node:path';
-import { uniqueName } from '@memshop/testing';
+import { relaxedRateLimitEnv, uniqueName } from '@memshop/testing';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { requestJson } from './support/http-client';
 import { scrapeCounter } from './support/prom-counters';
 
 const INSTANCES = 3;
 /**
- * The lease makes one process load; the others poll for its value. A poller that waited
- * leaseWaitMs (300 ms) loads itself (the bound on anyone's wait), which a CPU-saturated 2-core
- * box running 3 services, Postgres and 500 requests occasionally reaches. Single-flight keeps
- * that to one load per process, so the stated bound is one load per process.
+ * The lease makes one process load; the others wait for its value while its lease is alive
+ * (up to the lease TTL + 1 s), however slow a CPU-saturated 2-core box running 3 services,
+ * Postgres and 500 requests makes the holder. So one load in all, not one per process.
  */
-const LOADER_CALLS_BOUND = INSTANCES;
+const LOADER_CALLS_BOUND = 1;
 const CONCURRENT_REQUESTS = 500;
 /** Cold keys tried one after the other, each with its own burst. */
 const COLD_IDS = [3, 4, 5];
 
 let stack: Stack;
 let urls: string[];
+/** The same instances' admin ports, where /metrics is. */
+let adminUrls: string[];
 
 // Three real catalog processes (each its own event loop, cache client and single-flight table),
 // as in production: only the memcached lease can make them agree on one loader.
@@ -33,10 +34,11 @@ beforeAll(async () => {
     logLevel: 'warn',
     // What is under test is the lease, not the op timeout: on a CPU-starved CI box memcached can
     // answer later than the production 150 ms, and a timed-out get would count as a bypass.
-    env: { MEMCACHED_OP_TIMEOUT_MS: '5000' },
+    env: { ...relaxedRateLimitEnv, MEMCACHED_OP_TIMEOUT_MS: '5000' },
     logDir: path.join(os.tmpdir(), uniqueName('resilience-stampede-logs')),
   });
   urls = stack.processes.catalog.map((p) => p.url);
+  adminUrls = stack.processes.catalog.map((p) => p.adminUrl);
   // Open every instance's memcached and Postgres connections (a cold pool is not a cold key).
   await Promise.all(urls.map((url) => requestJson(url, '/products/1')));
 }, 180_000);
@@ -47,13 +49,13 @@ afterAll(async () => {
 
 const loaderCalls = async () => {
   const counts = await Promise.all(
-    urls.map((url) => scrapeCounter(url, 'memshop_cache_loader_calls_total', { namespace: 'product' })),
+    adminUrls.map((url) => scrapeCounter(url, 'memshop_cache_loader_calls_total', { namespace: 'product' })),
   );
   return counts.reduce((total, n) => total + n, 0);
 };
 
 describe('stampede: one cold key, 500 concurrent requests over 3 catalog processes', () => {
-  it.each(COLD_IDS)('loads product %i from Postgres once (at most once per process)', async (id) => {
+  it.each(COLD_IDS)('loads product %i from Postgres once', async (id) => {
     const before = await loaderCalls();
 
     const responses = await Promise.all(

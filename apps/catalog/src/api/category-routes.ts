@@ -1,14 +1,13 @@
 import { idSchema, NotFoundError, requireAdmin, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { pageQuerySchema, updateCategorySchema } from './schemas';
 
 /** Category pages are public; renaming a category is an operator's (admin role). */
 export function categoryRoutes(catalog: CatalogService): Router {
   const router = Router();
 
-  /** `GET /categories/:id/products?offset=0&limit=20` (limit <= 100): product summaries, no stock. */
+  /** `GET /categories/:id/products?offset=0&limit=20` (limit 10, 20, 50 or 100; offset a multiple of it, <= 1000): product summaries, no stock. */
   router.get('/categories/:id/products', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { offset, limit } = pageQuerySchema.parse(req.query);
@@ -21,11 +20,7 @@ export function categoryRoutes(catalog: CatalogService): Router {
   router.patch('/categories/:id', requireAdmin(), async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateCategorySchema.parse(req.body);
-    try {
-      res.json(await catalog.updateCategory(id, changes));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await catalog.updateCategory(id, changes));
   });
 
   return router;

@@ -31,6 +31,7 @@ import {
   updateCategorySchema,
   updateProductSchema,
 } from './schemas';
+import { CATALOG_RATE_LIMITS } from './rate-limited-routes';
 
 const idParams = z.object({ id: idSchema });
 
@@ -72,6 +73,23 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
       400: errors.badRequest,
       401: errors.unauthorized,
       404: errors.notFound,
+      503: errors.databaseUnavailable,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/source/products',
+    operationId: 'getProductsFromSource',
+    security: security.userOrService,
+    tags: ['operations'],
+    summary: "Products by id from the database, never the cache (other services' staleness auditors)",
+    description: 'The ids as in `GET /products`; `products` may be empty (every id `missing`).',
+    request: { query: idsQuerySchema },
+    responses: {
+      200: jsonResponse('The products found, in request order, and the ids not found.', productBatchSchema),
+      400: errors.badRequest,
+      401: errors.unauthorized,
+      403: errors.forbidden,
       503: errors.databaseUnavailable,
     },
   });
@@ -276,5 +294,6 @@ export function catalogApiDocument(): ApiDocument {
     serverUrl: 'http://127.0.0.1:3001',
     serviceTokens: true,
     register: registerCatalogRoutes,
+    rateLimits: CATALOG_RATE_LIMITS,
   });
 }

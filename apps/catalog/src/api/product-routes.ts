@@ -1,14 +1,17 @@
 import { cacheBypassRequested } from './bench-routes';
 import {
+  allow,
   combineCacheStatus,
   idSchema,
+  isAdmin,
+  isService,
   NotFoundError,
+  ORDER_SERVICE,
   requireAdmin,
   setCacheHeader,
 } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
-import { toHttpError } from './domain-errors';
 import { createProductSchema, idsQuerySchema, updateProductSchema } from './schemas';
 
 /** Reads are public; creating, changing and deleting products is an operator's (admin role). */
@@ -28,6 +31,16 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json({ products, missing });
   });
 
+  /**
+   * `GET /admin/source/products?ids=1,2,3`: the same batch from the database, never the cache, for
+   * other services' staleness auditors (an operator route, like /admin/cache-audit): order-service
+   * or an admin only, since every call goes to Postgres.
+   */
+  router.get('/admin/source/products', allow(isService(ORDER_SERVICE), isAdmin), async (req, res) => {
+    const { ids } = idsQuerySchema.parse(req.query);
+    res.json(await catalog.getProductsFromSource(ids));
+  });
+
   router.get('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: cacheBypassRequested(req) });
@@ -38,32 +51,20 @@ export function productRoutes(catalog: CatalogService): Router {
 
   router.post('/products', admin, async (req, res) => {
     const input = createProductSchema.parse(req.body);
-    try {
-      const product = await catalog.createProduct(input);
-      res.status(201).location(`/products/${product.id}`).json(product);
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    const product = await catalog.createProduct(input);
+    res.status(201).location(`/products/${product.id}`).json(product);
   });
 
   router.patch('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateProductSchema.parse(req.body);
-    try {
-      res.json(await catalog.updateProduct(id, changes));
-    } catch (err) {
-      throw toHttpError(err, { categoryInBody: true });
-    }
+    res.json(await catalog.updateProduct(id, changes));
   });
 
   router.delete('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    try {
-      await catalog.deleteProduct(id);
-      res.status(204).end();
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    await catalog.deleteProduct(id);
+    res.status(204).end();
   });
 
   return router;

@@ -7,10 +7,37 @@ import type { StockReservation } from '../domain/stock-reservation';
 export const MAX_BATCH_IDS = 100;
 export const idsQuerySchema = z.object({ ids: idListSchema(MAX_BATCH_IDS) });
 
-export const pageQuerySchema = z.object({
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+/**
+ * Category pages come in fixed sizes at offsets that are whole pages, up to MAX_PAGE_OFFSET, so
+ * the page keys a client can make a service cache are bounded: per category 101 + 51 + 21 + 11
+ * = 184 (offsets 0..1000 in steps of 10, 20, 50 and 100), whatever it sends. Any offset x limit
+ * would let a client mint millions of keys, each an uncached query. Deeper pages are for search,
+ * not for paging a category.
+ */
+export const PAGE_SIZES = [10, 20, 50, 100] as const;
+export const MAX_PAGE_OFFSET = 1000;
+export const pageQuerySchema = z
+  .object({
+    offset: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PAGE_OFFSET, { message: `must be at most ${MAX_PAGE_OFFSET}` })
+      .default(0)
+      .meta({ description: `A multiple of limit, at most ${MAX_PAGE_OFFSET}.` }),
+    limit: z.coerce
+      .number()
+      .int()
+      .refine((v) => (PAGE_SIZES as readonly number[]).includes(v), {
+        message: `must be one of ${PAGE_SIZES.join(', ')}`,
+      })
+      .default(20)
+      .meta({ enum: [...PAGE_SIZES], description: `One of ${PAGE_SIZES.join(', ')}.` }),
+  })
+  .refine((page) => page.offset % page.limit === 0, {
+    message: 'must be a multiple of limit',
+    path: ['offset'],
+  });
 
 const text = (max: number) => textSchema({ min: 1, max });
 const description = textSchema({ max: 2000, trim: false });

@@ -3,7 +3,6 @@ import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import type { Product, StockItem } from '../domain/product';
 import type { StockReservation } from '../domain/stock-reservation';
-import { toHttpError } from './domain-errors';
 import {
   confirmReservationSchema,
   releaseStockSchema,
@@ -42,46 +41,34 @@ export function stockRoutes(catalog: CatalogService): Router {
     const header = req.get('idempotency-key');
     const reference =
       body.reference ?? (header === undefined ? undefined : parseReference(header, 'Idempotency-Key header'));
-    try {
-      if (reference === undefined) {
-        const products = await catalog.reserveStock(body.items);
-        res.json({ items: describe(body.items, products) });
-        return;
-      }
-      const { reservation, products } = await catalog.reserveStockFor(reference, body.items, body.ttlSeconds);
-      // A replay changed no stock: the stock shown is the current one.
-      const current =
-        products.length > 0
-          ? products
-          : (await catalog.getProducts(reservation.items.map((i) => i.productId))).products;
-      res.json(describeReservation(reservation, current));
-    } catch (err) {
-      throw toHttpError(err);
+    if (reference === undefined) {
+      const products = await catalog.reserveStock(body.items);
+      res.json({ items: describe(body.items, products) });
+      return;
     }
+    const { reservation, products } = await catalog.reserveStockFor(reference, body.items, body.ttlSeconds);
+    // A replay changed no stock: the stock shown is the current one.
+    const current =
+      products.length > 0
+        ? products
+        : (await catalog.getProducts(reservation.items.map((i) => i.productId))).products;
+    res.json(describeReservation(reservation, current));
   });
 
   router.post('/stock/confirmations', async (req, res) => {
     const { reference } = confirmReservationSchema.parse(req.body);
-    try {
-      res.json(await catalog.confirmReservation(reference));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await catalog.confirmReservation(reference));
   });
 
   router.post('/stock/releases', async (req, res) => {
     const body = releaseStockSchema.parse(req.body);
-    try {
-      if (body.reference !== undefined) {
-        res.json(await catalog.releaseReservation(body.reference));
-        return;
-      }
-      const items = body.items!;
-      const products = await catalog.releaseStock(items);
-      res.json({ items: describe(items, products) });
-    } catch (err) {
-      throw toHttpError(err);
+    if (body.reference !== undefined) {
+      res.json(await catalog.releaseReservation(body.reference));
+      return;
     }
+    const items = body.items!;
+    const products = await catalog.releaseStock(items);
+    res.json({ items: describe(items, products) });
   });
 
   router.get('/stock/reservations/:reference', async (req, res) => {

@@ -10,7 +10,12 @@ import {
   setStockLockTimeout,
   STOCK_TRANSACTION_OPTIONS,
 } from './stock-rows';
-import { CategoryNotFoundError, DuplicateSkuError, ProductNotFoundError } from '../domain/errors';
+import {
+  CategoryNotFoundError,
+  DuplicateSkuError,
+  ProductNotFoundError,
+  UnknownCategoryError,
+} from '../domain/errors';
 import type {
   Category,
   CategoryProductsPage,
@@ -260,7 +265,7 @@ export class CatalogRepository {
 
   async #requireCategory(tx: Tx, categoryId: number): Promise<void> {
     const category = await tx.category.findUnique({ where: { id: categoryId }, select: { id: true } });
-    if (!category) throw new CategoryNotFoundError(categoryId);
+    if (!category) throw new UnknownCategoryError(categoryId);
   }
 
   #enqueue(

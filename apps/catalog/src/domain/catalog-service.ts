@@ -76,6 +76,19 @@ export class CatalogService {
     return { products, missing, statuses };
   }
 
+  /**
+   * Products read from the database, never from the cache: what other services' auditors compare
+   * their copies with. Read through the cache, a stale entry here would make a copy just as stale
+   * there look fresh.
+   */
+  async getProductsFromSource(ids: number[]): Promise<{ products: Product[]; missing: number[] }> {
+    const found = await this.deps.repository.findProducts(ids);
+    return {
+      products: ids.flatMap((id) => found.get(id) ?? []),
+      missing: ids.filter((id) => !found.has(id)),
+    };
+  }
+
   async getCategoryProducts(
     categoryId: number,
     offset: number,

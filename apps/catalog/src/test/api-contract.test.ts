@@ -38,7 +38,7 @@ describe('the OpenAPI document', () => {
     const app = () => request(f.app);
     await app().get('/health/live').expect(200);
     await app().get('/health/ready').expect(200);
-    await app().get('/metrics').expect(200);
+    await app().get('/metrics').expect(404);
 
     await app().get('/products/1').expect(200);
     await app().get('/products/x').expect(400);
@@ -66,7 +66,7 @@ describe('the OpenAPI document', () => {
     await app().patch(`/products/${created.body.id}`).set(f.as.admin).send({ priceCents: 90 }).expect(200);
     await app().patch(`/products/${created.body.id}`).set(f.as.admin).send({}).expect(400);
 
-    await app().get('/categories/1/products?limit=5').expect(200);
+    await app().get('/categories/1/products?limit=10').expect(200);
     await app().get('/categories/999/products').expect(404);
     await app().patch('/categories/1').set(f.as.admin).send({ name: 'Renamed in a test' }).expect(200);
 
@@ -91,6 +91,10 @@ describe('the OpenAPI document', () => {
     await app().post('/stock/releases').set(f.as.orderService).send({ reference }).expect(200);
     await app().get('/admin/cache-audit?sample=5').expect(200);
     await app().get('/admin/cache-audit?sample=0').expect(400);
+    const source = await app().get('/admin/source/products?ids=1,99999').expect(200);
+    expect(source.body.missing).toEqual([99999]);
+    await app().get('/admin/source/products?ids=99999').expect(200);
+    await app().get('/admin/source/products?ids=x').expect(400);
     await app()
       .post('/stock/releases')
       .set(f.as.orderService)

@@ -8,12 +8,19 @@ import {
   type OutboxRelay,
 } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
+import {
+  componentTestOverrides,
+  createPrismaClient,
+  parseConfig,
+  type ServiceMetrics,
+} from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
   createAuthKeys,
   rabbitUrl,
+  relaxedRateLimitEnv,
+  withRecordedReads,
   withTestInfrastructure,
   type AuthKeys,
   type MemcachedCluster,
@@ -35,6 +42,8 @@ export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma')
 export interface CatalogFixture {
   /** The app behind a recorder that checks every response against catalog's OpenAPI document. */
   app: Express;
+  /** The admin port's app: /metrics and the detailed /health/ready. */
+  adminApp: Express;
   /** What the responses so far were checked against; close() fails on any violation. */
   contract: ApiContract;
   cache: Cache;
@@ -44,7 +53,7 @@ export interface CatalogFixture {
   relay: OutboxRelay;
   bus: InvalidationBus;
   flusher: ProductViewFlusher;
-  metrics: ReturnType<typeof createServiceMetrics>;
+  metrics: ServiceMetrics;
   /** The service's Prisma client, connected through `dbProxy` (cut it to take the database away). */
   prisma: PrismaClient;
   /** A direct client for assertions and setup, unaffected by the proxy. */
@@ -101,23 +110,14 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
-    let clockOffsetMs = 0;
+    const { overrides, advanceClock } = componentTestOverrides('catalog');
     const eventReloads: number[] = [];
     const service = createCatalogService(config, {
-      logger: createLogger({ service: 'catalog', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-      metrics: createServiceMetrics('catalog', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
-      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
-      eventRepository: (repository) => ({
-        findProduct: (id: number) => {
-          eventReloads.push(id);
-          return repository.findProduct(id);
-        },
-        findProducts: (ids: number[]) => repository.findProducts(ids),
-        categoryProductIds: (id: number) => repository.categoryProductIds(id),
-      }),
+      ...overrides,
+      eventRepository: (repository) => withRecordedReads(repository, 'findProduct', eventReloads),
     });
     infra.cleanup.add(() => service.stop());
     await service.start();
@@ -130,6 +130,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     };
     return {
       app: contractCheckedApp(service.app, contract),
+      adminApp: service.adminApp,
       contract,
       cache: service.cache,
       cluster: service.cluster,
@@ -147,9 +148,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       consumed,
       waitForConsumed,
       eventReloads,
-      advanceClock: (ms) => {
-        clockOffsetMs += ms;
-      },
+      advanceClock,
       auth,
       as,
       close: async () => {

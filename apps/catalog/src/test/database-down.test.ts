@@ -40,7 +40,8 @@ describe('Postgres unreachable (its TCP link cut)', () => {
       .set(f.as.orderService)
       .send({ items: [{ productId: 1, quantity: 1 }] })
       .expect(503);
-    const ready = await request(f.app).get('/health/ready').expect(503);
+    expect((await request(f.app).get('/health/ready').expect(503)).body).toEqual({ status: 'not_ready' });
+    const ready = await request(f.adminApp).get('/health/ready').expect(503);
     expect(ready.body.checks.database.status).toBe('down');
     await request(f.app).get('/health/live').expect(200);
 

@@ -109,13 +109,13 @@ describe('GET /products?ids=', () => {
 
 describe('GET /categories/:id/products', () => {
   it('pages a category, cached under its namespace version', async () => {
-    const first = await request(f.app).get('/categories/2/products?limit=5').expect(200);
+    const first = await request(f.app).get('/categories/2/products?limit=10').expect(200);
     expect(first.headers['x-cache']).toBe('miss');
     expect(first.body.category).toEqual({ id: 2, name: 'Electronics' });
     expect(first.body.total).toBe(6);
-    expect(first.body.items.map((p: { id: number }) => p.id)).toEqual([2, 7, 12, 17, 22]);
+    expect(first.body.items.map((p: { id: number }) => p.id)).toEqual([2, 7, 12, 17, 22, 27]);
     await f.cache.drain();
-    await request(f.app).get('/categories/2/products?limit=5').expect(200).expect('X-Cache', 'hit');
+    await request(f.app).get('/categories/2/products?limit=10').expect(200).expect('X-Cache', 'hit');
   });
 
   it('400 for bad paging, 404 for an unknown category', async () => {
@@ -125,19 +125,42 @@ describe('GET /categories/:id/products', () => {
     await request(f.app).get('/categories/x/products').expect(400);
     await request(f.app).get('/categories/77/products').expect(404);
   });
+
+  it('serves only the page grid (sizes 10, 20, 50, 100 at whole-page offsets up to 1000), 400 off it', async () => {
+    const offGrid = [
+      ['limit=7', 'limit: must be one of 10, 20, 50, 100'],
+      ['limit=30', 'limit: must be one of 10, 20, 50, 100'],
+      ['limit=20&offset=5', 'offset: must be a multiple of limit'],
+      ['limit=50&offset=20', 'offset: must be a multiple of limit'],
+      ['limit=10&offset=1010', 'offset: must be at most 1000'],
+    ];
+    for (const [query, message] of offGrid) {
+      const res = await request(f.app).get(`/categories/2/products?${query}`).expect(400);
+      expect({ query, message: res.body.error.message }).toEqual({ query, message });
+    }
+    for (const query of [
+      'limit=10&offset=0',
+      'limit=20&offset=40',
+      'limit=50&offset=1000',
+      'limit=100&offset=100',
+    ]) {
+      await request(f.app).get(`/categories/2/products?${query}`).expect(200);
+    }
+  });
 });
 
 describe('service endpoints', () => {
-  it('reports readiness per dependency', async () => {
-    const res = await request(f.app).get('/health/ready').expect(200);
-    expect(res.body.status).toBe('up');
+  it('reports readiness per dependency on the admin app, the status alone on the public one', async () => {
+    expect((await request(f.app).get('/health/ready').expect(200)).body).toEqual({ status: 'ready' });
+    const res = await request(f.adminApp).get('/health/ready').expect(200);
+    expect(res.body).toMatchObject({ status: 'ready', degraded: false });
     expect(Object.keys(res.body.checks).sort()).toEqual(['database', 'memcached', 'rabbitmq']);
     await request(f.app).get('/health/live').expect(200);
   });
 
   it('moves the cache counters by exactly one miss and one hit', async () => {
     const read = async () => {
-      const text = (await request(f.app).get('/metrics').expect(200)).text;
+      const text = (await request(f.adminApp).get('/metrics').expect(200)).text;
       const count = (result: string) => {
         const line = text
           .split('\n')
@@ -158,7 +181,7 @@ describe('service endpoints', () => {
     const after = await read();
     expect(after.miss - before.miss).toBe(1);
     expect(after.hit - before.hit).toBe(1);
-    expect((await request(f.app).get('/metrics')).text).toMatch(
+    expect((await request(f.adminApp).get('/metrics')).text).toMatch(
       /http_request_duration_seconds_count\{service="catalog",method="GET",route="\/products\/:id",status_code="200"\}/,
     );
   });

@@ -11,10 +11,8 @@ import {
   type UserPrincipal,
 } from '@memshop/service-kit';
 import { Router, type Response } from 'express';
-import { UnknownUserError } from '../domain/errors';
 import { listUserOrders, viewOrder, type OrderViewDeps } from '../domain/order-view';
 import { placeOrder, type PlaceOrderDeps } from '../domain/place-order';
-import { domainErrorMapper } from './domain-errors';
 import {
   idempotencyKeySchema,
   orderIdParamsSchema,
@@ -81,21 +79,14 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
   router.get('/users/:id/orders', requireSelfOrAdmin(), async (req, res) => {
     const { id } = orderIdParamsSchema.parse(req.params);
     const query = userOrdersQuerySchema.parse(req.query);
-    let result;
-    try {
-      result = await listUserOrders(deps, id, {
-        limit: query.limit ?? DEFAULT_PAGE_SIZE,
-        beforeId: query.before,
-      });
-    } catch (err) {
-      if (err instanceof UnknownUserError) throw new NotFoundError(`user ${id} not found`);
-      throw err;
-    }
+    const result = await listUserOrders(deps, id, {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      beforeId: query.before,
+    });
     setCacheHeader(res, combineCacheStatus(result.statuses));
     res.json(result.value);
   });
 
-  router.use(domainErrorMapper());
   return router;
 }
 

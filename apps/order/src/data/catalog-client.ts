@@ -26,12 +26,27 @@ export class CatalogClient {
    * CATALOG_BATCH_MAX. Ids catalog does not return are unknown products.
    */
   async getProducts(ids: number[]): Promise<Map<number, ProductSummary | null>> {
+    return this.#productBatches('/products', ids);
+  }
+
+  /**
+   * The same from catalog's database, never its cache (GET /admin/source/products): what the
+   * staleness auditor compares order-service's copies with, so a stale entry in catalog's cache
+   * cannot make a stale copy here look fresh.
+   */
+  async getProductsFromSource(ids: number[]): Promise<Map<number, ProductSummary | null>> {
+    return this.#productBatches('/admin/source/products', ids);
+  }
+
+  async #productBatches(
+    path: '/products' | '/admin/source/products',
+    ids: number[],
+  ): Promise<Map<number, ProductSummary | null>> {
     const found = new Map<number, ProductSummary | null>(ids.map((id) => [id, null]));
     for (let i = 0; i < ids.length; i += CATALOG_BATCH_MAX) {
       const chunk = ids.slice(i, i + CATALOG_BATCH_MAX);
-      const path = '/products';
       const { data, response } = await this.#api.GET(path, { params: { query: { ids: chunk.join(',') } } });
-      // 404: none of the ids exists.
+      // 404 (GET /products only): none of the ids exists.
       if (response.status === 404) continue;
       if (response.status !== 200 || !data) throw this.#unexpected('GET', path, response.status);
       for (const p of this.#list(path, data.products)) {

@@ -6,10 +6,12 @@ import type { UserClient } from './user-client';
 
 /**
  * What the staleness auditor compares order-service's copies with: the owners' current values,
- * read through their HTTP APIs (order-service has no access to their databases), field by field
- * (a copy keeps no version: the owner's version also moves for fields a copy does not keep, a
- * category rename for one). The ids are the products and users orders refer to, the ones
- * order-service copies. Orders themselves are not audited: they are order-service's own rows.
+ * read from the owners' databases through their `/admin/source/*` routes (order-service has no
+ * access to those databases). Not through the owners' cached reads: an owner entry as stale as
+ * the copy would make the copy look fresh, and a missed event usually leaves both behind. Field
+ * by field (a copy keeps no version: the owner's version also moves for fields a copy does not
+ * keep, a category rename for one). The ids are the products and users orders refer to, the
+ * ones order-service copies. Orders themselves are not audited: they are order-service's own rows.
  */
 export function orderAuditSources(deps: {
   prisma: PrismaClient;
@@ -23,18 +25,13 @@ export function orderAuditSources(deps: {
       namespace: 'order-product-copy',
       keyOf: (id) => keys.product(id),
       sampleIds: (count) => sampleDistinct(prisma, 'product_id', 'order_items', count),
-      loadValues: async (ids) => present(await catalog.getProducts(ids.map(Number))),
+      loadValues: async (ids) => present(await catalog.getProductsFromSource(ids.map(Number))),
     },
     {
       namespace: 'order-user-copy',
       keyOf: (id) => keys.user(id),
       sampleIds: (count) => sampleDistinct(prisma, 'user_id', 'orders', count),
-      loadValues: async (ids) =>
-        present(
-          new Map(
-            await Promise.all(ids.map(async (id) => [Number(id), await users.getUser(Number(id))] as const)),
-          ),
-        ),
+      loadValues: async (ids) => present(await users.getUsersFromSource(ids.map(Number))),
     },
   ];
 }

@@ -24,4 +24,26 @@ export class UserClient {
     }
     return { id: data.id, name: data.name };
   }
+
+  /**
+   * Users from user-service's database, never its cache (GET /admin/source/users, 100 ids per
+   * call): what the staleness auditor compares order-service's copies with, so a stale entry in
+   * user's cache cannot make a stale copy here look fresh. null for ids user-service lacks.
+   */
+  async getUsersFromSource(ids: number[]): Promise<Map<number, UserSummary | null>> {
+    const found = new Map<number, UserSummary | null>(ids.map((id) => [id, null]));
+    const path = '/admin/source/users';
+    for (let i = 0; i < ids.length; i += USER_BATCH_MAX) {
+      const chunk = ids.slice(i, i + USER_BATCH_MAX);
+      const { data, response } = await this.#api.GET(path, { params: { query: { ids: chunk.join(',') } } });
+      if (response.status !== 200 || !data || !Array.isArray(data.users)) {
+        throw new DependencyUnavailableError('user', `user answered GET ${path} with ${response.status}`);
+      }
+      for (const u of data.users) if (found.has(u.id)) found.set(u.id, { id: u.id, name: u.name });
+    }
+    return found;
+  }
 }
+
+/** GET /admin/source/users takes at most this many ids per call (user's limit). */
+const USER_BATCH_MAX = 100;

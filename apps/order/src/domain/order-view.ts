@@ -1,4 +1,4 @@
-import { UnknownUserError } from './errors';
+import { UserNotFoundError } from './errors';
 import type {
   OrderStatus,
   OrderStore,
@@ -73,7 +73,7 @@ export interface UserOrders {
 
 /**
  * A user's orders, newest first, as they were placed (no current product summaries: a list
- * stays one query however many products it names). UnknownUserError for an unknown user.
+ * stays one query however many products it names). UserNotFoundError for an unknown user.
  */
 export async function listUserOrders(
   deps: Pick<OrderViewDeps, 'users' | 'orders'>,
@@ -84,7 +84,7 @@ export async function listUserOrders(
     deps.users.getUser(userId),
     deps.orders.listByUser(userId, { limit: page.limit + 1, beforeId: page.beforeId }),
   ]);
-  if (!user.value) throw new UnknownUserError(userId);
+  if (!user.value) throw new UserNotFoundError(userId);
   const hasMore = orders.length > page.limit;
   const pageOrders = hasMore ? orders.slice(0, page.limit) : orders;
   return {

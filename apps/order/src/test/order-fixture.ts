@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { type InvalidationEvent } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, parseConfig } from '@memshop/service-kit';
+import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
+  relaxedRateLimitEnv,
   uniqueName,
   withTestInfrastructure,
   type AuthKeys,
@@ -76,7 +77,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
-      ...(opts.upstreamEnv ? { env: opts.upstreamEnv } : {}),
+      env: { ...relaxedRateLimitEnv, ...opts.upstreamEnv },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());
@@ -98,10 +99,10 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
       INVALIDATION_QUEUE: queue,
       UPSTREAM_TIMEOUT_MS: '1000',
+      ...relaxedRateLimitEnv,
       ...opts.env,
     });
-    const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-    const service = createOrderService(config, { logger });
+    const service = createOrderService(config, componentTestOverrides('order').overrides);
     infra.cleanup.add(() => service.stop());
     await service.start();
     if (!(await service.bus.waitUntilConnected(10_000)))

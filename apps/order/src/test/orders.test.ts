@@ -439,14 +439,14 @@ describe('catalog unreachable', () => {
     expect(reserve.body.status).toBe('pending');
     expect(reserve.headers['location']).toBe(`/orders/${reserve.body.id}`);
 
-    const ready = await request(f.service.app).get('/health/ready').expect(200);
+    const ready = await request(f.service.adminApp).get('/health/ready').expect(200);
     expect(ready.body.checks.catalog.status).toBe('down');
   });
 });
 
-describe('GET /metrics', () => {
+describe('GET /metrics on the admin app', () => {
   it('counts cache requests by namespace and result', async () => {
-    const res = await request(f.service.app).get('/metrics').expect(200);
+    const res = await request(f.service.adminApp).get('/metrics').expect(200);
     expect(res.text).toMatch(
       /memshop_cache_requests_total\{[^}]*namespace="product"[^}]*result="hit"[^}]*\} [1-9]/,
     );

@@ -14,6 +14,7 @@ import { uniqueName } from '@memshop/testing';
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const ORDER_SRC = path.join(ROOT, 'apps', 'order', 'src');
+const SERVICE_KIT_DOMAIN_ERROR = path.join(ROOT, 'libs', 'service-kit', 'src', 'domain-error.ts');
 const COPIED = ['data/catalog-client.ts', 'data/service-client.ts', 'domain/errors.ts', 'domain/order.ts'];
 
 let dir: string;
@@ -39,13 +40,20 @@ async function typecheckWith(document: object): Promise<{ ok: boolean; output: s
   const types = path.join(dir, 'data', 'api-types', 'catalog-api.ts');
   await run(process.execPath, [openapiTs, documentFile, '--output', types], { cwd: dir });
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [
-    ...['--noEmit', '--strict', '--skipLibCheck', '--target', 'ES2022', '--lib', 'ES2023,DOM'],
-    ...['--module', 'preserve', '--moduleResolution', 'bundler', '--types', 'node'],
-    path.join(dir, 'data', 'catalog-client.ts'),
-  ];
+  // The domain errors' one import from service-kit is their base class, a file of no imports.
+  const tsconfig = {
+    compilerOptions: {
+      ...{ noEmit: true, strict: true, skipLibCheck: true, target: 'ES2022', lib: ['ES2023', 'DOM'] },
+      ...{ module: 'preserve', moduleResolution: 'bundler', types: ['node'] },
+      paths: { '@memshop/service-kit': [SERVICE_KIT_DOMAIN_ERROR] },
+    },
+    files: [path.join(dir, 'data', 'catalog-client.ts')],
+  };
+  await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
   try {
-    const { stdout } = await run(process.execPath, [tsc, ...args], { cwd: dir });
+    const { stdout } = await run(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json')], {
+      cwd: dir,
+    });
     return { ok: true, output: stdout };
   } catch (err) {
     return { ok: false, output: String((err as { stdout?: string }).stdout ?? err) };

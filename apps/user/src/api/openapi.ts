@@ -10,7 +10,7 @@ import {
   type ApiDocument,
 } from '@memshop/service-kit';
 import { z } from 'zod';
-import { createUserSchema, updateUserSchema, userSchema } from './schemas';
+import { createUserSchema, idsQuerySchema, updateUserSchema, userBatchSchema, userSchema } from './schemas';
 
 const idParams = z.object({ id: idSchema });
 
@@ -30,6 +30,23 @@ function registerUserRoutes(registry: OpenAPIRegistry): void {
       401: errors.unauthorized,
       403: errors.forbidden,
       404: errors.notFound,
+      503: errors.databaseUnavailable,
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/admin/source/users',
+    operationId: 'getUsersFromSource',
+    security: security.userOrService,
+    tags: ['operations'],
+    summary: "Users by id from the database, never the cache (other services' staleness auditors)",
+    description: 'At most 100 distinct ids, comma-separated (`?ids=1,2,3`) or repeated (`?ids=1&ids=2`).',
+    request: { query: idsQuerySchema },
+    responses: {
+      200: jsonResponse('The users found, in request order, and the ids not found.', userBatchSchema),
+      400: errors.badRequest,
+      401: errors.unauthorized,
+      403: errors.forbidden,
       503: errors.databaseUnavailable,
     },
   });

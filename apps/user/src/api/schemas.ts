@@ -1,4 +1,4 @@
-import { textSchema } from '@memshop/service-kit';
+import { idListSchema, textSchema } from '@memshop/service-kit';
 import { z } from 'zod';
 import type { User } from '../domain/user';
 
@@ -37,3 +37,14 @@ export const userSchema = z
     updatedAt: z.string().meta({ format: 'date-time' }),
   })
   .meta({ id: 'User' }) satisfies z.ZodType<User>;
+
+/** At most this many ids per batch read (the same limit as catalog's). */
+export const MAX_BATCH_IDS = 100;
+export const idsQuerySchema = z.object({ ids: idListSchema(MAX_BATCH_IDS) });
+
+export const userBatchSchema = z
+  .object({
+    users: z.array(userSchema),
+    missing: z.array(z.number().int()).meta({ description: 'Requested ids that do not exist.' }),
+  })
+  .meta({ id: 'UserBatch' });

@@ -1,6 +1,5 @@
 import {
   allow,
-  ConflictError,
   idSchema,
   isAdmin,
   isSelf,
@@ -12,15 +11,8 @@ import {
   setCacheHeader,
 } from '@memshop/service-kit';
 import { Router } from 'express';
-import { DuplicateEmailError, UserNotFoundError } from '../domain/errors';
 import type { UserService } from '../domain/user-service';
-import { createUserSchema, updateUserSchema } from './schemas';
-
-function toHttpError(err: unknown): unknown {
-  if (err instanceof UserNotFoundError) return new NotFoundError(err.message);
-  if (err instanceof DuplicateEmailError) return new ConflictError(err.message);
-  return err;
-}
+import { createUserSchema, idsQuerySchema, updateUserSchema } from './schemas';
 
 /**
  * A user reads, changes and deletes only their own record; an admin any. order-service's service
@@ -33,6 +25,16 @@ export function userRoutes(users: UserService): Router {
   const router = Router();
   const selfOrAdmin = requireSelfOrAdmin();
 
+  /**
+   * `GET /admin/source/users?ids=1,2,3`: users from the database, never the cache, for other
+   * services' staleness auditors (an operator route, like /admin/cache-audit): order-service's
+   * auditor or an admin only, since it answers with e-mail addresses.
+   */
+  router.get('/admin/source/users', allow(isService(ORDER_SERVICE), isAdmin), async (req, res) => {
+    const { ids } = idsQuerySchema.parse(req.query);
+    res.json(await users.getUsersFromSource(ids));
+  });
+
   router.get('/users/:id', allow(isSelf(), isAdmin, isService(ORDER_SERVICE)), async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { value, cacheStatus } = await users.getUser(id);
@@ -43,32 +45,20 @@ export function userRoutes(users: UserService): Router {
 
   router.post('/users', requireAdmin(), async (req, res) => {
     const input = createUserSchema.parse(req.body);
-    try {
-      const user = await users.createUser(input);
-      res.status(201).location(`/users/${user.id}`).json(user);
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    const user = await users.createUser(input);
+    res.status(201).location(`/users/${user.id}`).json(user);
   });
 
   router.patch('/users/:id', selfOrAdmin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateUserSchema.parse(req.body);
-    try {
-      res.json(await users.updateUser(id, changes));
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    res.json(await users.updateUser(id, changes));
   });
 
   router.delete('/users/:id', selfOrAdmin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    try {
-      await users.deleteUser(id);
-      res.status(204).end();
-    } catch (err) {
-      throw toHttpError(err);
-    }
+    await users.deleteUser(id);
+    res.status(204).end();
   });
 
   return router;

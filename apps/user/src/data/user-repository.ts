@@ -35,6 +35,11 @@ export class UserRepository {
     return row ? toUser(row) : null;
   }
 
+  async findUsers(ids: number[]): Promise<Map<number, User>> {
+    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, include: userInclude });
+    return new Map(rows.map((row) => [row.id, toUser(row)]));
+  }
+
   async createUser(input: NewUser): Promise<{ user: User; event: InvalidationEvent }> {
     const email = normalizeEmail(input.email);
     try {

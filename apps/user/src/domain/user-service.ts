@@ -26,6 +26,19 @@ export class UserService {
     return { value, cacheStatus: status };
   }
 
+  /**
+   * Users read from the database, never from the cache: what other services' auditors compare
+   * their copies with. Read through the cache, a stale entry here would make a copy just as stale
+   * there look fresh.
+   */
+  async getUsersFromSource(ids: number[]): Promise<{ users: User[]; missing: number[] }> {
+    const found = await this.deps.repository.findUsers(ids);
+    return {
+      users: ids.flatMap((id) => found.get(id) ?? []),
+      missing: ids.filter((id) => !found.has(id)),
+    };
+  }
+
   async createUser(input: NewUser): Promise<User> {
     const { user, event } = await this.deps.repository.createUser(input);
     // The id may sit in the cache as "not found" (negative caching): purge it.

@@ -31,7 +31,7 @@ describe('the OpenAPI document', () => {
     const app = () => request(f.app);
     await app().get('/health/live').expect(200);
     await app().get('/health/ready').expect(200);
-    await app().get('/metrics').expect(200);
+    await app().get('/metrics').expect(404);
     await app().get('/docs').expect(200);
 
     await app().get('/users/1').set(f.as.admin).expect(200);
@@ -60,6 +60,9 @@ describe('the OpenAPI document', () => {
     await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(204);
     await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(404);
     await app().get('/admin/cache-audit?sample=5').expect(200);
+    const source = await app().get('/admin/source/users?ids=1,99999').expect(200);
+    expect(source.body.missing).toEqual([99999]);
+    await app().get('/admin/source/users?ids=x').expect(400);
 
     expect(f.contract.unexercisedOperations()).toEqual([]);
     expect(f.contract.violations).toEqual([]);

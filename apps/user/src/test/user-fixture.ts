@@ -2,12 +2,14 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import { type Cache, type CacheCluster, type InvalidationEvent, type OutboxRelay } from '@memshop/cache';
 import { CACHE_CHANNEL_NAMES } from '@memshop/cache/advanced';
-import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
+import { componentTestOverrides, createPrismaClient, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
   createAuthKeys,
   rabbitUrl,
+  relaxedRateLimitEnv,
+  withRecordedReads,
   withTestInfrastructure,
   type AuthKeys,
   type TcpProxy,
@@ -75,21 +77,14 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       // Tests run single audit passes through the route, with no grace wait.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...relaxedRateLimitEnv,
     });
 
-    let clockOffsetMs = 0;
+    const { overrides, advanceClock } = componentTestOverrides('user');
     const eventReloads: number[] = [];
     const service = createUserService(config, {
-      logger: createLogger({ service: 'user', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
-      metrics: createServiceMetrics('user', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
-      cache: { clock: () => Date.now() + clockOffsetMs, relayPollIntervalMs: 200 },
-      eventRepository: (repository) => ({
-        findUser: (id: number) => {
-          eventReloads.push(id);
-          return repository.findUser(id);
-        },
-      }),
+      ...overrides,
+      eventRepository: (repository) => withRecordedReads(repository, 'findUser', eventReloads),
     });
     infra.cleanup.add(() => service.stop());
     await service.start();
@@ -112,9 +107,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       eventReloads,
       adminPrisma,
       dbProxy,
-      advanceClock: (ms) => {
-        clockOffsetMs += ms;
-      },
+      advanceClock,
       auth,
       as,
       close: async () => {

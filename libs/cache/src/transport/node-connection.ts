@@ -11,6 +11,7 @@ import {
   SaslOpcode,
   Status,
 } from './binary-protocol.js';
+import { type CacheTlsOptions, type MemjsSocketOwner, openSocketsOverTls } from './tls-socket.js';
 import { CacheConnectionError, CacheError, CacheTimeoutError } from '../errors.js';
 
 export interface NodeConnectionOptions {
@@ -20,6 +21,8 @@ export interface NodeConnectionOptions {
   port: number;
   username?: string | undefined;
   password?: string | undefined;
+  /** Open the socket with tls.connect instead of net.connect. Default: plain TCP. */
+  tls?: CacheTlsOptions | undefined;
   opTimeoutMs: number;
   connectTimeoutMs: number;
   /**
@@ -96,6 +99,7 @@ interface Link {
  *   (never written to, never closed, keeping the process alive).
  * - Pending requests fail at once when the node closes the socket (memjs leaves them waiting).
  * - SASL credentials only from our options: memjs falls back to MEMCACHE_USERNAME/PASSWORD env.
+ * - TLS when asked for (tls-socket.ts): memjs can only open plain TCP sockets.
  */
 export class NodeConnection {
   readonly #opts: NodeConnectionOptions;
@@ -194,7 +198,7 @@ export class NodeConnection {
   #current(): Link {
     if (this.#closed) throw new CacheConnectionError('cache cluster closed', { node: this.#opts.server });
     if (this.#link) return this.#link;
-    const { host, port, username, password, opTimeoutMs, connectTimeoutMs } = this.#opts;
+    const { host, port, username, password, tls, opTimeoutMs, connectTimeoutMs } = this.#opts;
     const server = new memjs.Server(host, port, username, password, {
       // Only its connect timeout applies: requests never go through memjs's write().
       timeout: (2 * Math.max(opTimeoutMs, connectTimeoutMs)) / 1000,
@@ -204,6 +208,7 @@ export class NodeConnection {
     }) as MemjsServer;
     server.username = username;
     server.password = password;
+    if (tls) openSocketsOverTls(server as MemjsSocketOwner, host, port, tls);
     const link: Link = {
       server,
       pending: new Map(),

@@ -10,6 +10,7 @@ import {
 } from './binary-protocol.js';
 import { CacheProtocolError, type CacheError } from '../errors.js';
 import { NodeConnection } from './node-connection.js';
+import type { CacheTlsOptions } from './tls-socket.js';
 
 /** One cached item as memcached holds it. `cas` changes on every write of the item. */
 export interface CacheItem {
@@ -44,6 +45,7 @@ export interface NodePoolOptions {
   connectTimeoutMs: number;
   username?: string | undefined;
   password?: string | undefined;
+  tls?: CacheTlsOptions | undefined;
   onFailure(error: CacheError): void;
   onSuccess(): void;
 }
@@ -71,6 +73,7 @@ export class NodePool {
           port,
           username: opts.username,
           password: opts.password,
+          tls: opts.tls,
           opTimeoutMs: opts.opTimeoutMs,
           connectTimeoutMs: opts.connectTimeoutMs,
           onFailure: opts.onFailure,

@@ -8,11 +8,15 @@ import {
   responseFrameLength,
 } from '../../src/transport/binary-protocol.js';
 
-/** The memjs Server internals transport/node-connection.ts uses (see transport/README.md). */
+/** The memjs Server internals transport/ uses (see transport/README.md). */
 type ServerInternals = memjs.Server & {
   _socket?: net.Socket;
   username?: string;
   password?: string;
+  connected: boolean;
+  timeoutSet: boolean;
+  connectCallbacks: Array<(socket: net.Socket) => void>;
+  options: { conntimeout: number; keepAlive: boolean; keepAliveDelay: number };
   errorCallbacks: Record<number, unknown>;
   responseHandler(chunk: Buffer): void;
 };
@@ -108,5 +112,41 @@ describe('memjs internals the transport relies on (real memcached)', () => {
     expect(socket.destroyed).toBe(true);
     expect(server._socket).toBeUndefined();
     expect(server.errorCallbacks).toEqual({});
+  });
+
+  it("a Server has the fields and methods tls-socket.ts replays memjs's socket setup with", () => {
+    const server = newServer();
+    expect(server.connectCallbacks).toEqual([]);
+    expect(server.timeoutSet).toBe(false);
+    expect(server.options).toMatchObject({ conntimeout: 2, keepAlive: true, keepAliveDelay: 30 });
+    expect(typeof server.listSasl).toBe('function');
+  });
+
+  it('memjs calls sock() through the instance, so a sock set on the instance opens every socket', () => {
+    const server = newServer();
+    server.username = 'user';
+    server.password = 'secret';
+    const calls: boolean[] = [];
+    server.sock = (sasl: boolean) => calls.push(sasl);
+    server.listSasl();
+    server.write(Buffer.alloc(0));
+    expect(calls).toEqual([true, false]);
+  });
+
+  it('sock() with _socket set opens nothing: it queues go() until connected, and runs SASL writes at once', () => {
+    const server = newServer();
+    const socket = new net.Socket();
+    opened.push(socket);
+    server._socket = socket;
+    const seen: string[] = [];
+    server.sock(false, (s: net.Socket) => seen.push(s === socket ? 'queued' : 'other'));
+    expect(seen).toEqual([]);
+    expect(server.connectCallbacks).toHaveLength(1);
+    server.sock(true, (s: net.Socket) => seen.push(s === socket ? 'sasl' : 'other'));
+    expect(seen).toEqual(['sasl']);
+    server.connected = true;
+    server.sock(false, (s: net.Socket) => seen.push(s === socket ? 'ready' : 'other'));
+    expect(seen).toEqual(['sasl', 'ready']);
+    expect(server._socket).toBe(socket);
   });
 });

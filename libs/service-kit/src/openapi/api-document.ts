@@ -63,6 +63,15 @@ export const errorResponses = {
         .meta({ description: '`Bearer realm="memshop", error="insufficient_scope"`' }),
     }),
   },
+  tooManyRequests: {
+    ...errorResponse(
+      'The client address or token subject spent its request budget; retry after `Retry-After` seconds.',
+      ['rate_limited'],
+    ),
+    headers: z.object({
+      'Retry-After': z.string().meta({ description: 'Seconds until the budget refills.' }),
+    }),
+  },
   databaseUnavailable: errorResponse(
     'The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later.',
     ['database_unavailable', 'unavailable', 'transaction_conflict', 'database_busy'],
@@ -108,12 +117,11 @@ export function jsonRequestBody(schema: z.ZodType): NonNullable<RouteConfig['req
   return { required: true, content: { 'application/json': { schema } } };
 }
 
-const checkSchema = z.object({
-  status: z.enum(['up', 'down', 'degraded']),
-  detail: z.unknown().optional(),
-});
-
-/** Routes every service has (service-app.ts): health, metrics and this document with its page. */
+/**
+ * Routes every service has on its public port (service-app.ts): health and this document with
+ * its page. The admin port's /metrics and detailed readiness are for operators, not API clients,
+ * and are left out.
+ */
 function registerServiceRoutes(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'get',
@@ -123,29 +131,18 @@ function registerServiceRoutes(registry: OpenAPIRegistry): void {
     summary: 'Liveness: the process answers',
     responses: { 200: jsonResponse('Alive.', z.object({ status: z.literal('up') })) },
   });
-  const readiness = z.object({
-    status: z.enum(['up', 'down', 'degraded']),
-    checks: z.record(z.string(), checkSchema),
-  });
   registry.registerPath({
     method: 'get',
     path: '/health/ready',
     operationId: 'getReadiness',
     tags: ['operations'],
-    summary: 'Readiness: database (critical), memcached ring, RabbitMQ and upstream services',
+    summary: 'Readiness, status only (the checks with their detail are on the admin port)',
     responses: {
-      200: jsonResponse('Ready; `degraded` when a non-critical dependency is down.', readiness),
-      503: jsonResponse('A critical dependency (the database) is down.', readiness),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/metrics',
-    operationId: 'getMetrics',
-    tags: ['operations'],
-    summary: 'Prometheus metrics',
-    responses: {
-      200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
+      200: jsonResponse('Ready.', z.object({ status: z.literal('ready') })),
+      503: jsonResponse(
+        'A critical dependency (the database) is down.',
+        z.object({ status: z.literal('not_ready') }),
+      ),
     },
   });
   registry.registerPath({
@@ -192,6 +189,28 @@ export interface ApiDocumentOptions {
   register: (registry: OpenAPIRegistry) => void;
   /** The service accepts order-service's service tokens on some routes (`bearerSecurity.service`). */
   serviceTokens?: boolean;
+  /** What the app's `rateLimit` option says beyond "every write" (uncachedReads, exemptPrefixes). */
+  rateLimits?: { uncachedReads?: string[]; exemptPrefixes?: string[] };
+}
+
+/**
+ * Adds the 429 to every operation rateLimitRouter spends on: every write, the listed uncached
+ * reads and the cache audit (service-app.ts), in one place instead of in every route's list.
+ */
+function documentRateLimits(
+  registry: OpenAPIRegistry,
+  { uncachedReads = [], exemptPrefixes = [] }: { uncachedReads?: string[]; exemptPrefixes?: string[] },
+): void {
+  const limitedReads = new Set(
+    [...uncachedReads, '/admin/cache-audit'].map((path) => path.replace(/:(\w+)/g, '{$1}')),
+  );
+  for (const definition of registry.definitions) {
+    if (definition.type !== 'route') continue;
+    const { route } = definition;
+    if (exemptPrefixes.some((prefix) => route.path.startsWith(prefix))) continue;
+    if (route.method === 'get' && !limitedReads.has(route.path)) continue;
+    route.responses[429] ??= errorResponses.tooManyRequests;
+  }
 }
 
 /** Builds a service's OpenAPI 3.1 document from the zod schemas its routes validate with. */
@@ -215,6 +234,7 @@ export function buildApiDocument(opts: ApiDocumentOptions): ApiDocument {
   }
   opts.register(registry);
   registerServiceRoutes(registry);
+  documentRateLimits(registry, opts.rateLimits ?? {});
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Router } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
+import { createAdminApp } from '../admin-app';
 import { setCacheHeader, combineCacheStatus } from '../cache-header';
 import { ConflictError, NotFoundError } from '../errors';
 import { createLogger } from '../logger';
@@ -40,22 +41,18 @@ function buildApp(databaseUp = true) {
   router.get('/bug', () => {
     throw new TypeError('oops');
   });
-  const app = createServiceApp({
-    logger,
-    metrics,
-    bodyLimit: '1kb',
-    routers: [router],
-    health: {
-      checks: {
-        database: async () => {
-          if (!databaseUp) throw new Error('down');
-          return { status: 'up' };
-        },
-        memcached: async () => ({ status: 'degraded' }),
+  const health = {
+    checks: {
+      database: async () => {
+        if (!databaseUp) throw new Error('connect ECONNREFUSED 10.0.0.7:5432');
+        return { status: 'up' as const };
       },
+      memcached: async () => ({ status: 'degraded' as const, detail: [{ server: '10.0.0.8:11211' }] }),
     },
-  });
-  return { app, lines, metrics };
+  };
+  const app = createServiceApp({ logger, metrics, bodyLimit: '1kb', routers: [router], health });
+  const adminApp = createAdminApp({ logger, metrics, health });
+  return { app, adminApp, lines, metrics };
 }
 
 describe('createServiceApp', () => {
@@ -86,22 +83,39 @@ describe('createServiceApp', () => {
     expect(lines.filter((l) => l.includes('request failed'))).toHaveLength(2);
   });
 
-  it('reports health per check and 503 when the database is down', async () => {
+  it('answers readiness on the public port with the status alone, 503 when the database is down', async () => {
     const up = await request(buildApp(true).app).get('/health/ready').expect(200);
-    expect(up.body).toEqual({
-      status: 'degraded',
-      checks: { database: { status: 'up' }, memcached: { status: 'degraded' } },
-    });
+    expect(up.body).toEqual({ status: 'ready' });
     const down = await request(buildApp(false).app).get('/health/ready').expect(503);
-    expect(down.body.checks.database).toEqual({ status: 'down', detail: 'down' });
+    expect(down.body).toEqual({ status: 'not_ready' });
+    expect(down.text).not.toContain('10.0.0');
     await request(buildApp(false).app).get('/health/live').expect(200);
+    await request(buildApp(true).app).get('/metrics').expect(404);
+  });
+
+  it('reports every check with its detail on the admin app', async () => {
+    const up = await request(buildApp(true).adminApp).get('/health/ready').expect(200);
+    expect(up.body).toEqual({
+      status: 'ready',
+      degraded: true,
+      checks: {
+        database: { status: 'up' },
+        memcached: { status: 'degraded', detail: [{ server: '10.0.0.8:11211' }] },
+      },
+    });
+    const down = await request(buildApp(false).adminApp).get('/health/ready').expect(503);
+    expect(down.body.checks.database).toEqual({
+      status: 'down',
+      detail: 'connect ECONNREFUSED 10.0.0.7:5432',
+    });
+    await request(buildApp(false).adminApp).get('/health/live').expect(200);
   });
 
   it('records http_request_duration_seconds by route pattern', async () => {
-    const { app } = buildApp();
+    const { app, adminApp } = buildApp();
     await request(app).get('/things/1').expect(200);
     await request(app).get('/things/2').expect(200);
-    const text = (await request(app).get('/metrics').expect(200)).text;
+    const text = (await request(adminApp).get('/metrics').expect(200)).text;
     expect(text).toMatch(
       /http_request_duration_seconds_count\{service="test",method="GET",route="\/things\/:id",status_code="200"\} 2/,
     );

@@ -2,13 +2,13 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import {
-  createLogger,
+  componentTestOverrides,
   createPrismaClient,
-  createServiceMetrics,
   parseConfig,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  relaxedRateLimitEnv,
   rabbitUrl,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -25,6 +25,7 @@ import type { Product, ProductChanges } from '../../../../apps/catalog/src/domai
 import { PrismaClient } from '../../../../apps/catalog/src/prisma/generated/client';
 import { seedCatalog } from '../../../../apps/catalog/src/prisma/seed';
 import { counterValue } from './prom-counters';
+import { startConsuming } from './start-consuming';
 
 export const CATALOG_SCHEMA_PATH = path.join(
   __dirname,
@@ -38,8 +39,6 @@ export const CATALOG_SCHEMA_PATH = path.join(
   'prisma',
   'schema.prisma',
 );
-
-const logLevel = () => process.env['TEST_LOG_LEVEL'] ?? 'silent';
 
 /**
  * What several catalog "processes" share, as in production: one Postgres database (migrated and
@@ -188,19 +187,21 @@ export async function startCatalogInstance(
       INVALIDATION_QUEUE: world.catalogQueue,
       // The tests compare the cache with the truth themselves; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
+      ...relaxedRateLimitEnv,
     });
     let repository: InstrumentedCatalogRepository | undefined;
-    const service = createCatalogService(config, {
-      logger: createLogger({ service: `catalog-${name}`, level: logLevel() }),
-      metrics: createServiceMetrics('catalog', { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
+    const { overrides } = componentTestOverrides('catalog', {
+      instance: `catalog-${name}`,
       cache: {
         clock: opts.clock,
-        relayPollIntervalMs: opts.relay?.pollIntervalMs ?? 200,
+        relayPollIntervalMs: opts.relay?.pollIntervalMs,
         relayRetryBaseSeconds: opts.relay?.retryBaseSeconds,
         relayRetryMaxSeconds: opts.relay?.retryMaxSeconds,
         busReconnectMaxDelayMs: 1000,
       },
+    });
+    const service = createCatalogService(config, {
+      ...overrides,
       repository: (prisma) =>
         (repository = new InstrumentedCatalogRepository(
           prisma,
@@ -211,15 +212,7 @@ export async function startCatalogInstance(
       // mask a slow loader's stale set landing after it.
       eventRepository: (_repository, prisma) => new CatalogRepository(prisma),
     });
-    infra.cleanup.add(() => service.stop());
-    const consumedEventIds = new Set<string>();
-    // Runs after the catalog's handler succeeded (handlers run in order): "this event is done".
-    service.bus.subscribe(async (event) => {
-      consumedEventIds.add(event.id);
-    });
-    await service.start();
-    if (!(await service.bus.waitUntilConnected(10_000)))
-      throw new Error(`catalog ${name}: RabbitMQ did not connect`);
+    const consumedEventIds = await startConsuming(infra, service, `catalog ${name}`);
     const { url } = await service.listen({
       port: 0,
       host: '127.0.0.1',

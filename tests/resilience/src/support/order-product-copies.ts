@@ -1,28 +1,29 @@
-import { Cache, CacheCluster, InvalidationBus } from '@memshop/cache';
-import { createLogger } from '@memshop/service-kit';
-import { rabbitUrl, uniqueName } from '@memshop/testing';
-import { orderCacheKeys } from '../../../../apps/order/src/data/cache-keys';
-import { CatalogClient } from '../../../../apps/order/src/data/catalog-client';
-import { CachedProductDirectory } from '../../../../apps/order/src/data/product-directory';
-import { ServiceClient } from '../../../../apps/order/src/data/service-client';
-import {
-  createUpstreamInvalidationHandler,
-  ORDER_EVENT_BINDINGS,
-} from '../../../../apps/order/src/events/upstream-invalidation';
+import { deployMigrations } from '@memshop/migrate';
+import path from 'node:path';
+import type { Cache, CacheCluster, InvalidationBus } from '@memshop/cache';
+import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
+import { rabbitUrl, uniqueName, withTestInfrastructure } from '@memshop/testing';
+import type { OrderCacheKeys } from '../../../../apps/order/src/data/cache-keys';
+import type { CachedProductDirectory } from '../../../../apps/order/src/data/product-directory';
+import { orderConfigSchema } from '../../../../apps/order/src/config';
+import { createOrderService } from '../../../../apps/order/src/order';
 import type { CatalogWorld } from './catalog-world';
+import { startConsuming } from './start-consuming';
+
+const ORDER_SCHEMA_PATH = path.join(__dirname, '../../../../apps/order/src/prisma/schema.prisma');
 
 /**
- * order-service's cached copies of catalog products, wired as apps/order/src/order-service.ts
- * wires them (its own cluster client and cache, its own durable queue purging `order:product:*`
- * on catalog.product.* events, the gap rule), reading catalog over HTTP. No order database: the
- * copies are what this suite checks.
+ * order-service's cached copies of catalog products, from order's composition root as
+ * apps/order/src/main.ts builds it (its own cluster client and cache, its own durable queue
+ * purging `order:product:*` on catalog.product.* events, the gap rule), reading catalog over
+ * HTTP. Its order database is empty: the copies are what this suite checks.
  */
 export interface OrderProductCopies {
   products: CachedProductDirectory;
   cache: Cache;
   cluster: CacheCluster;
   bus: InvalidationBus;
-  keys: ReturnType<typeof orderCacheKeys>;
+  keys: OrderCacheKeys;
   consumedEventIds: Set<string>;
   close(): Promise<void>;
 }
@@ -31,47 +32,36 @@ export async function startOrderProductCopies(
   world: CatalogWorld,
   catalogUrl: string,
 ): Promise<OrderProductCopies> {
-  const logger = createLogger({ service: 'order', level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const cluster = new CacheCluster({ servers: world.memcached.servers, logger });
-  const cache = new Cache({ cluster, logger });
-  const queue = uniqueName('resilience-order-q');
-  world.trackQueue(queue);
-  const bus = new InvalidationBus({
-    url: rabbitUrl(),
-    service: 'order',
-    exchange: world.exchange,
-    queue,
-    bindings: ORDER_EVENT_BINDINGS,
-    reconnectMaxDelayMs: 1000,
-    logger,
+  return withTestInfrastructure(async (infra) => {
+    const database = await infra.database('resilience-order', (databaseUrl) =>
+      deployMigrations({ schemaPath: ORDER_SCHEMA_PATH, databaseUrl }),
+    );
+    const queue = uniqueName('resilience-order-q');
+    world.trackQueue(queue);
+    const config = parseConfig(orderConfigSchema, {
+      DATABASE_URL: database.url,
+      MEMCACHED_SERVERS: world.memcached.servers.join(','),
+      RABBITMQ_URL: rabbitUrl(),
+      INVALIDATION_EXCHANGE: world.exchange,
+      INVALIDATION_QUEUE: queue,
+      CATALOG_URL: catalogUrl,
+      // No user-service in this suite: nothing here reads a user (only the readiness check would).
+      USER_URL: 'http://127.0.0.1:9',
+      UPSTREAM_TIMEOUT_MS: '5000',
+      // The suite compares the copies with the truth itself; a background audit would only add load.
+      CACHE_AUDIT_SAMPLE_SIZE: '0',
+    });
+    const { overrides } = componentTestOverrides('order', { cache: { busReconnectMaxDelayMs: 1000 } });
+    const service = createOrderService(config, overrides);
+    const consumedEventIds = await startConsuming(infra, service, 'order copies');
+    return {
+      products: service.products,
+      cache: service.cache,
+      cluster: service.cluster,
+      bus: service.bus,
+      keys: service.keys,
+      consumedEventIds,
+      close: () => infra.close(),
+    };
   });
-  const keys = orderCacheKeys(1);
-  const consumedEventIds = new Set<string>();
-  bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
-  bus.subscribe(async (event) => {
-    consumedEventIds.add(event.id);
-  });
-  cache.trackInvalidationFeed(bus, ['product', 'user']);
-  const close = async () => {
-    await bus.close().catch(() => undefined);
-    await cache.close().catch(() => undefined);
-    await cluster.close().catch(() => undefined);
-  };
-  try {
-    await bus.start();
-    if (!(await bus.waitUntilConnected(10_000))) throw new Error('order copies: RabbitMQ did not connect');
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  const http = new ServiceClient({ service: 'catalog', baseUrl: catalogUrl, timeoutMs: 5000 });
-  return {
-    products: new CachedProductDirectory(cache, new CatalogClient(http), keys),
-    cache,
-    cluster,
-    bus,
-    keys,
-    consumedEventIds,
-    close,
-  };
 }

@@ -19,13 +19,13 @@ export async function counterValue(
   return total;
 }
 
-/** The same sum, scraped from a running service's GET /metrics (Prometheus text format). */
+/** The same sum, scraped from a running service's GET /metrics on its admin port (Prometheus text format). */
 export async function scrapeCounter(
-  baseUrl: string,
+  adminUrl: string,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
   const text = await response.text();
   let total = 0;
   for (const line of text.split('\n')) {

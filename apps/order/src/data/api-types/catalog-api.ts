@@ -43,6 +43,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/source/products': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Products by id from the database, never the cache (other services' staleness auditors)
+     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`).
+     */
+    get: operations['getProductsFromSource'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/categories/{id}/products': {
     parameters: {
       query?: never;
@@ -172,25 +192,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database (critical), memcached ring, RabbitMQ and upstream services */
+    /** Readiness, status only (the checks with their detail are on the admin port) */
     get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Prometheus metrics */
-    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -555,6 +558,24 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -715,6 +736,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };
@@ -961,6 +1000,114 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable' | 'unavailable' | 'transaction_conflict' | 'database_busy';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  getProductsFromSource: {
+    parameters: {
+      query: {
+        ids: string | string[];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The products found, in request order, and the ids not found. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProductBatch'];
+        };
+      };
+      /** @description The path, query or body is invalid; `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -982,8 +1129,10 @@ export interface operations {
   getCategoryProducts: {
     parameters: {
       query?: {
+        /** @description A multiple of limit, at most 1000. */
         offset?: number | null;
-        limit?: number;
+        /** @description One of 10, 20, 50, 100. */
+        limit?: 10 | 20 | 50 | 100;
       };
       header?: never;
       path: {
@@ -1208,6 +1357,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };
@@ -1869,7 +2036,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Ready; `degraded` when a non-critical dependency is down. */
+      /** @description Ready. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1877,14 +2044,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'ready';
           };
         };
       };
@@ -1896,35 +2056,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'not_ready';
           };
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text format. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
         };
       };
     };
@@ -1963,6 +2096,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };

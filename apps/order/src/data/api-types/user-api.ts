@@ -22,6 +22,26 @@ export interface paths {
     patch: operations['updateUser'];
     trace?: never;
   };
+  '/admin/source/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Users by id from the database, never the cache (other services' staleness auditors)
+     * @description At most 100 distinct ids, comma-separated (`?ids=1,2,3`) or repeated (`?ids=1&ids=2`).
+     */
+    get: operations['getUsersFromSource'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/users': {
     parameters: {
       query?: never;
@@ -63,25 +83,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database (critical), memcached ring, RabbitMQ and upstream services */
+    /** Readiness, status only (the checks with their detail are on the admin port) */
     get: operations['getReadiness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/metrics': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Prometheus metrics */
-    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -160,6 +163,11 @@ export interface components {
       createdAt: string;
       /** Format: date-time */
       updatedAt: string;
+    };
+    UserBatch: {
+      users: components['schemas']['User'][];
+      /** @description Requested ids that do not exist. */
+      missing: number[];
     };
   };
   responses: never;
@@ -364,6 +372,24 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -528,6 +554,114 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable' | 'unavailable' | 'transaction_conflict' | 'database_busy';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+    };
+  };
+  getUsersFromSource: {
+    parameters: {
+      query: {
+        ids: string | string[];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The users found, in request order, and the ids not found. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserBatch'];
+        };
+      };
+      /** @description The path, query or body is invalid; `details` lists each problem. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -676,6 +810,24 @@ export interface operations {
           };
         };
       };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -726,7 +878,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Ready; `degraded` when a non-critical dependency is down. */
+      /** @description Ready. */
       200: {
         headers: {
           [name: string]: unknown;
@@ -734,14 +886,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'ready';
           };
         };
       };
@@ -753,35 +898,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status: 'up' | 'down' | 'degraded';
-            checks: {
-              [key: string]: {
-                /** @enum {string} */
-                status: 'up' | 'down' | 'degraded';
-                detail?: unknown;
-              };
-            };
+            status: 'not_ready';
           };
-        };
-      };
-    };
-  };
-  getMetrics: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Prometheus text format. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/plain': string;
         };
       };
     };
@@ -820,6 +938,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The client address or token subject spent its request budget; retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          /** @description Seconds until the budget refills. */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               message: string;
               details?: unknown;
             };

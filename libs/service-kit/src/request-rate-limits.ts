@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { CacheCluster } from '@memshop/cache';
+import { Router, type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { RateLimiterMemcache, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { TooManyRequestsError } from './errors';
+import { MemcachedRateLimitStore } from './memcached-rate-limit-store';
+import type { ServiceMetrics } from './metrics';
+
+export interface RateLimitSettings {
+  windowSeconds: number;
+  /** Requests per window from one client address. */
+  perClient: number;
+  /** Requests per window for one token subject. */
+  perSubject: number;
+}
+
+export interface RequestRateLimitsOptions {
+  service: string;
+  cluster: CacheCluster;
+  settings: RateLimitSettings;
+  logger: Logger;
+  metrics: Pick<ServiceMetrics, 'rateLimitRejections'>;
+}
+
+export type RateLimitScope = 'client' | 'subject';
+
+/** A request the limits turned away: which budget ran out and when it refills. */
+export interface RateLimitRejection {
+  scope: RateLimitScope;
+  retryAfterSeconds: number;
+}
+
+/**
+ * The per-client and per-subject budgets of one service, counted in memcached so every
+ * instance spends from the same budget (RateLimiterMemcache over MemcachedRateLimitStore).
+ * Each has an in-process RateLimiterMemory as rate-limiter-flexible's insurance limiter: while
+ * memcached fails, each instance counts alone (the limit is then per instance, so N replicas
+ * admit up to N times as much) instead of letting everything through or failing requests.
+ */
+export class RequestRateLimits {
+  readonly #limiters: Record<RateLimitScope, RateLimiterMemcache>;
+  readonly #metrics: Pick<ServiceMetrics, 'rateLimitRejections'>;
+  readonly #logger: Logger;
+
+  constructor({ service, cluster, settings, logger, metrics }: RequestRateLimitsOptions) {
+    const store = new MemcachedRateLimitStore(cluster);
+    const limiter = (scope: RateLimitScope, points: number) =>
+      new RateLimiterMemcache({
+        storeClient: store,
+        keyPrefix: `memshop:${service}:ratelimit:${scope}`,
+        points,
+        duration: settings.windowSeconds,
+        insuranceLimiter: new RateLimiterMemory({ points, duration: settings.windowSeconds }),
+      });
+    this.#limiters = {
+      client: limiter('client', settings.perClient),
+      subject: limiter('subject', settings.perSubject),
+    };
+    this.#logger = logger;
+    this.#metrics = metrics;
+  }
+
+  /**
+   * Spends one request from the client's budget and, when the caller is known, the subject's.
+   * Null when the request may go on. A limiter that fails even in memory lets the request
+   * through: the limits protect the service, they must not be what takes it down.
+   */
+  async spend(client: string, subject?: string): Promise<RateLimitRejection | null> {
+    const spending: Array<[RateLimitScope, string]> = [['client', client]];
+    if (subject) spending.push(['subject', subject]);
+    for (const [scope, key] of spending) {
+      try {
+        await this.#limiters[scope].consume(counterKey(key));
+      } catch (err) {
+        if (err instanceof RateLimiterRes) {
+          this.#metrics.rateLimitRejections.inc({ scope });
+          return { scope, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
+        }
+        this.#logger.warn({ err, scope }, 'rate limiter failed; request let through');
+      }
+    }
+    return null;
+  }
+}
+
+/**
+ * Memcached keys are printable ASCII without spaces, at most 250 bytes; an IPv6 address or a
+ * decimal user id passes as is (readable in `stats cachedump`), anything else is hashed.
+ */
+function counterKey(value: string): string {
+  if (/^[A-Za-z0-9.:_-]{1,64}$/.test(value)) return value;
+  return `#${createHash('sha256').update(value).digest('base64url')}`;
+}
+
+export interface RateLimitRouterOptions {
+  limits: RequestRateLimits;
+  /**
+   * GET routes (Express patterns) that reach the database on every request. Cached reads are
+   * not limited: a hit costs the service next to nothing, and the load suites and benchmarks
+   * drive them at full speed from one address.
+   */
+  uncachedReads?: string[];
+  /**
+   * The verified subject of the request's token (it may verify the token itself: this runs
+   * before the routers), or undefined for an anonymous request. Never an unverified claim: a
+   * forged `sub` would spend someone else's budget. A token that fails verification counts as
+   * anonymous here; the route answers it 401.
+   */
+  subjectOf?: (req: Request) => string | undefined | Promise<string | undefined>;
+  /**
+   * Path prefixes that never spend (whatever the method): endpoints only another service calls,
+   * whose calls the user's request at that service has already paid for.
+   */
+  exemptPrefixes?: string[];
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Spends from the limits on every write (any method but GET, HEAD, OPTIONS) and on the listed
+ * uncached reads, before the body is parsed; a request over a limit gets 429 with Retry-After
+ * and the usual JSON error body.
+ */
+export function rateLimitRouter({
+  limits,
+  uncachedReads = [],
+  subjectOf,
+  exemptPrefixes = [],
+}: RateLimitRouterOptions): Router {
+  const spend: RequestHandler = async (req, res, next) => {
+    const subject = await Promise.resolve(subjectOf?.(req)).catch(() => undefined);
+    const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subject);
+    if (!rejection) {
+      next();
+      return;
+    }
+    res.setHeader('Retry-After', String(rejection.retryAfterSeconds));
+    next(
+      new TooManyRequestsError(
+        `too many requests for this ${rejection.scope === 'client' ? 'client address' : 'token subject'}; retry after ${rejection.retryAfterSeconds} s`,
+      ),
+    );
+  };
+  const router = Router();
+  // next('router') leaves this router: none of the spending below runs.
+  router.use((req, _res, next) =>
+    exemptPrefixes.some((prefix) => req.path.startsWith(prefix)) ? next('router') : next(),
+  );
+  router.use((req, res, next) => (SAFE_METHODS.has(req.method) ? next() : spend(req, res, next)));
+  for (const path of uncachedReads) router.get(path, spend);
+  return router;
+}
