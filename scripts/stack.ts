@@ -6,7 +6,7 @@
  * `startStack()` is the same thing as a function: the demo, the e2e test and the benchmark start
  * their stacks with it (free ports, fresh databases, isolated RabbitMQ names, several instances).
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import {
@@ -333,6 +333,17 @@ async function choosePorts(
  * those keys. Only the folder's path is written here; the keys stay in the private temp folder.
  */
 export const STACK_AUTH_POINTER = path.join(WORKSPACE_ROOT, 'tmp', 'stack', 'auth.json');
+
+/** The key folder of the `npm run stack` that is running (what `npm run token` and the demo sign with). */
+export function runningStackAuthDir(): string {
+  try {
+    return (JSON.parse(readFileSync(STACK_AUTH_POINTER, 'utf8')) as { dir: string }).dir;
+  } catch {
+    throw new Error(
+      'no running stack found: start one with `npm run stack` (it makes the keys tokens are signed with)',
+    );
+  }
+}
 
 function printSummary(stack: Stack, startedMs: number): void {
   const lines = [

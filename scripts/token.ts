@@ -3,10 +3,9 @@
  * running `npm run stack` accepts (signed with the development key it made; 15 minutes), and
  * nothing else on stdout, so `$(npm run --silent token -- --user 1)` works in a shell.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readAuthKeys } from '../libs/testing/src';
-import { STACK_AUTH_POINTER } from './stack';
+import { runningStackAuthDir } from './stack';
 
 const USAGE = 'usage: npm run token -- --user <id> | --admin [--user <id>]';
 
@@ -21,15 +20,7 @@ async function main(): Promise<void> {
   }
   if (id === undefined && !values.admin) throw new Error(USAGE);
 
-  let dir: string;
-  try {
-    dir = (JSON.parse(readFileSync(STACK_AUTH_POINTER, 'utf8')) as { dir: string }).dir;
-  } catch {
-    throw new Error(
-      'no running stack found: start one with `npm run stack` (it makes the keys tokens are signed with)',
-    );
-  }
-  const keys = await readAuthKeys(dir);
+  const keys = await readAuthKeys(runningStackAuthDir());
   const token = values.admin ? await keys.adminToken(id ?? 1) : await keys.userToken(id!);
   process.stdout.write(`${token}\n`);
 }
