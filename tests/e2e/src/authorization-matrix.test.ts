@@ -89,14 +89,14 @@ const ROWS: Row[] = [
     'PATCH',
     () => '/products/2',
     { priceCents: 1234 },
-    { ...BAD, userA: 403, userB: 403, admin: 200, orderService: 401 },
+    { ...BAD, userA: 403, userB: 403, admin: 200, orderService: 403 },
   ],
   [
     'catalog',
     'PATCH',
     () => '/categories/2',
     { name: 'Matrix' },
-    { ...BAD, userA: 403, userB: 403, admin: 200, orderService: 401 },
+    { ...BAD, userA: 403, userB: 403, admin: 200, orderService: 403 },
   ],
   [
     'catalog',
@@ -158,7 +158,9 @@ const ROWS: Row[] = [
 
 describe('the authorization matrix', () => {
   it.each(
-    ROWS.map((row) => [`${row[0]} ${row[1]} ${row[2].toString().replace(/^\(\) => /, '')}`, row] as const),
+    ROWS.map(
+      (row) => [`${row[0]} ${row[1]} ${row[2].toString().replace(/^\(\)\s*=>\s*/, '')}`, row] as const,
+    ),
   )('%s', async (_name, [service, method, path, body, expected]) => {
     const got: Record<string, number> = {};
     for (const caller of CALLERS) {
