@@ -3,9 +3,11 @@
  * with the time and X-Cache of every call:
  *   miss -> Postgres -> background populate -> hit;
  *   an order read through order-service's own cache of catalog and user;
- *   PATCH in catalog -> outbox -> RabbitMQ -> order-service purges its copy -> fresh read.
+ *   PATCH in catalog -> outbox -> RabbitMQ -> order-service purges its copy -> fresh read;
+ *   and who may do what: no token is a 401, a user reading another user's orders a 403.
  * Exits 0; stops the stack only if it started it.
  */
+import { bearer, readAuthKeys, type AuthKeys } from '../libs/testing/src';
 import { cacheRequestCounts, countsDelta } from './lib/prometheus-text';
 import {
   DEFAULT_ADMIN_PORTS,
@@ -14,6 +16,7 @@ import {
   startStack,
   type ServiceName,
   type Stack,
+  runningStackAuthDir,
 } from './stack';
 
 interface CallResult {
@@ -36,6 +39,8 @@ async function call(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  /** A refusal the story expects (401, 403): not an error. */
+  expectedStatus?: number,
 ): Promise<CallResult> {
   const started = performance.now();
   const response = await fetch(`${urls[service]}${path}`, {
@@ -55,7 +60,7 @@ async function call(
   } catch {
     // not JSON: keep the text
   }
-  if (response.status >= 400) {
+  if (response.status >= 400 && response.status !== expectedStatus) {
     throw new Error(`${method} ${service} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
   }
   return { status: response.status, cache, ms, body: parsed };
@@ -77,8 +82,9 @@ async function narrated(
   note: string | ((result: CallResult) => string),
   body?: unknown,
   headers?: Record<string, string>,
+  expectedStatus?: number,
 ) {
-  const result = await call(urls, service, method, path, body, headers);
+  const result = await call(urls, service, method, path, body, headers, expectedStatus);
   narrate(result, method, service, path, typeof note === 'string' ? note : note(result));
   return result;
 }
@@ -96,10 +102,11 @@ async function readUntilHit(
   service: ServiceName,
   path: string,
   note: string,
+  headers: Record<string, string> = {},
 ): Promise<CallResult> {
   const started = performance.now();
   for (let attempt = 1; ; attempt += 1) {
-    const result = await call(urls, service, 'GET', path);
+    const result = await call(urls, service, 'GET', path, undefined, headers);
     if (result.cache === 'hit' || attempt >= 40) {
       const waited = performance.now() - started - result.ms;
       narrate(
@@ -132,10 +139,14 @@ async function probeRunningStack(): Promise<'running' | 'absent' | 'partial'> {
   return up.some(Boolean) ? 'partial' : 'absent';
 }
 
-async function runWorkflow(urls: Urls): Promise<void> {
+async function runWorkflow(urls: Urls, keys: AuthKeys): Promise<void> {
   const productId = 1 + Math.floor(Math.random() * 1000);
   const otherProductId = (productId % 1000) + 1;
   const userId = 1 + Math.floor(Math.random() * 100);
+  const otherUserId = (userId % 100) + 1;
+  // What `npm run token -- --user <id>` and `-- --admin` print, signed with the stack's dev key.
+  const asUser = bearer(await keys.userToken(userId));
+  const asAdmin = bearer(await keys.adminToken());
   const productPath = `/products/${productId}`;
 
   console.log('\n-- cache-aside in catalog: miss -> Postgres -> background populate -> hit');
@@ -160,6 +171,16 @@ async function runWorkflow(urls: Urls): Promise<void> {
     ],
   };
   const idempotencyKey = `demo-${Date.now()}`;
+  await narrated(
+    urls,
+    'POST',
+    'order',
+    '/orders',
+    'no token: 401 with WWW-Authenticate: Bearer (orders are placed for the user in the token)',
+    orderBody,
+    {},
+    401,
+  );
   const created = await narrated(
     urls,
     'POST',
@@ -167,7 +188,7 @@ async function runWorkflow(urls: Urls): Promise<void> {
     '/orders',
     (r) => `saved pending, catalog reserves + confirms the stock -> ${(r.body as { status: string }).status}`,
     orderBody,
-    { 'idempotency-key': idempotencyKey },
+    { 'idempotency-key': idempotencyKey, ...asUser },
   );
   await narrated(
     urls,
@@ -176,7 +197,7 @@ async function runWorkflow(urls: Urls): Promise<void> {
     '/orders',
     (r) => `same Idempotency-Key: the same order ${(r.body as { id: number }).id}, no stock taken twice`,
     orderBody,
-    { 'idempotency-key': idempotencyKey },
+    { 'idempotency-key': idempotencyKey, ...asUser },
   );
   const orderId = (created.body as { id: number }).id;
   const orderPath = `/orders/${orderId}`;
@@ -186,8 +207,20 @@ async function runWorkflow(urls: Urls): Promise<void> {
     'order',
     orderPath,
     'order (written through when confirmed) + current product/user summaries',
+    undefined,
+    asUser,
   );
-  await readUntilHit(urls, 'order', orderPath, 'everything from memcached');
+  await readUntilHit(urls, 'order', orderPath, 'everything from memcached', asUser);
+  await narrated(
+    urls,
+    'GET',
+    'order',
+    `/users/${otherUserId}/orders`,
+    `user ${userId} asks for user ${otherUserId}'s orders: 403, checked before any cache read`,
+    undefined,
+    asUser,
+    403,
+  );
 
   console.log(
     '\n-- invalidation across services: PATCH in catalog -> outbox -> RabbitMQ -> order-service purges its copy',
@@ -203,12 +236,13 @@ async function runWorkflow(urls: Urls): Promise<void> {
     {
       priceCents: newPrice,
     },
+    asAdmin,
   );
   let polls = 0;
   let seen: CallResult | undefined;
   for (;;) {
     polls += 1;
-    const result = await call(urls, 'order', 'GET', orderPath);
+    const result = await call(urls, 'order', 'GET', orderPath, undefined, asUser);
     const line = (
       result.body as { items: Array<{ productId: number; product: { priceCents: number } | null }> }
     ).items.find((i) => i.productId === productId);
@@ -228,7 +262,7 @@ async function runWorkflow(urls: Urls): Promise<void> {
     orderPath,
     `new price visible ${lagMs.toFixed(0)} ms after the PATCH began (${polls} poll(s)): copy was purged`,
   );
-  await readUntilHit(urls, 'order', orderPath, 'fresh copy cached again');
+  await readUntilHit(urls, 'order', orderPath, 'fresh copy cached again', asUser);
   await readUntilHit(urls, 'catalog', productPath, 'catalog serves the written-through new price');
 }
 
@@ -236,6 +270,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   let stack: Stack | undefined;
   let urls: Urls;
+  let keys: AuthKeys;
   /** Where each service's /metrics is (its admin port). */
   let adminUrls: Urls;
   const state = await probeRunningStack();
@@ -248,6 +283,7 @@ async function main(): Promise<void> {
     adminUrls = Object.fromEntries(
       SERVICES.map((s) => [s, `http://127.0.0.1:${DEFAULT_ADMIN_PORTS[s]}`]),
     ) as Urls;
+    keys = await readAuthKeys(runningStackAuthDir());
   } else {
     console.log('no stack on 3001-3003: starting one (npm run stack keeps one running)');
     const stackStarted = performance.now();
@@ -255,11 +291,12 @@ async function main(): Promise<void> {
     console.log(`  stack up in ${((performance.now() - stackStarted) / 1000).toFixed(1)} s`);
     urls = stack.urls;
     adminUrls = stack.adminUrls;
+    keys = stack.auth;
   }
 
   try {
     const before = await Promise.all(SERVICES.map((s) => cacheRequestCounts(adminUrls[s])));
-    await runWorkflow(urls);
+    await runWorkflow(urls, keys);
     const after = await Promise.all(SERVICES.map((s) => cacheRequestCounts(adminUrls[s])));
 
     console.log('\n-- hit ratio');

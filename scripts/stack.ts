@@ -6,13 +6,16 @@
  * `startStack()` is the same thing as a function: the demo, the e2e test and the benchmark start
  * their stacks with it (free ports, fresh databases, isolated RabbitMQ names, several instances).
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import {
+  createAuthKeys,
   createTestDatabase,
   deleteRabbitObjects,
   startMemcachedCluster,
   uniqueName,
+  type AuthKeys,
   type MemcachedCluster,
   type TestDatabase,
   withDeadLetterObjects,
@@ -99,6 +102,11 @@ export interface StartStackOptions {
    * flags that NODE_OPTIONS does not accept (--liftoff-only) work here. Default none.
    */
   nodeArgs?: string[];
+  /**
+   * The token keys the services trust. Default: a fresh development pair for the user token
+   * issuer and one for order-service, in a private temporary folder removed by stop().
+   */
+  auth?: AuthKeys;
   /** Progress lines ("migrating catalog", ...). Default: silent. */
   onProgress?: (message: string) => void;
 }
@@ -113,6 +121,8 @@ export interface Stack {
   memcachedServers: string[];
   databases: Record<ServiceName, { name: string; url: string }>;
   rabbit: { url: string; exchange: string; queues: Record<ServiceName, string> };
+  /** The keys the services trust, and tokens made with them (userToken, adminToken, serviceToken). */
+  auth: AuthKeys;
   /** Stops the services (SIGTERM by pid), then memcached nodes it started, then drops fresh databases and isolated RabbitMQ objects. Idempotent. */
   stop(): Promise<void>;
 }
@@ -149,6 +159,13 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
 
   try {
     const ports = await choosePorts(opts, services);
+
+    let auth = opts.auth;
+    if (!auth) {
+      const created = await createAuthKeys();
+      cleanups.push(() => created.remove());
+      auth = created;
+    }
 
     let cluster: MemcachedCluster | undefined;
     let memcachedServers = opts.memcached?.servers;
@@ -241,6 +258,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
             adminPort,
             env: {
               ...baseEnv,
+              ...auth.envFor(service),
               DATABASE_URL: databases[service].url,
               INVALIDATION_QUEUE: queues[service],
               SERVICE_INSTANCE_ID: `${service}-${instance + 1}`,
@@ -262,6 +280,7 @@ export async function startStack(opts: StartStackOptions = {}): Promise<Stack> {
       memcachedServers,
       databases,
       rabbit: { url: rabbitmqUrl, exchange, queues },
+      auth,
       stop,
     };
   } catch (err) {
@@ -312,6 +331,23 @@ async function choosePorts(
   return ports;
 }
 
+/**
+ * Where `npm run stack` says which key folder its services trust, so `npm run token` signs with
+ * those keys. Only the folder's path is written here; the keys stay in the private temp folder.
+ */
+export const STACK_AUTH_POINTER = path.join(WORKSPACE_ROOT, 'tmp', 'stack', 'auth.json');
+
+/** The key folder of the `npm run stack` that is running (what `npm run token` and the demo sign with). */
+export function runningStackAuthDir(): string {
+  try {
+    return (JSON.parse(readFileSync(STACK_AUTH_POINTER, 'utf8')) as { dir: string }).dir;
+  } catch {
+    throw new Error(
+      'no running stack found: start one with `npm run stack` (it makes the keys tokens are signed with)',
+    );
+  }
+}
+
 function printSummary(stack: Stack, startedMs: number): void {
   const lines = [
     '',
@@ -325,6 +361,7 @@ function printSummary(stack: Stack, startedMs: number): void {
     `  logs      ${path.relative(process.cwd(), path.join(WORKSPACE_ROOT, 'tmp', 'stack'))}/<service>-<n>.log`,
     '',
     'try:  curl -i http://127.0.0.1:3001/products/1     (twice: X-Cache miss, then hit)',
+    '      curl -i -H "Authorization: Bearer $(npm run --silent token -- --user 1)" http://127.0.0.1:3003/users/1/orders',
     '      npm run demo                                  (uses this stack)',
     'Ctrl-C stops everything.',
   ];
@@ -360,6 +397,8 @@ async function main(): Promise<void> {
 
   const stack = await starting;
   if (shuttingDown) return;
+  writeFileSync(STACK_AUTH_POINTER, `${JSON.stringify({ dir: stack.auth.dir, pid: process.pid })}\n`);
+  process.on('exit', () => rmSync(STACK_AUTH_POINTER, { force: true }));
   printSummary(stack, Date.now() - started);
   for (const service of SERVICES) {
     for (const proc of stack.processes[service]) {

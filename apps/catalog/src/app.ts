@@ -19,6 +19,7 @@ export function createApp({
   metrics,
   healthChecks,
   audit,
+  authenticate,
   rateLimits,
 }: CatalogAppDeps): Express {
   return createServiceApp({
@@ -28,6 +29,7 @@ export function createApp({
     audit,
     rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
+    authenticate,
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
       productRoutes(catalog),

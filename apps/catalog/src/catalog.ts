@@ -37,8 +37,16 @@ export type CatalogHandle = ComposedService<
  * test harness build it here, so tests run the production wiring. No I/O until start().
  */
 export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
-  const options = { service: 'catalog', config, PrismaClient, bindings: CATALOG_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
+  const options = {
+    service: 'catalog',
+    config,
+    PrismaClient,
+    bindings: CATALOG_EVENT_BINDINGS,
+    // The stock endpoints are order-service's only; its tokens name catalog as their audience.
+    serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
+    overrides,
+  };
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const { cluster, cache, bus, relay } = runtime;
     const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
     const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
@@ -72,6 +80,7 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
         metrics,
         healthChecks: runtime.healthChecks,
         audit: auditor,
+        authenticate,
         rateLimits,
       }),
       auditor,

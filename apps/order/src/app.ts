@@ -11,6 +11,7 @@ export function createApp({
   metrics,
   healthChecks,
   audit,
+  authenticate,
   rateLimits,
   ...api
 }: OrderAppDeps): Express {
@@ -21,6 +22,7 @@ export function createApp({
     audit,
     rateLimit: { limits: rateLimits },
     apiDocument: orderApiDocument(),
+    authenticate,
     routers: [ordersRouter(api)],
   });
 }

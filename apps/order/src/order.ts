@@ -1,5 +1,6 @@
 import {
   composeService,
+  ServiceTokenSigner,
   type ComposedService,
   type HealthCheck,
   type ServiceOverrides,
@@ -40,19 +41,24 @@ export type OrderService = ComposedService<
  */
 export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
   const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const { cache, bus, relay } = runtime;
 
     const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
+    // order-service's own credential: catalog's stock endpoints and user's GET /users/:id accept
+    // its short-lived tokens, each addressed to the service called.
+    const signer = new ServiceTokenSigner({ keyFile: config.SERVICE_TOKEN_KEY_FILE });
     const catalogHttp = new ServiceClient({
       service: 'catalog',
       baseUrl: config.CATALOG_URL,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      bearerToken: () => signer.tokenFor('catalog'),
     });
     const userHttp = new ServiceClient({
       service: 'user',
       baseUrl: config.USER_URL,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      bearerToken: () => signer.tokenFor('user'),
     });
     const catalog = new CatalogClient(catalogHttp);
     const userClient = new UserClient(userHttp);
@@ -88,6 +94,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       user: upstreamCheck(userHttp),
     };
     const app = createApp({
+      authenticate,
       audit: auditor,
       rateLimits,
       logger,
@@ -107,6 +114,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       auditor,
       healthChecks,
       tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
+      preflight: [() => signer.load()],
       parts: { settler, products, keys },
     };
   });

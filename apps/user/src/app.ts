@@ -9,7 +9,15 @@ export interface UserAppDeps extends ServiceAppDeps {
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
-export function createApp({ users, logger, metrics, healthChecks, audit, rateLimits }: UserAppDeps): Express {
+export function createApp({
+  users,
+  logger,
+  metrics,
+  healthChecks,
+  audit,
+  authenticate,
+  rateLimits,
+}: UserAppDeps): Express {
   return createServiceApp({
     logger,
     metrics,
@@ -17,6 +25,7 @@ export function createApp({ users, logger, metrics, healthChecks, audit, rateLim
     audit,
     rateLimit: { limits: rateLimits },
     apiDocument: userApiDocument(),
+    authenticate,
     routers: [userRoutes(users)],
   });
 }

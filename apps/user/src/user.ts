@@ -24,8 +24,16 @@ export type UserHandle = ComposedService<
  * the production wiring. No I/O until start().
  */
 export function createUserService(config: UserConfig, overrides: UserOverrides = {}): UserHandle {
-  const options = { service: 'user', config, PrismaClient, bindings: USER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime, rateLimits }) => {
+  const options = {
+    service: 'user',
+    config,
+    PrismaClient,
+    bindings: USER_EVENT_BINDINGS,
+    // order-service reads the users it copies into orders; its tokens name user as their audience.
+    serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'user' },
+    overrides,
+  };
+  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const repository = new UserRepository(prisma);
     const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
     const users = new UserService({
@@ -43,6 +51,7 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
         metrics,
         healthChecks: runtime.healthChecks,
         audit: auditor,
+        authenticate,
         rateLimits,
       }),
       auditor,

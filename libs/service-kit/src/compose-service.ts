@@ -1,7 +1,10 @@
 import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
 import type { PrismaPg } from '@prisma/adapter-pg';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { z } from 'zod';
+import type { AuthEnv } from './auth/auth-config';
+import { authenticate } from './auth/authenticate';
+import { TokenVerifier, type ServiceTokenAudience } from './auth/token-verifier';
 import {
   createCacheRuntime,
   type CacheRuntime,
@@ -17,7 +20,7 @@ import { createPrismaClient } from './prisma';
 import { RequestRateLimits } from './request-rate-limits';
 import { serviceHandle, type ServiceHandle } from './service-handle';
 
-type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
+type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>> & AuthEnv;
 
 /**
  * What a test hands a composition root instead of what it would build from the env. Anything
@@ -40,6 +43,11 @@ export interface ServiceClients<P> {
   metrics: ServiceMetrics;
   prisma: P;
   runtime: CacheRuntime;
+  /**
+   * Verifies the bearer token of every request that sends one (createServiceApp's `authenticate`);
+   * the routes' guards (allow, requireAdmin, ...) decide what the principal may do.
+   */
+  authenticate: RequestHandler;
   /** The write and uncached-read budgets, for the app's `rateLimit` option. */
   rateLimits: RequestRateLimits;
 }
@@ -59,6 +67,8 @@ export interface ServiceWiring<E> {
   healthChecks?: Record<string, HealthCheck>;
   /** Closed in this order, before the auditor, relay, bus, cache and Prisma. */
   tasks?: BackgroundTask[];
+  /** Run by start() before anything connects, e.g. reading a key file, so a bad one fails the start. */
+  preflight?: Array<() => Promise<void>>;
   parts: E;
 }
 
@@ -69,6 +79,8 @@ export interface ComposeServiceOptions<P> {
   PrismaClient: new (options: { adapter: PrismaPg }) => P;
   /** Routing-key patterns the service's queue consumes. */
   bindings: string[];
+  /** Accept order-service's service tokens addressed to this service (catalog, user). */
+  serviceTokens?: ServiceTokenAudience;
   overrides?: ServiceOverrides;
 }
 
@@ -85,12 +97,12 @@ export type ComposedService<P, E> = ServiceHandle &
 
 /**
  * The part of a composition root that is the same in every service: logger, metrics, Prisma,
- * the cache runtime and the rate limits from the config, then the service's own `wire`, the
+ * the cache runtime, the rate limits and the token verifier from the config, then the service's own `wire`, the
  * admin app over its metrics and checks, then one start order (bus, relay, loops, auditor) and
  * one shutdown order (see ServiceHandle.stop).
  */
 export function composeService<P extends CacheRuntimePrisma, E extends object>(
-  { service, config, PrismaClient, bindings, overrides = {} }: ComposeServiceOptions<P>,
+  { service, config, PrismaClient, bindings, serviceTokens, overrides = {} }: ComposeServiceOptions<P>,
   wire: (clients: ServiceClients<P>) => ServiceWiring<E>,
 ): ComposedService<P, E> {
   const logger = overrides.logger ?? createLogger({ service, level: config.LOG_LEVEL });
@@ -109,6 +121,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     bindings,
     tuning: overrides.cache,
   });
+  const verifier = new TokenVerifier(config, serviceTokens);
   const rateLimits = new RequestRateLimits({
     service,
     cluster: runtime.cluster,
@@ -125,8 +138,9 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     auditor,
     healthChecks,
     tasks = [],
+    preflight = [],
     parts,
-  } = wire({ logger, metrics, prisma, runtime, rateLimits });
+  } = wire({ logger, metrics, prisma, runtime, rateLimits, authenticate: authenticate(verifier, logger) });
   const { cluster, cache, bus, relay } = runtime;
   const adminApp = createAdminApp({
     logger,
@@ -138,6 +152,8 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     adminApp,
     logger,
     async start() {
+      await verifier.load();
+      for (const check of preflight) await check();
       await bus.start();
       relay.start();
       for (const task of tasks) task.start();

@@ -9,6 +9,7 @@ export {
   serviceEnvShape,
 } from './config';
 export { redactUrl } from './redact';
+export * from './auth';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export {
   BadRequestError,
@@ -97,6 +98,7 @@ export type { ListeningService, ListenOptions, ServiceHandle } from './service-h
 export { sampleRowIds } from './audit-sampling';
 export { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
 export {
+  bearerSecurity,
   buildApiDocument,
   cacheHeader,
   cachedJsonResponse,

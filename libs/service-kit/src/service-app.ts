@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
@@ -19,6 +19,8 @@ export interface ServiceAppDeps {
   healthChecks: Record<string, HealthCheck>;
   /** The cache auditor behind `GET /admin/cache-audit` (what `npm run audit` reads); optional in tests. */
   audit?: CacheAuditRunner;
+  /** Verifies bearer tokens (composeService); the routes say who may call them. */
+  authenticate: RequestHandler;
   /** The write and uncached-read budgets (composeService). */
   rateLimits: RequestRateLimits;
 }
@@ -35,6 +37,11 @@ export interface ServiceAppOptions {
   audit?: CacheAuditRunner;
   /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
   apiDocument?: ApiDocument;
+  /**
+   * Verifies a request's bearer token before the service's routers (composeService's
+   * `authenticate`); health, metrics and the API document stay open to probes and scrapers.
+   */
+  authenticate?: RequestHandler;
   /** Rate limits on writes and on the service's uncached reads (composeService builds `limits`). */
   rateLimit?: RateLimitRouterOptions;
 }
@@ -42,7 +49,8 @@ export interface ServiceAppOptions {
 /**
  * The Express app every service shares: metrics, rate limits, JSON body limit, tracing, /health
  * (status only: the detail and /metrics are on the admin port, admin-app.ts), /openapi.json and
- * /docs, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
+ * /docs, bearer-token authentication, the service's routers, then 404 and the error handler. No
+ * I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -52,6 +60,7 @@ export function createServiceApp({
   bodyLimit,
   audit,
   apiDocument,
+  authenticate,
   rateLimit,
 }: ServiceAppOptions): Express {
   const app = express();
@@ -70,6 +79,7 @@ export function createServiceApp({
   app.use(healthRouter(health));
   if (audit) app.use(cacheAuditRouter(audit));
   if (apiDocument) app.use(apiDocsRouter(apiDocument));
+  if (authenticate) app.use(authenticate);
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

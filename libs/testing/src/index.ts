@@ -13,5 +13,16 @@ export { createTestInfrastructure, withTestInfrastructure } from './service-test
 export type { StartableService, TestInfrastructure } from './service-test-infra';
 export { countUnsettled, readStockLedger } from './stock-invariant';
 export type { StockLedgerLine, StockLedgerOptions } from './stock-invariant';
+export {
+  bearer,
+  createAuthKeys,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  generateSigningKey,
+  readAuthKeys,
+  type AuthEnvVars,
+  type AuthKeys,
+  type SignOptions,
+} from './auth-keys';
 export { relaxedRateLimitEnv } from './rate-limit-env';
 export { withRecordedReads } from './recorded-reads';

@@ -12,9 +12,34 @@ import { startInProcessServices, type InProcessServices } from './observability-
 
 let services: InProcessServices | undefined;
 
+/**
+ * Who a fuzzed request claims to be: nobody, a user, an admin, order-service, or a token that
+ * must be refused (forged signature, expired, another audience). Every route is fuzzed with
+ * each, so the authorized paths behind the guards see random input too, and the guards see
+ * random credentials: none of it may be a 5xx.
+ */
+const CREDENTIALS = ['none', 'user', 'admin', 'orderService', 'forged', 'expired', 'wrongAudience'] as const;
+type Credential = (typeof CREDENTIALS)[number];
+const authHeaders = {} as Record<Credential, Record<string, string>>;
+
 beforeAll(async () => {
   services = await startInProcessServices({ products: 30, users: 20 });
+  const { auth } = services;
+  const header = (token: string) => ({ authorization: `Bearer ${token}` });
+  authHeaders.none = {};
+  authHeaders.user = header(await auth.userToken(3, { expiresInSeconds: 3600 }));
+  authHeaders.admin = header(await auth.adminToken(1, { expiresInSeconds: 3600 }));
+  authHeaders.orderService = {};
+  authHeaders.forged = header(await auth.adminToken(1, { forged: true }));
+  authHeaders.expired = header(await auth.adminToken(1, { expiresInSeconds: -600 }));
+  authHeaders.wrongAudience = header(await auth.adminToken(1, { audience: 'elsewhere' }));
 }, 120_000);
+
+/** order-service's tokens last 5 minutes: minted per request for the service addressed. */
+async function headersFor(credential: Credential, service: ServiceName): Promise<Record<string, string>> {
+  if (credential !== 'orderService') return authHeaders[credential];
+  return { authorization: `Bearer ${await services!.auth.serviceToken(service)}` };
+}
 
 const statusCounts = new Map<string, Map<number, number>>();
 /** Every 5xx seen, for the failure message (the first few per property are enough to fix it). */
@@ -37,6 +62,7 @@ type ServiceName = 'catalog' | 'user' | 'order';
 interface FuzzRequest {
   method: string;
   path: string;
+  headers?: Record<string, string>;
   body?: { contentType: string; payload: string };
 }
 
@@ -56,7 +82,10 @@ function send(service: ServiceName, req: FuzzRequest): Promise<Reply> {
         method: req.method,
         // node's client refuses spaces and controls; everything else goes out exactly as written.
         path: req.path.replace(/[^\u0021-\u007e]/gu, (c) => encodeURIComponent(c)),
-        headers: payload ? { 'content-type': req.body!.contentType, 'content-length': payload.length } : {},
+        headers: {
+          ...req.headers,
+          ...(payload ? { 'content-type': req.body!.contentType, 'content-length': payload.length } : {}),
+        },
         timeout: 20_000,
       },
       (response) => {
@@ -86,10 +115,15 @@ function send(service: ServiceName, req: FuzzRequest): Promise<Reply> {
   });
 }
 
-async function fire(group: string, service: ServiceName, req: FuzzRequest): Promise<void> {
+async function fire(
+  group: string,
+  service: ServiceName,
+  req: FuzzRequest,
+  credential: Credential = 'none',
+): Promise<void> {
   let reply: Reply;
   try {
-    reply = await send(service, req);
+    reply = await send(service, { ...req, headers: await headersFor(credential, service) });
   } catch (err) {
     // A dropped connection is as bad as a 500 (a crash or a destroyed socket).
     reply = { status: 599, text: (err as Error).message };
@@ -481,6 +515,7 @@ describe('text fields holding a NUL character', () => {
     const reply = await send(service, {
       method,
       path,
+      headers: authHeaders.admin,
       body: { contentType: 'application/json', payload: JSON.stringify(value) },
     });
     expect({ status: reply.status, body: reply.status >= 500 ? reply.text : 'a 4xx body' }).toEqual({
@@ -506,11 +541,12 @@ describe.each(SERVICES)('%s under random input', (service) => {
         fc.constantFrom(...routes),
         idSegment,
         fc.option(nearObject(PRODUCT_FIELDS.concat(USER_FIELDS))),
-        async (route, id, patch) => {
+        fc.constantFrom(...CREDENTIALS),
+        async (route, id, patch, credential) => {
           const req: FuzzRequest = { method: route.method, path: route.path(id) };
           if (route.method === 'PATCH')
             req.body = { contentType: 'application/json', payload: JSON.stringify(patch ?? {}) };
-          await fire(group, service, req);
+          await fire(group, service, req, credential);
         },
       ),
       RUN,
@@ -523,7 +559,9 @@ describe.each(SERVICES)('%s under random input', (service) => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...QUERY_ROUTES[service]).chain((r) => fc.tuple(r.path, queryString(r.names))),
-        async ([path, query]) => fire(group, service, { method: 'GET', path: `${path}?${query}` }),
+        fc.constantFrom(...CREDENTIALS),
+        async ([path, query], credential) =>
+          fire(group, service, { method: 'GET', path: `${path}?${query}` }, credential),
       ),
       RUN,
     );
@@ -537,7 +575,9 @@ describe.each(SERVICES)('%s under random input', (service) => {
         fc
           .constantFrom(...BODY_ROUTES[service])
           .chain((r) => fc.tuple(fc.constant(r.method), r.path, body(r.shape))),
-        async ([method, path, payload]) => fire(group, service, { method, path, body: payload }),
+        fc.constantFrom(...CREDENTIALS),
+        async ([method, path, payload], credential) =>
+          fire(group, service, { method, path, body: payload }, credential),
       ),
       RUN,
     );

@@ -18,6 +18,7 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  createAuthKeys,
   relaxedRateLimitEnv,
   createTestDatabase,
   deleteRabbitObjects,
@@ -25,6 +26,7 @@ import {
   startMemcachedCluster,
   uniqueName,
   withDeadLetterObjects,
+  type AuthKeys,
   type MemcachedCluster,
 } from '@memshop/testing';
 import { createCatalogService } from '../../../apps/catalog/src/catalog';
@@ -79,6 +81,8 @@ export interface InProcessServices {
   order: OrderInstance;
   memcached: MemcachedCluster;
   exchange: string;
+  /** The keys all three trust: tokens for users, admins and order-service. */
+  auth: AuthKeys;
   /** Log lines at warn and above from all three services (a 5xx is logged with its error). */
   logs: string[];
   close(): Promise<void>;
@@ -108,6 +112,8 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
   try {
     const memcached = await startMemcachedCluster(3);
     cleanups.push(() => memcached.stop());
+    const auth = await createAuthKeys();
+    cleanups.push(() => auth.remove());
     const exchange = uniqueName('obs-x');
     const queues = {
       catalog: uniqueName('obs-catalog'),
@@ -145,6 +151,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       databaseUrl: catalogDb.url,
       servers: memcached.servers,
       exchange,
+      auth,
       queue: queues.catalog,
       products: opts.products ?? 30,
       logger: loggerFor('catalog'),
@@ -154,6 +161,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       databaseUrl: userDb.url,
       servers: memcached.servers,
       exchange,
+      auth,
       queue: queues.user,
       users: opts.users ?? 20,
       logger: loggerFor('user'),
@@ -168,6 +176,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
           exchange,
           queue: queues.order,
         }),
+        ...auth.envFor('order'),
         CATALOG_URL: catalog.url,
         USER_URL: user.url,
       }),
@@ -182,6 +191,7 @@ export async function startInProcessServices(opts: StartServicesOptions = {}): P
       order: { url: orderHttp.url, adminUrl: orderHttp.admin!.url, service, queue: queues.order },
       memcached,
       exchange,
+      auth,
       logs,
       close,
     };
@@ -209,6 +219,7 @@ interface StartOne {
   servers: string[];
   exchange: string;
   queue: string;
+  auth: AuthKeys;
   logger: Logger;
   cleanups: Array<() => Promise<unknown>>;
 }
@@ -231,7 +242,8 @@ async function startCatalog(o: StartOne & { products: number }): Promise<Catalog
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedCatalog(adminPrisma, { products: o.products });
 
-  const service = createCatalogService(parseConfig(catalogConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const config = parseConfig(catalogConfigSchema, { ...serviceEnv(o), ...o.auth.envFor('catalog') });
+  const service = createCatalogService(config, { logger: o.logger });
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('catalog did not connect to RabbitMQ');
   const { cache, cluster, catalogCache, metrics, bus } = service;
@@ -254,7 +266,8 @@ async function startUser(o: StartOne & { users: number }): Promise<UserInstance>
   o.cleanups.push(() => adminPrisma.$disconnect());
   await seedUsers(adminPrisma, { users: o.users });
 
-  const service = createUserService(parseConfig(userConfigSchema, serviceEnv(o)), { logger: o.logger });
+  const config = parseConfig(userConfigSchema, { ...serviceEnv(o), ...o.auth.envFor('user') });
+  const service = createUserService(config, { logger: o.logger });
   const running = await listen(service, o.cleanups);
   if (!(await service.bus.waitUntilConnected(10_000))) throw new Error('user did not connect to RabbitMQ');
   const { cache, userCache, metrics } = service;

@@ -1,8 +1,9 @@
-import { idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import { idSchema, NotFoundError, requireAdmin, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import { pageQuerySchema, updateCategorySchema } from './schemas';
 
+/** Category pages are public; renaming a category is an operator's (admin role). */
 export function categoryRoutes(catalog: CatalogService): Router {
   const router = Router();
 
@@ -16,7 +17,7 @@ export function categoryRoutes(catalog: CatalogService): Router {
     res.json(value);
   });
 
-  router.patch('/categories/:id', async (req, res) => {
+  router.patch('/categories/:id', requireAdmin(), async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateCategorySchema.parse(req.body);
     res.json(await catalog.updateCategory(id, changes));

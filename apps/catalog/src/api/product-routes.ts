@@ -1,11 +1,23 @@
 import { cacheBypassRequested } from './bench-routes';
-import { combineCacheStatus, idSchema, NotFoundError, setCacheHeader } from '@memshop/service-kit';
+import {
+  allow,
+  combineCacheStatus,
+  idSchema,
+  isAdmin,
+  isService,
+  NotFoundError,
+  ORDER_SERVICE,
+  requireAdmin,
+  setCacheHeader,
+} from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import { createProductSchema, idsQuerySchema, updateProductSchema } from './schemas';
 
+/** Reads are public; creating, changing and deleting products is an operator's (admin role). */
 export function productRoutes(catalog: CatalogService): Router {
   const router = Router();
+  const admin = requireAdmin();
 
   /**
    * `GET /products?ids=1,2,3`: one cache multi-get, one database query for the misses.
@@ -21,9 +33,10 @@ export function productRoutes(catalog: CatalogService): Router {
 
   /**
    * `GET /admin/source/products?ids=1,2,3`: the same batch from the database, never the cache, for
-   * other services' staleness auditors (an operator route, like /admin/cache-audit).
+   * other services' staleness auditors (an operator route, like /admin/cache-audit): order-service
+   * or an admin only, since every call goes to Postgres.
    */
-  router.get('/admin/source/products', async (req, res) => {
+  router.get('/admin/source/products', allow(isService(ORDER_SERVICE), isAdmin), async (req, res) => {
     const { ids } = idsQuerySchema.parse(req.query);
     res.json(await catalog.getProductsFromSource(ids));
   });
@@ -36,19 +49,19 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json(value);
   });
 
-  router.post('/products', async (req, res) => {
+  router.post('/products', admin, async (req, res) => {
     const input = createProductSchema.parse(req.body);
     const product = await catalog.createProduct(input);
     res.status(201).location(`/products/${product.id}`).json(product);
   });
 
-  router.patch('/products/:id', async (req, res) => {
+  router.patch('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const changes = updateProductSchema.parse(req.body);
     res.json(await catalog.updateProduct(id, changes));
   });
 
-  router.delete('/products/:id', async (req, res) => {
+  router.delete('/products/:id', admin, async (req, res) => {
     const id = idSchema.parse(req.params.id);
     await catalog.deleteProduct(id);
     res.status(204).end();

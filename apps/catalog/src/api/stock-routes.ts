@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError } from '@memshop/service-kit';
+import { BadRequestError, NotFoundError, ORDER_SERVICE, requireService } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import type { Product, StockItem } from '../domain/product';
@@ -28,9 +28,13 @@ import {
  * - `POST /stock/releases` `{ reference }` gives a reservation's stock back (idempotent, 200 with
  *   the reservation); `{ items }` adds stock back without a record.
  * - `GET /stock/reservations/:reference`: the reservation, 404 when unknown.
+ *
+ * Only order-service's service token opens them (a user token is a 403): stock moves only as
+ * part of an order, never at a client's word.
  */
 export function stockRoutes(catalog: CatalogService): Router {
   const router = Router();
+  router.use('/stock', requireService(ORDER_SERVICE));
 
   router.post('/stock/reservations', async (req, res) => {
     const body = reserveStockSchema.parse(req.body);

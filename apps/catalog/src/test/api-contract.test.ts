@@ -48,6 +48,7 @@ describe('the OpenAPI document', () => {
 
     const created = await app()
       .post('/products')
+      .set(f.as.admin)
       .send({
         sku: 'CONTRACT-1',
         name: 'Contract',
@@ -59,29 +60,35 @@ describe('the OpenAPI document', () => {
       .expect(201);
     await app()
       .post('/products')
+      .set(f.as.admin)
       .send({ sku: 'CONTRACT-1', name: 'Again', priceCents: 100, currency: 'EUR', stock: 5, categoryId: 1 })
       .expect(409);
-    await app().patch(`/products/${created.body.id}`).send({ priceCents: 90 }).expect(200);
-    await app().patch(`/products/${created.body.id}`).send({}).expect(400);
+    await app().patch(`/products/${created.body.id}`).set(f.as.admin).send({ priceCents: 90 }).expect(200);
+    await app().patch(`/products/${created.body.id}`).set(f.as.admin).send({}).expect(400);
 
     await app().get('/categories/1/products?limit=10').expect(200);
     await app().get('/categories/999/products').expect(404);
-    await app().patch('/categories/1').send({ name: 'Renamed in a test' }).expect(200);
+    await app().patch('/categories/1').set(f.as.admin).send({ name: 'Renamed in a test' }).expect(200);
 
     const items = [{ productId: created.body.id, quantity: 2 }];
-    await app().post('/stock/reservations').send({ items }).expect(200);
+    await app().post('/stock/reservations').set(f.as.orderService).send({ items }).expect(200);
     await app()
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({ items: [{ productId: created.body.id, quantity: 1000 }] })
       .expect(409);
-    await app().post('/stock/releases').send({ items }).expect(200);
+    await app().post('/stock/releases').set(f.as.orderService).send({ items }).expect(200);
     const reference = 'contract-reservation-1';
-    await app().post('/stock/reservations').send({ items, reference }).expect(200);
-    await app().get(`/stock/reservations/${reference}`).expect(200);
-    await app().get('/stock/reservations/contract-unknown').expect(404);
-    await app().post('/stock/confirmations').send({ reference }).expect(200);
-    await app().post('/stock/confirmations').send({ reference: 'contract-never-reserved' }).expect(409);
-    await app().post('/stock/releases').send({ reference }).expect(200);
+    await app().post('/stock/reservations').set(f.as.orderService).send({ items, reference }).expect(200);
+    await app().get(`/stock/reservations/${reference}`).set(f.as.orderService).expect(200);
+    await app().get('/stock/reservations/contract-unknown').set(f.as.orderService).expect(404);
+    await app().post('/stock/confirmations').set(f.as.orderService).send({ reference }).expect(200);
+    await app()
+      .post('/stock/confirmations')
+      .set(f.as.orderService)
+      .send({ reference: 'contract-never-reserved' })
+      .expect(409);
+    await app().post('/stock/releases').set(f.as.orderService).send({ reference }).expect(200);
     await app().get('/admin/cache-audit?sample=5').expect(200);
     await app().get('/admin/cache-audit?sample=0').expect(400);
     const source = await app().get('/admin/source/products?ids=1,99999').expect(200);
@@ -90,16 +97,18 @@ describe('the OpenAPI document', () => {
     await app().get('/admin/source/products?ids=x').expect(400);
     await app()
       .post('/stock/releases')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 99999, quantity: 1 }] })
       .expect(404);
     await app()
       .post('/products')
+      .set(f.as.admin)
       .set('content-type', 'application/json')
       .send(`{"name":"${'x'.repeat(200_000)}"}`)
       .expect(413);
 
-    await app().delete(`/products/${created.body.id}`).expect(204);
-    await app().delete(`/products/${created.body.id}`).expect(404);
+    await app().delete(`/products/${created.body.id}`).set(f.as.admin).expect(204);
+    await app().delete(`/products/${created.body.id}`).set(f.as.admin).expect(404);
     await app().get('/no/such/route').expect(404);
 
     expect(f.contract.unexercisedOperations()).toEqual([]);

@@ -18,6 +18,7 @@ afterAll(async () => {
 async function reserve(productId: number, quantity = 1) {
   const res = await request(f.app)
     .post('/stock/reservations')
+    .set(f.as.orderService)
     .send({ items: [{ productId, quantity }] })
     .expect(200);
   return res.body.items[0] as { productId: number; stock: number; priceCents: number; currency: string };
@@ -37,6 +38,7 @@ describe('stock changes', () => {
     await reserve(3, 2);
     await request(f.app)
       .post('/stock/releases')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 3, quantity: 1 }] })
       .expect(200);
     const { version } = (await request(f.app).get('/products/3').expect(200)).body;

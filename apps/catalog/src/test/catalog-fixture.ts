@@ -16,10 +16,13 @@ import {
 } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  bearer,
+  createAuthKeys,
   rabbitUrl,
   relaxedRateLimitEnv,
   withRecordedReads,
   withTestInfrastructure,
+  type AuthKeys,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -66,6 +69,10 @@ export interface CatalogFixture {
   eventReloads: number[];
   /** Moves the cache's clock forward (soft expiry) without waiting. */
   advanceClock(ms: number): void;
+  /** The keys the service trusts, to mint other tokens. */
+  auth: AuthKeys;
+  /** Authorization headers (`.set(f.as.admin)`): an admin for writes, order-service for /stock (valid 5 min). */
+  as: { admin: { authorization: string }; orderService: { authorization: string } };
   close(): Promise<void>;
 }
 
@@ -88,7 +95,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
     const memcached = await infra.memcached(3);
     const { exchange, queue } = infra.rabbit({ exchange: 'catalog-x', queue: 'catalog-q' });
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
     const config = parseConfig(catalogConfigSchema, {
+      ...auth.envFor('catalog'),
       DATABASE_URL: proxiedUrl,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl(),
@@ -112,6 +122,10 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
     await infra.start(service, 'catalog');
 
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
+    const as = {
+      admin: bearer(await auth.adminToken(1, { expiresInSeconds: 3600 })),
+      orderService: bearer(await auth.serviceToken('catalog')),
+    };
     return {
       app: contractCheckedApp(service.app, contract),
       adminApp: service.adminApp,
@@ -133,6 +147,8 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       waitForConsumed,
       eventReloads,
       advanceClock,
+      auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -29,13 +29,15 @@ describe('Postgres unreachable (its TCP link cut)', () => {
 
     const uncached = await request(f.app).get('/products/4').expect(503);
     expect(uncached.body.error.code).toBe('database_unavailable');
-    await request(f.app).patch('/products/1').send({ priceCents: 1 }).expect(503);
+    await request(f.app).patch('/products/1').set(f.as.admin).send({ priceCents: 1 }).expect(503);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ sku: 'DOWN-1', name: 'n', priceCents: 1, currency: 'EUR', stock: 1, categoryId: 1 })
       .expect(503);
     await request(f.app)
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 1, quantity: 1 }] })
       .expect(503);
     expect((await request(f.app).get('/health/ready').expect(503)).body).toEqual({ status: 'not_ready' });

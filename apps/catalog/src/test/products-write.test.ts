@@ -32,7 +32,11 @@ describe('POST /products', () => {
   it('creates a product and purges its negative cache entry', async () => {
     await request(f.app).get('/products/31').expect(404);
     expect((await getCached(31)).headers['x-cache']).toBe('hit');
-    const created = await request(f.app).post('/products').send(newProduct('TEST-1')).expect(201);
+    const created = await request(f.app)
+      .post('/products')
+      .set(f.as.admin)
+      .send(newProduct('TEST-1'))
+      .expect(201);
     expect(created.body).toMatchObject({
       id: 31,
       ...newProduct('TEST-1'),
@@ -46,42 +50,59 @@ describe('POST /products', () => {
   });
 
   it('rejects bad bodies with 400, a duplicate sku with 409, a large body with 413', async () => {
-    await request(f.app).post('/products').send({}).expect(400);
+    await request(f.app).post('/products').set(f.as.admin).send({}).expect(400);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-1'), currency: 'euro' })
       .expect(400);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-2'), priceCents: -1 })
       .expect(400);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-3'), priceCents: '12' })
       .expect(400);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-4'), surprise: true })
       .expect(400);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('bad sku!') })
       .expect(400);
     const unknownCategory = await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-5'), categoryId: 99 })
       .expect(400);
     expect(unknownCategory.body.error.message).toMatch(/categoryId: category 99 not found/);
     await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .set('Content-Type', 'application/json')
       .send('{"sku":')
       .expect(400);
-    await request(f.app).post('/products').set('Content-Type', 'text/plain').send('hello').expect(400);
-    const dup = await request(f.app).post('/products').send(newProduct('SKU-00001')).expect(409);
+    await request(f.app)
+      .post('/products')
+      .set(f.as.admin)
+      .set('Content-Type', 'text/plain')
+      .send('hello')
+      .expect(400);
+    const dup = await request(f.app)
+      .post('/products')
+      .set(f.as.admin)
+      .send(newProduct('SKU-00001'))
+      .expect(409);
     expect(dup.body.error.message).toMatch(/SKU-00001/);
     const huge = await request(f.app)
       .post('/products')
+      .set(f.as.admin)
       .send({ ...newProduct('X-6'), description: 'x'.repeat(200_000) })
       .expect(413);
     expect(huge.body.error.code).toBe('payload_too_large');
@@ -92,7 +113,11 @@ describe('PATCH /products/:id', () => {
   it('writes the new value through: the next read is a hit with the new price', async () => {
     await request(f.app).get('/products/5').expect(200);
     expect((await getCached(5)).headers['x-cache']).toBe('hit');
-    const updated = await request(f.app).patch('/products/5').send({ priceCents: 4242 }).expect(200);
+    const updated = await request(f.app)
+      .patch('/products/5')
+      .set(f.as.admin)
+      .send({ priceCents: 4242 })
+      .expect(200);
     expect(updated.body).toMatchObject({ id: 5, priceCents: 4242, version: 2 });
     const read = await request(f.app).get('/products/5').expect(200);
     expect(read.headers['x-cache']).toBe('hit');
@@ -104,7 +129,7 @@ describe('PATCH /products/:id', () => {
     const before4 = await request(f.app).get('/categories/4/products?limit=100').expect(200);
     expect(before1.body.items.map((p: { id: number }) => p.id)).toContain(6);
     await f.cache.drain();
-    await request(f.app).patch('/products/6').send({ categoryId: 4 }).expect(200);
+    await request(f.app).patch('/products/6').set(f.as.admin).send({ categoryId: 4 }).expect(200);
     const after1 = await request(f.app).get('/categories/1/products?limit=100').expect(200);
     const after4 = await request(f.app).get('/categories/4/products?limit=100').expect(200);
     expect(after1.headers['x-cache']).toBe('miss');
@@ -115,11 +140,11 @@ describe('PATCH /products/:id', () => {
   });
 
   it('400 for an empty or bad change, 404 for an unknown product', async () => {
-    await request(f.app).patch('/products/5').send({}).expect(400);
-    await request(f.app).patch('/products/5').send({ stock: -3 }).expect(400);
-    await request(f.app).patch('/products/5').send({ categoryId: 42 }).expect(400);
-    await request(f.app).patch('/products/9999').send({ name: 'ghost' }).expect(404);
-    await request(f.app).patch('/products/abc').send({ name: 'ghost' }).expect(400);
+    await request(f.app).patch('/products/5').set(f.as.admin).send({}).expect(400);
+    await request(f.app).patch('/products/5').set(f.as.admin).send({ stock: -3 }).expect(400);
+    await request(f.app).patch('/products/5').set(f.as.admin).send({ categoryId: 42 }).expect(400);
+    await request(f.app).patch('/products/9999').set(f.as.admin).send({ name: 'ghost' }).expect(404);
+    await request(f.app).patch('/products/abc').set(f.as.admin).send({ name: 'ghost' }).expect(400);
   });
 });
 
@@ -127,9 +152,9 @@ describe('DELETE /products/:id', () => {
   it('deletes, purges the entry, and answers 404 afterwards', async () => {
     await request(f.app).get('/products/8').expect(200);
     await f.cache.drain();
-    await request(f.app).delete('/products/8').expect(204);
+    await request(f.app).delete('/products/8').set(f.as.admin).expect(204);
     await request(f.app).get('/products/8').expect(404);
-    await request(f.app).delete('/products/8').expect(404);
+    await request(f.app).delete('/products/8').set(f.as.admin).expect(404);
   });
 });
 
@@ -138,20 +163,24 @@ describe('PATCH /categories/:id', () => {
     await request(f.app).get('/products/2').expect(200);
     await request(f.app).get('/categories/2/products').expect(200);
     await f.cache.drain();
-    const res = await request(f.app).patch('/categories/2').send({ name: 'Gadgets' }).expect(200);
+    const res = await request(f.app)
+      .patch('/categories/2')
+      .set(f.as.admin)
+      .send({ name: 'Gadgets' })
+      .expect(200);
     expect(res.body).toMatchObject({ id: 2, name: 'Gadgets', version: 2 });
     expect((await request(f.app).get('/products/2')).body.category).toEqual({ id: 2, name: 'Gadgets' });
     const list = await request(f.app).get('/categories/2/products').expect(200);
     expect(list.headers['x-cache']).toBe('miss');
     expect(list.body.category.name).toBe('Gadgets');
-    await request(f.app).patch('/categories/99').send({ name: 'Nope' }).expect(404);
-    await request(f.app).patch('/categories/2').send({ name: '' }).expect(400);
+    await request(f.app).patch('/categories/99').set(f.as.admin).send({ name: 'Nope' }).expect(404);
+    await request(f.app).patch('/categories/2').set(f.as.admin).send({ name: '' }).expect(400);
   });
 });
 
 describe('invalidation events', () => {
   it('publishes every write through the outbox', async () => {
-    await request(f.app).patch('/products/9').send({ name: 'Renamed 9' }).expect(200);
+    await request(f.app).patch('/products/9').set(f.as.admin).send({ name: 'Renamed 9' }).expect(200);
     await waitFor(
       async () => {
         const pending = await f.adminPrisma.memshopOutbox.count({ where: { publishedAt: null } });
@@ -193,10 +222,11 @@ describe('invalidation events', () => {
 
 describe('POST /stock/reservations', () => {
   it('takes stock for all items in one transaction and updates the cached products', async () => {
-    const p12 = await request(f.app).patch('/products/12').send({ stock: 10 }).expect(200);
-    const p13 = await request(f.app).patch('/products/13').send({ stock: 1 }).expect(200);
+    const p12 = await request(f.app).patch('/products/12').set(f.as.admin).send({ stock: 10 }).expect(200);
+    const p13 = await request(f.app).patch('/products/13').set(f.as.admin).send({ stock: 1 }).expect(200);
     const ok = await request(f.app)
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({
         items: [
           { productId: 12, quantity: 3 },
@@ -214,6 +244,7 @@ describe('POST /stock/reservations', () => {
 
     const short = await request(f.app)
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({
         items: [
           { productId: 12, quantity: 1 },
@@ -227,23 +258,26 @@ describe('POST /stock/reservations', () => {
 
     await request(f.app)
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 9999, quantity: 1 }] })
       .expect(404);
-    await request(f.app).post('/stock/reservations').send({ items: [] }).expect(400);
+    await request(f.app).post('/stock/reservations').set(f.as.orderService).send({ items: [] }).expect(400);
     await request(f.app)
       .post('/stock/reservations')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 12, quantity: 0 }] })
       .expect(400);
 
     await request(f.app)
       .post('/stock/releases')
+      .set(f.as.orderService)
       .send({ items: [{ productId: 13, quantity: 2 }] })
       .expect(200);
     expect((await request(f.app).get('/products/13')).body.stock).toBe(2);
   });
 
   it('never sells more than the stock under concurrent reservations', async () => {
-    await request(f.app).patch('/products/14').send({ stock: 10 }).expect(200);
+    await request(f.app).patch('/products/14').set(f.as.admin).send({ stock: 10 }).expect(200);
     // 25 transactions queue on one row lock behind a pool of 10 connections. On a CPU-starved
     // machine a request can wait out the pool's connect timeout before its transaction starts,
     // and answers 503 having reserved nothing; like any client, ask again until it gets an answer.
@@ -251,6 +285,7 @@ describe('POST /stock/reservations', () => {
       for (;;) {
         const res = await request(f.app)
           .post('/stock/reservations')
+          .set(f.as.orderService)
           .send({ items: [{ productId: 14, quantity: 1 }] });
         if (res.status !== 503) return res;
       }

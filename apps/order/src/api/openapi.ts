@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import {
+  bearerSecurity as security,
   buildApiDocument,
   cachedJsonResponse,
   errorResponse,
@@ -39,6 +40,7 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
     method: 'post',
     path: '/orders',
     operationId: 'placeOrder',
+    security: security.user,
     tags: ['orders'],
     summary: 'Place an order: prices from catalog, stock taken in catalog, all or nothing',
     description:
@@ -64,6 +66,8 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
         headers: placedHeaders,
       },
       400: errors.badRequest,
+      401: errors.unauthorized,
+      403: errors.forbidden,
       409: errorResponse(
         'catalog lacks the stock for a line; the order failed (`details.orderId`) and nothing is held.',
         ['conflict'],
@@ -81,6 +85,7 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/orders/{id}',
     operationId: 'getOrder',
+    security: security.user,
     tags: ['orders'],
     summary: 'An order with the user and products as they are now',
     request: { params: orderIdParamsSchema },
@@ -90,6 +95,7 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
         orderViewSchema,
       ),
       400: errors.badRequest,
+      401: errors.unauthorized,
       404: errors.notFound,
       503: unavailable,
     },
@@ -98,12 +104,15 @@ function registerOrderRoutes(registry: OpenAPIRegistry): void {
     method: 'get',
     path: '/users/{id}/orders',
     operationId: 'listUserOrders',
+    security: security.user,
     tags: ['orders'],
     summary: "A user's orders, newest first, as placed",
     request: { params: orderIdParamsSchema, query: userOrdersQuerySchema },
     responses: {
       200: cachedJsonResponse('A page of orders (`limit` default 20, at most 100).', userOrdersSchema),
       400: errors.badRequest,
+      401: errors.unauthorized,
+      403: errors.forbidden,
       404: errors.notFound,
       503: unavailable,
     },
@@ -115,7 +124,7 @@ export function orderApiDocument(): ApiDocument {
     service: 'order',
     version: '1.0.0',
     description:
-      'Orders, shown with the users and products of user-service and catalog as they are now, read through order-service’s own cache. Errors are `{ error: { code, message, details? } }`.',
+      'Orders, shown with the users and products of user-service and catalog as they are now, read through order-service’s own cache. Errors are `{ error: { code, message, details? } }`. Every route needs a user token: orders are placed for the user in it and read by their owner or an admin.',
     serverUrl: 'http://127.0.0.1:3003',
     register: registerOrderRoutes,
   });

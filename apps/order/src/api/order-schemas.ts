@@ -10,7 +10,8 @@ export const MAX_LINE_QUANTITY = 1000;
 export const placeOrderBodySchema = z
   .object(
     {
-      userId: bodyIdSchema,
+      /** Optional: an order is always for the user in the token; a different id here is a 403. */
+      userId: bodyIdSchema.optional(),
       items: z
         .array(
           z.object(
@@ -25,7 +26,7 @@ export const placeOrderBodySchema = z
         .min(1, { message: 'needs at least one item' })
         .max(MAX_ORDER_LINES, { message: `at most ${MAX_ORDER_LINES} items` }),
     },
-    { message: 'must be a JSON object { userId, items }' },
+    { message: 'must be a JSON object { items }' },
   )
   .superRefine((body, ctx) => {
     const seen = new Set<number>();

@@ -1,5 +1,16 @@
-import { BadRequestError, combineCacheStatus, NotFoundError, setCacheHeader } from '@memshop/service-kit';
-import { Router } from 'express';
+import {
+  BadRequestError,
+  combineCacheStatus,
+  isAdminUser,
+  NotFoundError,
+  principalOf,
+  requireSelfOrAdmin,
+  requireUser,
+  sendForbidden,
+  setCacheHeader,
+  type UserPrincipal,
+} from '@memshop/service-kit';
+import { Router, type Response } from 'express';
 import { listUserOrders, viewOrder, type OrderViewDeps } from '../domain/order-view';
 import { placeOrder, type PlaceOrderDeps } from '../domain/place-order';
 import {
@@ -17,17 +28,27 @@ export type OrdersApiDeps = PlaceOrderDeps &
 
 const DEFAULT_PAGE_SIZE = 20;
 
-/** POST /orders, GET /orders/:id, GET /users/:id/orders (README "The API"). */
+/**
+ * POST /orders, GET /orders/:id, GET /users/:id/orders (README "The API"), for users only:
+ * orders are placed for the user in the token, read by their owner or an admin, and another
+ * user's order is a 404 (not a 403), so sequential ids do not tell which orders exist.
+ */
 export function ordersRouter(deps: OrdersApiDeps): Router {
   const router = Router();
+  const user = requireUser();
 
   /**
    * 201 confirmed; 202 pending (catalog did not answer in time: poll GET /orders/:id);
    * 409/422 failed (the error names the order in `details.orderId`); 503 nothing was saved.
    * With an Idempotency-Key, a repeat gets the first answer.
    */
-  router.post('/orders', async (req, res) => {
-    const body = placeOrderBodySchema.parse(req.body);
+  router.post('/orders', user, async (req, res) => {
+    const { userId: named, items } = placeOrderBodySchema.parse(req.body);
+    const userId = tokenUser(res).id;
+    if (named !== undefined && named !== userId) {
+      sendForbidden(res, `orders are placed for the user in the token (${userId}), not user ${named}`);
+      return;
+    }
     const header = req.get('idempotency-key');
     let idempotencyKey: string | undefined;
     if (header !== undefined) {
@@ -37,7 +58,7 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
       }
       idempotencyKey = parsed.data;
     }
-    const place = () => placeOrder(deps, { ...body, idempotencyKey });
+    const place = () => placeOrder(deps, { userId, items, idempotencyKey });
     const { order, created } = await (deps.placementLimit ? deps.placementLimit(place) : place());
     if (!created) res.set('Idempotent-Replayed', 'true');
     res
@@ -46,15 +67,16 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
       .json(order);
   });
 
-  router.get('/orders/:id', async (req, res) => {
+  router.get('/orders/:id', user, async (req, res) => {
     const { id } = orderIdParamsSchema.parse(req.params);
-    const result = await viewOrder(deps, id);
+    const reader = tokenUser(res);
+    const result = await viewOrder(deps, id, (owner) => owner === reader.id || isAdminUser(reader));
     if (!result) throw new NotFoundError(`order ${id} not found`);
     setCacheHeader(res, combineCacheStatus(result.statuses));
     res.json(result.value);
   });
 
-  router.get('/users/:id/orders', async (req, res) => {
+  router.get('/users/:id/orders', requireSelfOrAdmin(), async (req, res) => {
     const { id } = orderIdParamsSchema.parse(req.params);
     const query = userOrdersQuerySchema.parse(req.query);
     const result = await listUserOrders(deps, id, {
@@ -66,4 +88,9 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
   });
 
   return router;
+}
+
+/** Behind requireUser, the principal is a user. */
+function tokenUser(res: Response): UserPrincipal {
+  return principalOf(res) as UserPrincipal;
 }

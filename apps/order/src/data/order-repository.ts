@@ -80,7 +80,7 @@ export class OrderRepository {
     } catch (err) {
       // A concurrent request with the same Idempotency-Key committed first: that is the order.
       if (order.idempotencyKey && isUniqueViolation(err)) {
-        const existing = await this.findByIdempotencyKey(order.idempotencyKey);
+        const existing = await this.findByIdempotencyKey(order.userId, order.idempotencyKey);
         if (existing) return { order: existing, created: false };
       }
       throw err;
@@ -171,8 +171,11 @@ export class OrderRepository {
     return row && toStoredOrder(row);
   }
 
-  async findByIdempotencyKey(key: string): Promise<StoredOrder | null> {
-    const row = await this.prisma.order.findUnique({ where: { idempotencyKey: key }, include: withItems });
+  async findByIdempotencyKey(userId: number, key: string): Promise<StoredOrder | null> {
+    const row = await this.prisma.order.findUnique({
+      where: { userId_idempotencyKey: { userId, idempotencyKey: key } },
+      include: withItems,
+    });
     return row && toStoredOrder(row);
   }
 

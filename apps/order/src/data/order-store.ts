@@ -69,8 +69,8 @@ export class CachedOrderStore implements OrderStore {
     return this.repository.findById(id);
   }
 
-  findByIdempotencyKey(key: string): Promise<StoredOrder | null> {
-    return this.repository.findByIdempotencyKey(key);
+  findByIdempotencyKey(userId: number, key: string): Promise<StoredOrder | null> {
+    return this.repository.findByIdempotencyKey(userId, key);
   }
 
   listByUser(userId: number, page: { limit: number; beforeId?: number }): Promise<StoredOrder[]> {

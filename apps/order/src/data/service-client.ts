@@ -11,6 +11,8 @@ export interface ServiceClientOptions {
   timeoutMs: number;
   /** Injected in tests; the global fetch (undici) otherwise. */
   fetch?: typeof fetch;
+  /** The bearer token for each call (order-service's service token for this neighbour). */
+  bearerToken?: () => Promise<string>;
 }
 
 export interface ServiceResponse {
@@ -31,8 +33,10 @@ export class ServiceClient {
   readonly #baseUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #bearerToken: (() => Promise<string>) | undefined;
 
   constructor(opts: ServiceClientOptions) {
+    this.#bearerToken = opts.bearerToken;
     this.#service = opts.service;
     this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs;
@@ -130,6 +134,7 @@ export class ServiceClient {
         try {
           const carrier: Record<string, string> = {};
           propagation.inject(context.active(), carrier);
+          if (this.#bearerToken) carrier['authorization'] = `Bearer ${await this.#bearerToken()}`;
           let response: Response;
           try {
             response = await this.#fetch(url, {

@@ -44,11 +44,17 @@ export interface ViewResult<T> {
 
 /**
  * The order with the current user and product summaries, all read through order-service's
- * cache. Null when there is no such order.
+ * cache. Null when there is no such order, or when `mayRead` refuses the user it belongs to:
+ * ids are sequential, so someone else's order must look exactly like a missing one. The check
+ * runs on every read, hits included, before anything else about the order is loaded.
  */
-export async function viewOrder(deps: OrderViewDeps, orderId: number): Promise<ViewResult<OrderView> | null> {
+export async function viewOrder(
+  deps: OrderViewDeps,
+  orderId: number,
+  mayRead: (userId: number) => boolean,
+): Promise<ViewResult<OrderView> | null> {
   const order = await deps.orders.findById(orderId);
-  if (!order.value) return null;
+  if (!order.value || !mayRead(order.value.userId)) return null;
   const stored = order.value;
   const [user, products] = await Promise.all([
     deps.users.getUser(stored.userId),

@@ -141,7 +141,8 @@ export interface OrderStore {
   findById(id: number): Promise<Read<StoredOrder | null>>;
   /** From the database, bypassing the cache. */
   findFresh(id: number): Promise<StoredOrder | null>;
-  findByIdempotencyKey(key: string): Promise<StoredOrder | null>;
+  /** Keys are the client's own: the same key from two users names two orders. */
+  findByIdempotencyKey(userId: number, key: string): Promise<StoredOrder | null>;
   /** Newest first; `beforeId` pages backwards. */
   listByUser(userId: number, page: { limit: number; beforeId?: number }): Promise<StoredOrder[]>;
 }

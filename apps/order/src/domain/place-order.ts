@@ -65,7 +65,7 @@ const REPLAY_POLL_MS = 50;
 export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<PlacedOrder> {
   const requestHash = input.idempotencyKey ? hashRequest(input) : undefined;
   if (input.idempotencyKey) {
-    const existing = await deps.orders.findByIdempotencyKey(input.idempotencyKey);
+    const existing = await deps.orders.findByIdempotencyKey(input.userId, input.idempotencyKey);
     if (existing) return replay(deps, existing, requestHash!);
   }
 

@@ -38,40 +38,49 @@ describe('the OpenAPI document', () => {
 
     const order = await app()
       .post('/orders')
+      .set(await f.as.user(3))
       .send({ userId: 3, items: [{ productId: 21, quantity: 1 }] })
       .expect(201);
-    await app().post('/orders').send({ userId: 3, items: [] }).expect(400);
+    await app()
+      .post('/orders')
+      .set(await f.as.user(3))
+      .send({ userId: 3, items: [] })
+      .expect(400);
     const lowStock = await fetch(`${f.catalogUrl}/products/22`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...f.as.admin },
       body: JSON.stringify({ stock: 1 }),
     });
     expect(lowStock.status).toBe(200);
     await app()
       .post('/orders')
+      .set(await f.as.user(3))
       .send({ userId: 3, items: [{ productId: 22, quantity: 2 }] })
       .expect(409);
     await app()
       .post('/orders')
+      .set(await f.as.user(99_999))
       .send({ userId: 99_999, items: [{ productId: 21, quantity: 1 }] })
       .expect(422);
     await app()
       .post('/orders')
+      .set(await f.as.user(1))
       .set('content-type', 'application/json')
       .send(`{"userId":"${'x'.repeat(200_000)}"}`)
       .expect(413);
 
-    await app().get(`/orders/${order.body.id}`).expect(200);
-    await app().get('/orders/abc').expect(400);
-    await app().get('/orders/99999').expect(404);
-    await app().get('/users/3/orders?limit=1').expect(200);
-    await app().get('/users/3/orders?limit=0').expect(400);
-    await app().get('/users/99999/orders').expect(404);
+    await app().get(`/orders/${order.body.id}`).set(f.as.admin).expect(200);
+    await app().get('/orders/abc').set(f.as.admin).expect(400);
+    await app().get('/orders/99999').set(f.as.admin).expect(404);
+    await app().get('/users/3/orders?limit=1').set(f.as.admin).expect(200);
+    await app().get('/users/3/orders?limit=0').set(f.as.admin).expect(400);
+    await app().get('/users/99999/orders').set(f.as.admin).expect(404);
     await app().get('/admin/cache-audit?sample=5').expect(200);
 
     f.catalogProxy.cut();
     await app()
       .post('/orders')
+      .set(await f.as.user(3))
       .send({ userId: 3, items: [{ productId: 23, quantity: 1 }] })
       .expect(503);
 

@@ -5,9 +5,11 @@ import { type InvalidationEvent } from '@memshop/cache';
 import { CACHE_CHANNELS, componentTestOverrides, parseConfig } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  bearer,
   relaxedRateLimitEnv,
   uniqueName,
   withTestInfrastructure,
+  type AuthKeys,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -40,6 +42,13 @@ export interface OrderFixture {
   consumed: InvalidationEvent[];
   /** Resolves once order-service has handled an event matching `match`. */
   waitForConsumed(match: (event: InvalidationEvent) => boolean, what: string): Promise<InvalidationEvent>;
+  /** The keys all three trust (the stack's). */
+  auth: AuthKeys;
+  /**
+   * Authorization headers: `.set(f.as.admin)` (reads any order, writes in catalog and user),
+   * `.set(await f.as.user(id))` (places and reads that user's orders).
+   */
+  as: { admin: { authorization: string }; user(id: number): Promise<{ authorization: string }> };
   close(): Promise<void>;
 }
 
@@ -80,6 +89,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
     const { proxy: rabbitProxy, url: rabbitUrl } = await infra.proxy(stack.rabbit.url, 5672);
     const { queue } = infra.rabbit({ queue: 'order-queue' });
     const config = parseConfig(orderConfigSchema, {
+      ...stack.auth.envFor('order'),
       DATABASE_URL: database.url,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl,
@@ -95,6 +105,18 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
     await infra.start(service, 'order-service');
 
     const contract = new ApiContract(orderApiDocument(), { ignore: [/^\/docs\//] });
+    const userHeaders = new Map<number, Promise<{ authorization: string }>>();
+    const as = {
+      admin: bearer(await stack.auth.adminToken(1, { expiresInSeconds: 3600 })),
+      user: (id: number) => {
+        let header = userHeaders.get(id);
+        if (!header) {
+          header = stack.auth.userToken(id, { expiresInSeconds: 3600 }).then(bearer);
+          userHeaders.set(id, header);
+        }
+        return header;
+      },
+    };
     service.app = contractCheckedApp(service.app, contract);
     return {
       service,
@@ -109,6 +131,8 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       database,
       consumed,
       waitForConsumed,
+      auth: stack.auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -11,10 +11,15 @@ import { startOrderFixture, type OrderFixture } from './order-fixture';
  */
 let f: OrderFixture;
 
+/** The user every order here is placed for. */
+const BUYER = 2;
+let buyer: { authorization: string };
+
 beforeAll(async () => {
   f = await startOrderFixture({
     env: { ORDER_SETTLE_INTERVAL_MS: '200', ORDER_SETTLE_DELAY_MS: '1000' },
   });
+  buyer = await f.as.user(BUYER);
 }, 120_000);
 
 afterAll(async () => {
@@ -59,20 +64,20 @@ async function withCatalogDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
 async function setStock(productId: number, stock: number): Promise<void> {
   const res = await fetch(`${f.catalogUrl}/products/${productId}`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...f.as.admin },
     body: JSON.stringify({ stock }),
   });
   if (res.status !== 200) throw new Error(`PATCH stock answered ${res.status}`);
 }
 
 const order = (productId: number, quantity = 1, key?: string) => {
-  const req = request(f.service.app).post('/orders');
+  const req = request(f.service.app).post('/orders').set(buyer);
   if (key) req.set('Idempotency-Key', key);
-  return req.send({ userId: 2, items: [{ productId, quantity }] });
+  return req.send({ userId: BUYER, items: [{ productId, quantity }] });
 };
 
 async function orderStatus(id: number): Promise<string> {
-  return (await request(f.service.app).get(`/orders/${id}`).expect(200)).body.status;
+  return (await request(f.service.app).get(`/orders/${id}`).set(f.as.admin).expect(200)).body.status;
 }
 
 describe('faults between order-service and catalog', () => {

@@ -24,7 +24,7 @@ interface CatalogProduct {
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: f.as.admin });
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
   return (await response.json()) as T;
 }
@@ -32,7 +32,7 @@ async function getJson<T>(url: string): Promise<T> {
 async function sendJson<T>(method: string, url: string, body: unknown): Promise<T> {
   const response = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...f.as.admin },
     body: JSON.stringify(body),
   });
   if (response.status >= 300)
@@ -43,7 +43,11 @@ async function sendJson<T>(method: string, url: string, body: unknown): Promise<
 const catalogProduct = (id: number) => getJson<CatalogProduct>(`${f.catalogUrl}/products/${id}`);
 
 async function placeOrder(userId: number, items: Array<{ productId: number; quantity: number }>) {
-  const res = await request(f.service.app).post('/orders').send({ userId, items }).expect(201);
+  const res = await request(f.service.app)
+    .post('/orders')
+    .set(await f.as.user(userId))
+    .send({ userId, items })
+    .expect(201);
   return res.body as { id: number; totalCents: number; items: Array<{ unitPriceCents: number }> };
 }
 
@@ -86,6 +90,7 @@ describe('POST /orders', () => {
 
     const res = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(3))
       .send({
         userId: 3,
         items: [
@@ -121,7 +126,7 @@ describe('POST /orders', () => {
     expect(after11.stock).toBe(p11.stock - 2);
     expect(after12.stock).toBe(p12.stock - 1);
 
-    const read = await request(f.service.app).get(`/orders/${res.body.id}`).expect(200);
+    const read = await request(f.service.app).get(`/orders/${res.body.id}`).set(f.as.admin).expect(200);
     expect(read.body).toEqual(res.body);
   });
 
@@ -135,6 +140,7 @@ describe('POST /orders', () => {
 
     const res = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(10))
       .send({ userId: 10, items: [{ productId: 16, quantity: 3 }] })
       .expect(201);
     expect(res.body.items[0].unitPriceCents).toBe(before.priceCents + 1);
@@ -145,15 +151,17 @@ describe('POST /orders', () => {
 
   it("keeps order-service's product copies: a stock change is not an event order-service receives", async () => {
     const first = await placeOrder(11, [{ productId: 17, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${first.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${first.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
-    expect((await request(f.service.app).get(`/orders/${first.id}`)).headers['x-cache']).toBe('hit');
+    expect((await request(f.service.app).get(`/orders/${first.id}`).set(f.as.admin)).headers['x-cache']).toBe(
+      'hit',
+    );
 
     await placeOrder(11, [{ productId: 17, quantity: 2 }]);
     await eventBarrier(18);
     expect(f.consumed.filter((e) => e.source === 'catalog' && e.entity !== 'product')).toEqual([]);
     expect(f.consumed.filter((e) => e.entity === 'product' && e.entityId === '17')).toEqual([]);
-    const after = await request(f.service.app).get(`/orders/${first.id}`).expect(200);
+    const after = await request(f.service.app).get(`/orders/${first.id}`).set(f.as.admin).expect(200);
     expect(after.headers['x-cache']).toBe('hit');
   });
 
@@ -185,6 +193,7 @@ describe('POST /orders', () => {
   ])('answers 400 for %s', async (_what, body) => {
     const res = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(1))
       .send(body as object)
       .expect(400);
     expect(res.body.error.code).toBe('bad_request');
@@ -194,23 +203,30 @@ describe('POST /orders', () => {
   it('answers 400 for a body that is not JSON and 413 for an oversized one', async () => {
     await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(1))
       .set('content-type', 'application/json')
       .send('{"userId":')
       .expect(400);
     const huge = { userId: 1, items: [{ productId: 1, quantity: 1 }], padding: 'x'.repeat(200_000) };
-    await request(f.service.app).post('/orders').send(huge).expect(413);
+    await request(f.service.app)
+      .post('/orders')
+      .set(await f.as.user(1))
+      .send(huge)
+      .expect(413);
   });
 
   it('answers 422 for an unknown user or product, and takes no stock', async () => {
     const before = await catalogProduct(13);
     const unknownUser = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(99_999))
       .send({ userId: 99_999, items: [{ productId: 13, quantity: 1 }] })
       .expect(422);
     expect(unknownUser.body.error).toMatchObject({ code: 'unknown_user', details: { userId: 99_999 } });
 
     const unknownProduct = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(1))
       .send({
         userId: 1,
         items: [
@@ -233,6 +249,7 @@ describe('POST /orders', () => {
     await sendJson('PATCH', `${f.catalogUrl}/products/15`, { stock: 2 });
     const res = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(1))
       .send({
         userId: 1,
         items: [
@@ -249,7 +266,10 @@ describe('POST /orders', () => {
     expect((await catalogProduct(14)).stock).toBe(before.stock);
     // The order is kept as failed, so GET /orders/:id tells the same story as the 409.
     expect(await f.service.prisma.order.count()).toBe(orders + 1);
-    const failed = await request(f.service.app).get(`/orders/${res.body.error.details.orderId}`).expect(200);
+    const failed = await request(f.service.app)
+      .get(`/orders/${res.body.error.details.orderId}`)
+      .set(f.as.admin)
+      .expect(200);
     expect(failed.body).toMatchObject({ status: 'failed', failure: { code: 'conflict' } });
   });
 });
@@ -264,25 +284,25 @@ describe('GET /orders/:id', () => {
     // the order's own still on its way to purge the populate below.
     await orderEventsBarrier(order.id);
     await f.service.cache.invalidate(orderCacheKeys(1).order(order.id));
-    const first = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const first = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(first.headers['x-cache']).toBe('miss');
     await f.service.cache.drain();
-    const second = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const second = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(second.headers['x-cache']).toBe('hit');
     expect(second.body).toEqual(first.body);
   });
 
   it('answers 400 for malformed ids and 404 for unknown ones, even just before they exist', async () => {
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '99999999999']) {
-      await request(f.service.app).get(`/orders/${id}`).expect(400);
+      await request(f.service.app).get(`/orders/${id}`).set(f.as.admin).expect(400);
     }
     const next = ((await f.service.prisma.order.aggregate({ _max: { id: true } }))._max.id ?? 0) + 1;
-    await request(f.service.app).get(`/orders/${next}`).expect(404);
+    await request(f.service.app).get(`/orders/${next}`).set(f.as.admin).expect(404);
     await f.service.cache.drain();
     // The 404 was cached (negative caching); creating the order must purge it.
     const order = await placeOrder(5, [{ productId: 23, quantity: 1 }]);
     expect(order.id).toBe(next);
-    await request(f.service.app).get(`/orders/${next}`).expect(200);
+    await request(f.service.app).get(`/orders/${next}`).set(f.as.admin).expect(200);
   });
 });
 
@@ -290,21 +310,22 @@ describe('GET /users/:id/orders', () => {
   it("lists a user's orders newest first, in pages", async () => {
     const placed = [];
     for (const productId of [24, 25, 26]) placed.push(await placeOrder(6, [{ productId, quantity: 1 }]));
-    const page1 = await request(f.service.app).get('/users/6/orders?limit=2').expect(200);
+    const page1 = await request(f.service.app).get('/users/6/orders?limit=2').set(f.as.admin).expect(200);
     expect(page1.body.user.id).toBe(6);
     expect(page1.body.orders.map((o: { id: number }) => o.id)).toEqual([placed[2]!.id, placed[1]!.id]);
     const page2 = await request(f.service.app)
       .get(`/users/6/orders?limit=2&before=${page1.body.nextBefore}`)
+      .set(f.as.admin)
       .expect(200);
     expect(page2.body.orders.map((o: { id: number }) => o.id)).toEqual([placed[0]!.id]);
     expect(page2.body.nextBefore).toBeNull();
   });
 
   it('answers 404 for an unknown user and 400 for bad paging', async () => {
-    await request(f.service.app).get('/users/99999/orders').expect(404);
-    await request(f.service.app).get('/users/6/orders?limit=0').expect(400);
-    await request(f.service.app).get('/users/6/orders?limit=abc').expect(400);
-    await request(f.service.app).get('/users/6/orders?before=-3').expect(400);
+    await request(f.service.app).get('/users/99999/orders').set(f.as.admin).expect(404);
+    await request(f.service.app).get('/users/6/orders?limit=0').set(f.as.admin).expect(400);
+    await request(f.service.app).get('/users/6/orders?limit=abc').set(f.as.admin).expect(400);
+    await request(f.service.app).get('/users/6/orders?before=-3').set(f.as.admin).expect(400);
   });
 });
 
@@ -312,9 +333,9 @@ describe('invalidation from the owning services', () => {
   it("purges order-service's copy of a product when catalog changes its price", async () => {
     const before = await catalogProduct(31);
     const order = await placeOrder(7, [{ productId: 31, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
-    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(cached.headers['x-cache']).toBe('hit');
     expect(cached.body.items[0].product.priceCents).toBe(before.priceCents);
 
@@ -325,7 +346,7 @@ describe('invalidation from the owning services', () => {
       (e) => e.entity === 'product' && e.entityId === '31' && e.version === patched.version,
       'the price change event',
     );
-    const fresh = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const fresh = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(fresh.headers['x-cache']).toBe('miss');
     expect(fresh.body.items[0]).toMatchObject({
       unitPriceCents: before.priceCents,
@@ -335,14 +356,14 @@ describe('invalidation from the owning services', () => {
 
   it("purges order-service's copy of a user when user-service renames them", async () => {
     const order = await placeOrder(8, [{ productId: 32, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
     const renamed = await sendJson<{ id: number; name: string }>('PATCH', `${f.userUrl}/users/8`, {
       name: 'Renamed Eight',
     });
     expect(renamed.name).toBe('Renamed Eight');
     await f.waitForConsumed((e) => e.entity === 'user' && e.entityId === '8', 'the user rename event');
-    const fresh = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const fresh = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(fresh.body.user).toEqual({ id: 8, name: 'Renamed Eight' });
   });
 });
@@ -356,9 +377,9 @@ describe('a gap in the event feed', () => {
   it('copies cached before the disconnect are not served as hits while it lasts', async () => {
     const before = await catalogProduct(33);
     const order = await placeOrder(12, [{ productId: 33, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
-    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect([cached.headers['x-cache'], cached.body.items[0].product.priceCents]).toEqual([
       'hit',
       before.priceCents,
@@ -371,7 +392,7 @@ describe('a gap in the event feed', () => {
     const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/33`, {
       priceCents: before.priceCents + 700,
     });
-    const during = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const during = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(during.headers['x-cache']).not.toBe('hit');
     expect(during.body.items[0]).toMatchObject({
       unitPriceCents: before.priceCents,
@@ -391,15 +412,16 @@ describe('catalog unreachable', () => {
 
   it('still answers cached orders, and 503 for what needs catalog', async () => {
     const order = await placeOrder(9, [{ productId: 41, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
 
     f.catalogProxy.cut();
-    const cached = await request(f.service.app).get(`/orders/${order.id}`).expect(200);
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     expect(cached.headers['x-cache']).toBe('hit');
 
     const uncached = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(9))
       .send({ userId: 9, items: [{ productId: 42, quantity: 1 }] })
       .expect(503);
     expect(uncached.body.error).toMatchObject({
@@ -411,6 +433,7 @@ describe('catalog unreachable', () => {
     // and the settler decides it once catalog answers again.
     const reserve = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(9))
       .send({ userId: 9, items: [{ productId: 41, quantity: 1 }] })
       .expect(202);
     expect(reserve.body.status).toBe('pending');
@@ -453,10 +476,13 @@ describe('robustness', () => {
       fc.asyncProperty(fc.string(), fc.string(), anyJson, async (id, query, body) => {
         const path = encodeURIComponent(id);
         const responses = await Promise.all([
-          request(f.service.app).get(`/orders/${path}`),
-          request(f.service.app).get(`/users/${path}/orders?${encodeURIComponent(query)}=${path}`),
+          request(f.service.app).get(`/orders/${path}`).set(f.as.admin),
+          request(f.service.app)
+            .get(`/users/${path}/orders?${encodeURIComponent(query)}=${path}`)
+            .set(f.as.admin),
           request(f.service.app)
             .post('/orders')
+            .set(await f.as.user(1))
             .set('content-type', 'application/json')
             .send(JSON.stringify(body)),
         ]);

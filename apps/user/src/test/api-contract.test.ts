@@ -34,25 +34,31 @@ describe('the OpenAPI document', () => {
     await app().get('/metrics').expect(404);
     await app().get('/docs').expect(200);
 
-    await app().get('/users/1').expect(200);
-    await app().get('/users/0').expect(400);
-    await app().get('/users/99999').expect(404);
+    await app().get('/users/1').set(f.as.admin).expect(200);
+    await app().get('/users/0').set(f.as.admin).expect(400);
+    await app().get('/users/99999').set(f.as.admin).expect(404);
 
     const created = await app()
       .post('/users')
+      .set(f.as.admin)
       .send({ email: 'contract@example.com', name: 'Contract', locale: 'en' })
       .expect(201);
-    await app().post('/users').send({ email: 'contract@example.com', name: 'Again' }).expect(409);
-    await app().post('/users').send({ email: 'not an email', name: 'X' }).expect(400);
     await app()
       .post('/users')
+      .set(f.as.admin)
+      .send({ email: 'contract@example.com', name: 'Again' })
+      .expect(409);
+    await app().post('/users').set(f.as.admin).send({ email: 'not an email', name: 'X' }).expect(400);
+    await app()
+      .post('/users')
+      .set(f.as.admin)
       .set('content-type', 'application/json')
       .send(`{"name":"${'x'.repeat(200_000)}"}`)
       .expect(413);
-    await app().patch(`/users/${created.body.id}`).send({ name: 'Renamed' }).expect(200);
-    await app().patch('/users/99999').send({ name: 'Nobody' }).expect(404);
-    await app().delete(`/users/${created.body.id}`).expect(204);
-    await app().delete(`/users/${created.body.id}`).expect(404);
+    await app().patch(`/users/${created.body.id}`).set(f.as.admin).send({ name: 'Renamed' }).expect(200);
+    await app().patch('/users/99999').set(f.as.admin).send({ name: 'Nobody' }).expect(404);
+    await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(204);
+    await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(404);
     await app().get('/admin/cache-audit?sample=5').expect(200);
     const source = await app().get('/admin/source/users?ids=1,99999').expect(200);
     expect(source.body.missing).toEqual([99999]);

@@ -9,10 +9,13 @@ import {
 } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
+  bearer,
+  createAuthKeys,
   rabbitUrl,
   relaxedRateLimitEnv,
   withRecordedReads,
   withTestInfrastructure,
+  type AuthKeys,
   type TcpProxy,
 } from '@memshop/testing';
 import type { Express } from 'express';
@@ -41,6 +44,10 @@ export interface UserFixture {
   adminPrisma: PrismaClient;
   dbProxy: TcpProxy;
   advanceClock(ms: number): void;
+  /** The keys the service trusts: `auth.userToken(id)` for a user's own token. */
+  auth: AuthKeys;
+  /** Authorization headers (`.set(f.as.admin)`): an admin, and order-service (valid 5 min). */
+  as: { admin: { authorization: string }; orderService: { authorization: string } };
   close(): Promise<void>;
 }
 
@@ -62,7 +69,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     const { proxy: dbProxy, url: proxiedUrl } = await infra.proxy(database.url, 5432);
     const memcached = await infra.memcached(3);
     const { exchange, queue } = infra.rabbit({ exchange: 'user-x', queue: 'user-q' });
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
     const config = parseConfig(userConfigSchema, {
+      ...auth.envFor('user'),
       DATABASE_URL: proxiedUrl,
       MEMCACHED_SERVERS: memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl(),
@@ -83,6 +93,10 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
     await infra.start(service, 'user');
 
     const contract = new ApiContract(userApiDocument(), { ignore: [/^\/docs\//] });
+    const as = {
+      admin: bearer(await auth.adminToken(1, { expiresInSeconds: 3600 })),
+      orderService: bearer(await auth.serviceToken('user')),
+    };
     return {
       app: contractCheckedApp(service.app, contract),
       contract,
@@ -96,6 +110,8 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       adminPrisma,
       dbProxy,
       advanceClock,
+      auth,
+      as,
       close: async () => {
         await infra.close();
         contract.assertNoViolations();

@@ -44,6 +44,25 @@ export const errorResponses = {
     'The body has a charset or content encoding the service does not read.',
     ['bad_request'],
   ),
+  unauthorized: {
+    ...errorResponse(
+      'No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`).',
+      ['unauthorized'],
+    ),
+    headers: z.object({
+      'WWW-Authenticate': z.string().meta({
+        description: '`Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent',
+      }),
+    }),
+  },
+  forbidden: {
+    ...errorResponse('The token is valid but does not carry the right to do this.', ['forbidden']),
+    headers: z.object({
+      'WWW-Authenticate': z
+        .string()
+        .meta({ description: '`Bearer realm="memshop", error="insufficient_scope"`' }),
+    }),
+  },
   tooManyRequests: {
     ...errorResponse(
       'The client address or token subject spent its request budget; retry after `Retry-After` seconds.',
@@ -58,6 +77,21 @@ export const errorResponses = {
     ['database_unavailable', 'unavailable', 'transaction_conflict', 'database_busy'],
   ),
 } satisfies Record<string, ResponseConfig>;
+
+/**
+ * Who may call an operation, as its `security`: `userToken` is a user's (or admin's) JWT from the
+ * identity provider, `serviceToken` order-service's own short-lived JWT. `public` routes need no
+ * token, but refuse (401) one that is sent and invalid.
+ */
+export const bearerSecurity: Record<
+  'public' | 'user' | 'service' | 'userOrService',
+  Array<Record<string, string[]>>
+> = {
+  public: [{}, { userToken: [] }],
+  user: [{ userToken: [] }],
+  service: [{ serviceToken: [] }],
+  userOrService: [{ userToken: [] }, { serviceToken: [] }],
+};
 
 /** `X-Cache`: how a cached read was served (docs/architecture.md). */
 export const cacheHeader = z.enum(['hit', 'miss', 'stale', 'bypass']).meta({
@@ -153,6 +187,8 @@ export interface ApiDocumentOptions {
   serverUrl: string;
   /** Registers the service's own routes, next to their schemas (api/openapi.ts). */
   register: (registry: OpenAPIRegistry) => void;
+  /** The service accepts order-service's service tokens on some routes (`bearerSecurity.service`). */
+  serviceTokens?: boolean;
   /** What the app's `rateLimit` option says beyond "every write" (uncachedReads, exemptPrefixes). */
   rateLimits?: { uncachedReads?: string[]; exemptPrefixes?: string[] };
 }
@@ -180,6 +216,22 @@ function documentRateLimits(
 /** Builds a service's OpenAPI 3.1 document from the zod schemas its routes validate with. */
 export function buildApiDocument(opts: ApiDocumentOptions): ApiDocument {
   const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'userToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'A user token (ES256 JWT, checked against the issuer JWKS): `sub` = user id, `roles` = ["admin"] for operators. Native stack: `npm run token -- --user <id>` or `-- --admin`.',
+  });
+  if (opts.serviceTokens) {
+    registry.registerComponent('securitySchemes', 'serviceToken', {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description:
+        "order-service's own token: signed with its key (SERVICE_JWKS_FILE holds the public half), `iss` = `sub` = `order-service`, `aud` = this service, at most 5 minutes.",
+    });
+  }
   opts.register(registry);
   registerServiceRoutes(registry);
   documentRateLimits(registry, opts.rateLimits ?? {});
@@ -192,8 +244,7 @@ export function buildApiDocument(opts: ApiDocumentOptions): ApiDocument {
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: opts.serverUrl, description: '`npm run stack`' }],
-    // No route authenticates callers (the services sit behind the cluster's network policy), so
-    // the document says so explicitly rather than leaving security undefined.
+    // Health, metrics and this document are open; each API operation states its own security.
     security: [],
   });
 }

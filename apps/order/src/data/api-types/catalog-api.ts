@@ -404,6 +404,24 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description No such entity (or no such route). */
       404: {
         headers: {
@@ -466,6 +484,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -582,6 +636,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -726,6 +816,24 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description No such entity (or no such route). */
       404: {
         headers: {
@@ -802,6 +910,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -928,6 +1072,42 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -983,6 +1163,24 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
               message: string;
               details?: unknown;
             };
@@ -1059,6 +1257,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -1207,6 +1441,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -1363,6 +1633,42 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description No such entity (or no such route). */
       404: {
         headers: {
@@ -1490,6 +1796,42 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description No such entity (or no such route). */
       404: {
         headers: {
@@ -1586,6 +1928,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };

@@ -216,6 +216,42 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description No such entity (or no such route). */
       404: {
         headers: {
@@ -278,6 +314,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -376,6 +448,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
@@ -518,6 +626,42 @@ export interface operations {
           };
         };
       };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
       /** @description The database is unavailable, or the rows stayed busy or in conflict past the bounded retries; try again later. */
       503: {
         headers: {
@@ -576,6 +720,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
