@@ -3,9 +3,11 @@
  * sample (default 100 ids per namespace), printed as a table: sampled, fresh, stale and orphan
  * entries per service and namespace. Exits 1 when any entry is stale or orphaned, 0 otherwise.
  * Reads `GET /admin/cache-audit` of the running stack (CATALOG_URL, USER_URL, ORDER_URL, default
- * 127.0.0.1:3001-3003).
+ * 127.0.0.1:3001-3003) with an admin token: AUDIT_TOKEN, else one signed with the running
+ * `npm run stack`'s development keys (as `npm run token -- --admin` makes).
  */
-import { DEFAULT_PORTS, SERVICES } from './stack';
+import { bearer, readAuthKeys } from '../libs/testing/src';
+import { DEFAULT_PORTS, runningStackAuthDir, SERVICES } from './stack';
 
 interface Report {
   namespace: string;
@@ -27,12 +29,15 @@ async function main(): Promise<number> {
     console.error('usage: npm run audit [-- --sample N]   (1 <= N <= 1000)');
     return 2;
   }
+  const token =
+    process.env['AUDIT_TOKEN'] ?? (await (await readAuthKeys(runningStackAuthDir())).adminToken());
   const rows: Array<[string, Report]> = [];
   let unreachable = 0;
   for (const service of SERVICES) {
     const base = process.env[`${service.toUpperCase()}_URL`] ?? `http://127.0.0.1:${DEFAULT_PORTS[service]}`;
     try {
       const response = await fetch(`${base}/admin/cache-audit?sample=${sample}`, {
+        headers: bearer(token),
         signal: AbortSignal.timeout(60_000),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);

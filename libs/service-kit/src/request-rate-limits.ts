@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CacheCluster } from '@memshop/cache';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { RateLimiterMemcache, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { principalOf } from './auth/principal';
 import { TooManyRequestsError } from './errors';
 import { MemcachedRateLimitStore } from './memcached-rate-limit-store';
 import type { ServiceMetrics } from './metrics';
@@ -67,20 +68,24 @@ export class RequestRateLimits {
    * through: the limits protect the service, they must not be what takes it down.
    */
   async spend(client: string, subject?: string): Promise<RateLimitRejection | null> {
-    const spending: Array<[RateLimitScope, string]> = [['client', client]];
-    if (subject) spending.push(['subject', subject]);
-    for (const [scope, key] of spending) {
-      try {
-        await this.#limiters[scope].consume(counterKey(key));
-      } catch (err) {
-        if (err instanceof RateLimiterRes) {
-          this.#metrics.rateLimitRejections.inc({ scope });
-          return { scope, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
-        }
-        this.#logger.warn({ err, scope }, 'rate limiter failed; request let through');
+    const overClient = await this.spendFrom('client', client);
+    if (overClient || !subject) return overClient;
+    return this.spendFrom('subject', subject);
+  }
+
+  /** Spends one request from one budget: `key` is the client address or the token subject. */
+  async spendFrom(scope: RateLimitScope, key: string): Promise<RateLimitRejection | null> {
+    try {
+      await this.#limiters[scope].consume(counterKey(key));
+      return null;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        this.#metrics.rateLimitRejections.inc({ scope });
+        return { scope, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
       }
+      this.#logger.warn({ err, scope }, 'rate limiter failed; request let through');
+      return null;
     }
-    return null;
   }
 }
 
@@ -102,12 +107,11 @@ export interface RateLimitRouterOptions {
    */
   uncachedReads?: string[];
   /**
-   * The verified subject of the request's token (it may verify the token itself: this runs
-   * before the routers), or undefined for an anonymous request. Never an unverified claim: a
-   * forged `sub` would spend someone else's budget. A token that fails verification counts as
-   * anonymous here; the route answers it 401.
+   * The verified subject of the request, or undefined for an anonymous one. It runs after
+   * `authenticate`, so the default reads the principal it verified (principalOf): never an
+   * unverified claim, since a forged `sub` would spend someone else's budget.
    */
-  subjectOf?: (req: Request) => string | undefined | Promise<string | undefined>;
+  subjectOf?: (req: Request, res: Response) => string | undefined | Promise<string | undefined>;
   /**
    * Path prefixes that never spend (whatever the method): endpoints only another service calls,
    * whose calls the user's request at that service has already paid for.
@@ -117,20 +121,30 @@ export interface RateLimitRouterOptions {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The subject budget a verified principal spends from: a user by id, a service by name. */
+export function principalSubject(_req: Request, res: Response): string | undefined {
+  const principal = principalOf(res);
+  if (!principal) return undefined;
+  return principal.kind === 'user' ? String(principal.id) : `service:${principal.name}`;
+}
+
 /**
- * Spends from the limits on every write (any method but GET, HEAD, OPTIONS) and on the listed
- * uncached reads, before the body is parsed; a request over a limit gets 429 with Retry-After
- * and the usual JSON error body.
+ * Spends from one of the limits (`scope`) on every write (any method but GET, HEAD, OPTIONS)
+ * and on the listed uncached reads; a request over a limit gets 429 with Retry-After and the
+ * usual JSON error body. The client router keys by address; the subject router by subjectOf,
+ * and lets anonymous requests pass (the client budget has already counted them).
  */
-export function rateLimitRouter({
-  limits,
-  uncachedReads = [],
-  subjectOf,
-  exemptPrefixes = [],
-}: RateLimitRouterOptions): Router {
+export function rateLimitRouter(
+  { limits, uncachedReads = [], subjectOf = principalSubject, exemptPrefixes = [] }: RateLimitRouterOptions,
+  scope: RateLimitScope,
+): Router {
+  const keyOf = async (req: Request, res: Response): Promise<string | undefined> =>
+    scope === 'client'
+      ? (req.ip ?? req.socket.remoteAddress ?? 'unknown')
+      : Promise.resolve(subjectOf(req, res)).catch(() => undefined);
   const spend: RequestHandler = async (req, res, next) => {
-    const subject = await Promise.resolve(subjectOf?.(req)).catch(() => undefined);
-    const rejection = await limits.spend(req.ip ?? req.socket.remoteAddress ?? 'unknown', subject);
+    const key = await keyOf(req, res);
+    const rejection = key === undefined ? null : await limits.spendFrom(scope, key);
     if (!rejection) {
       next();
       return;

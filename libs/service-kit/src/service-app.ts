@@ -33,7 +33,7 @@ export interface ServiceAppOptions {
   routers: Router[];
   /** JSON body limit, default '100kb' (larger -> 413). */
   bodyLimit?: string;
-  /** The cache auditor: mounts `GET /admin/cache-audit?sample=N` (what `npm run audit` reads). */
+  /** The cache auditor: mounts `GET /admin/cache-audit?sample=N` for admins (what `npm run audit` reads). */
   audit?: CacheAuditRunner;
   /** The service's OpenAPI document, served at /openapi.json with a page at /docs. */
   apiDocument?: ApiDocument;
@@ -47,10 +47,10 @@ export interface ServiceAppOptions {
 }
 
 /**
- * The Express app every service shares: metrics, rate limits, JSON body limit, tracing, /health
+ * The Express app every service shares: metrics, the per-client rate limit, tracing, /health
  * (status only: the detail and /metrics are on the admin port, admin-app.ts), /openapi.json and
- * /docs, bearer-token authentication, the service's routers, then 404 and the error handler. No
- * I/O: tests build it freely.
+ * /docs, bearer-token authentication, the per-subject rate limit, JSON body limit, the admin-only
+ * cache audit, the service's routers, then 404 and the error handler. No I/O: tests build it freely.
  */
 export function createServiceApp({
   logger,
@@ -66,20 +66,22 @@ export function createServiceApp({
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(metrics));
-  // Before the body parser, so a request over its limit costs no parsing.
-  if (rateLimit)
-    app.use(
-      rateLimitRouter({
-        ...rateLimit,
-        uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],
-      }),
-    );
-  app.use(jsonBody(bodyLimit));
+  const limits = rateLimit && {
+    ...rateLimit,
+    uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],
+  };
+  // The client budget is spent before any token is verified: a signature check costs more than
+  // a counter, so a flood of bad tokens from one address is turned away by its count alone.
+  if (limits) app.use(rateLimitRouter(limits, 'client'));
   app.use(httpTracingMiddleware());
   app.use(healthRouter(health));
-  if (audit) app.use(cacheAuditRouter(audit));
   if (apiDocument) app.use(apiDocsRouter(apiDocument));
   if (authenticate) app.use(authenticate);
+  // The subject budget after authenticate, so it counts only the principal it verified.
+  if (limits) app.use(rateLimitRouter(limits, 'subject'));
+  // After the limits, so a request over its budget costs no parsing.
+  app.use(jsonBody(bodyLimit));
+  if (audit) app.use(cacheAuditRouter(audit));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -89,12 +89,14 @@ describe('the OpenAPI document', () => {
       .send({ reference: 'contract-never-reserved' })
       .expect(409);
     await app().post('/stock/releases').set(f.as.orderService).send({ reference }).expect(200);
-    await app().get('/admin/cache-audit?sample=5').expect(200);
-    await app().get('/admin/cache-audit?sample=0').expect(400);
-    const source = await app().get('/admin/source/products?ids=1,99999').expect(200);
+    await app().get('/admin/cache-audit?sample=5').set(f.as.admin).expect(200);
+    await app().get('/admin/cache-audit?sample=5').expect(401);
+    await app().get('/admin/cache-audit?sample=5').set(f.as.orderService).expect(403);
+    await app().get('/admin/cache-audit?sample=0').set(f.as.admin).expect(400);
+    const source = await app().get('/admin/source/products?ids=1,99999').set(f.as.orderService).expect(200);
     expect(source.body.missing).toEqual([99999]);
-    await app().get('/admin/source/products?ids=99999').expect(200);
-    await app().get('/admin/source/products?ids=x').expect(400);
+    await app().get('/admin/source/products?ids=99999').set(f.as.admin).expect(200);
+    await app().get('/admin/source/products?ids=x').set(f.as.admin).expect(400);
     await app()
       .post('/stock/releases')
       .set(f.as.orderService)

@@ -1,4 +1,5 @@
 import { enqueueOutboxEvent } from '@memshop/cache';
+import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request from 'supertest';
 import { startCatalogFixture, type CatalogFixture } from './catalog-fixture';
@@ -197,13 +198,17 @@ describe('invalidation events', () => {
     // What a writer that crashed right after its commit leaves behind: the row and the outbox event.
     await f.adminPrisma.$transaction(async (tx) => {
       await tx.product.update({ where: { id: 11 }, data: { priceCents: 777, version: { increment: 1 } } });
-      await enqueueOutboxEvent(tx, {
-        source: 'catalog',
-        entity: 'product',
-        action: 'updated',
-        entityId: '11',
-        version: 2,
-      });
+      await enqueueOutboxEvent(
+        tx,
+        {
+          source: 'catalog',
+          entity: 'product',
+          action: 'updated',
+          entityId: '11',
+          version: 2,
+        },
+        { table: OUTBOX_TABLE },
+      );
     });
     expect((await request(f.app).get('/products/11')).body.priceCents).toBe(stale.body.priceCents);
     f.relay.kick();

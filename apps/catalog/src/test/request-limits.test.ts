@@ -8,6 +8,7 @@
 import { deployMigrations } from '@memshop/migrate';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import {
+  createAuthKeys,
   rabbitUrl,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -42,7 +43,7 @@ async function send(base: string, path: string, init: RequestInit = {}): Promise
   return response;
 }
 
-/** A write that needs no data: an empty rename is a 400 before any query (or a 401 once writes need a token). */
+/** A write that needs no data: without a token it is a 401 before any query, but it spends the client budget. */
 const write = (instance: Instance) => send(instance.url, '/categories/1', { method: 'PATCH', body: '{}' });
 
 beforeAll(async () => {
@@ -55,9 +56,12 @@ beforeAll(async () => {
     await seedCatalog(seeder, { products: 12 });
     await seeder.$disconnect();
     memcached = await infra.memcached(3);
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
     const start = async (name: string): Promise<Instance> => {
       const { exchange, queue } = infra.rabbit({ exchange: 'limits-x', queue: `limits-${name}` });
       const config = parseConfig(catalogConfigSchema, {
+        ...auth.envFor('catalog'),
         DATABASE_URL: database.url,
         MEMCACHED_SERVERS: memcached.servers.join(','),
         RABBITMQ_URL: rabbitUrl(),
@@ -152,8 +156,9 @@ describe('rate limits', () => {
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(((await over.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     }
-    // order-service's stock calls are not limited here: the user's POST /orders paid for them.
-    expect((await send(b.url, '/stock/releases', { method: 'POST', body: '{}' })).status).toBe(400);
+    // order-service's stock calls are not limited here: the user's POST /orders paid for them
+    // (without order-service's token the route's guard answers, not the limiter).
+    expect((await send(b.url, '/stock/releases', { method: 'POST', body: '{}' })).status).toBe(401);
     // Cached reads are not limited.
     for (let i = 0; i < 3 * PER_CLIENT; i += 1) expect((await send(a.url, '/products/1')).status).toBe(200);
     const metrics = await (await send(a.adminUrl, '/metrics')).text();

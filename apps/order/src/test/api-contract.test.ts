@@ -75,7 +75,12 @@ describe('the OpenAPI document', () => {
     await app().get('/users/3/orders?limit=1').set(f.as.admin).expect(200);
     await app().get('/users/3/orders?limit=0').set(f.as.admin).expect(400);
     await app().get('/users/99999/orders').set(f.as.admin).expect(404);
-    await app().get('/admin/cache-audit?sample=5').expect(200);
+    await app().get('/admin/cache-audit?sample=5').set(f.as.admin).expect(200);
+    await app().get('/admin/cache-audit?sample=5').expect(401);
+    await app()
+      .get('/admin/cache-audit?sample=5')
+      .set(await f.as.user(3))
+      .expect(403);
 
     f.catalogProxy.cut();
     await app()

@@ -25,9 +25,14 @@ async function sql(databaseUrl: string, query: string, values: unknown[]): Promi
   }
 }
 
+/** An owner's read as an admin (user reads are not public). */
+function ownerRead(url: string): Promise<Response> {
+  return fetch(url, { headers: f.as.admin });
+}
+
 /** Until the owner's own cache serves `url` (a hit), so a later change behind its back leaves it stale. */
 async function ownerCacheHolds(url: string): Promise<void> {
-  await waitFor(async () => (await fetch(url)).headers.get('x-cache') === 'hit', {
+  await waitFor(async () => (await ownerRead(url)).headers.get('x-cache') === 'hit', {
     message: `${url} served from the owner's cache`,
   });
 }
@@ -43,9 +48,10 @@ describe("the staleness audit of order-service's copies", () => {
     const userId = 3;
     const placed = await request(f.service.app)
       .post('/orders')
+      .set(await f.as.user(userId))
       .send({ userId, items: [{ productId, quantity: 1 }] })
       .expect(201);
-    await request(f.service.app).get(`/orders/${placed.body.id}`).expect(200);
+    await request(f.service.app).get(`/orders/${placed.body.id}`).set(f.as.admin).expect(200);
     await f.service.cache.drain();
     const keys = orderCacheKeys(1);
     for (const key of [keys.product(productId), keys.user(userId)]) {
@@ -69,9 +75,9 @@ describe("the staleness audit of order-service's copies", () => {
     await sql(f.stack.databases.user.url, "UPDATE users SET name = name || ' (renamed)' WHERE id = $1", [
       userId,
     ]);
-    const ownerProduct = await fetch(productUrl);
+    const ownerProduct = await ownerRead(productUrl);
     expect(ownerProduct.headers.get('x-cache')).toBe('hit');
-    const ownerUser = await fetch(userUrl);
+    const ownerUser = await ownerRead(userUrl);
     expect(ownerUser.headers.get('x-cache')).toBe('hit');
     expect(((await ownerUser.json()) as { name: string }).name).not.toMatch(/\(renamed\)$/);
 

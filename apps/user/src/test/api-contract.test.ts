@@ -59,10 +59,12 @@ describe('the OpenAPI document', () => {
     await app().patch('/users/99999').set(f.as.admin).send({ name: 'Nobody' }).expect(404);
     await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(204);
     await app().delete(`/users/${created.body.id}`).set(f.as.admin).expect(404);
-    await app().get('/admin/cache-audit?sample=5').expect(200);
-    const source = await app().get('/admin/source/users?ids=1,99999').expect(200);
+    await app().get('/admin/cache-audit?sample=5').set(f.as.admin).expect(200);
+    await app().get('/admin/cache-audit?sample=5').expect(401);
+    await app().get('/admin/cache-audit?sample=5').set(f.as.orderService).expect(403);
+    const source = await app().get('/admin/source/users?ids=1,99999').set(f.as.orderService).expect(200);
     expect(source.body.missing).toEqual([99999]);
-    await app().get('/admin/source/users?ids=x').expect(400);
+    await app().get('/admin/source/users?ids=x').set(f.as.admin).expect(400);
 
     expect(f.contract.unexercisedOperations()).toEqual([]);
     expect(f.contract.violations).toEqual([]);

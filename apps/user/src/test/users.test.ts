@@ -1,4 +1,5 @@
 import { enqueueOutboxEvent } from '@memshop/cache';
+import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request, { type Response } from 'supertest';
 import { seedUser } from '../prisma/seed';
@@ -128,13 +129,17 @@ describe('PATCH and DELETE /users/:id', () => {
         where: { id: 5 },
         data: { name: 'Changed Elsewhere', version: { increment: 1 } },
       });
-      await enqueueOutboxEvent(tx, {
-        source: 'user',
-        entity: 'user',
-        action: 'updated',
-        entityId: '5',
-        version: 2,
-      });
+      await enqueueOutboxEvent(
+        tx,
+        {
+          source: 'user',
+          entity: 'user',
+          action: 'updated',
+          entityId: '5',
+          version: 2,
+        },
+        { table: OUTBOX_TABLE },
+      );
     });
     f.relay.kick();
     const fresh = await waitFor(
@@ -185,13 +190,17 @@ describe("the service's own events", () => {
     // again) is answered from the cache's version alone.
     const reloadsBefore = f.eventReloads.length;
     const event = await f.adminPrisma.$transaction((tx) =>
-      enqueueOutboxEvent(tx, {
-        source: 'user',
-        entity: 'user',
-        action: 'updated',
-        entityId: '16',
-        version: user.version,
-      }),
+      enqueueOutboxEvent(
+        tx,
+        {
+          source: 'user',
+          entity: 'user',
+          action: 'updated',
+          entityId: '16',
+          version: user.version,
+        },
+        { table: OUTBOX_TABLE },
+      ),
     );
     f.relay.kick();
     await f.waitForConsumed((e) => e.id === event.id, 'the event of user 16');

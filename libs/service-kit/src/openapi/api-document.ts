@@ -150,7 +150,9 @@ function registerServiceRoutes(registry: OpenAPIRegistry): void {
     path: '/admin/cache-audit',
     operationId: 'auditCache',
     tags: ['operations'],
-    summary: "One staleness-audit pass over the service's cached namespaces (what `npm run audit` reads)",
+    summary:
+      "One staleness-audit pass over the service's cached namespaces (what `npm run audit` reads); admins only",
+    security: bearerSecurity.user,
     request: { query: cacheAuditQuerySchema },
     responses: {
       200: jsonResponse(
@@ -158,6 +160,8 @@ function registerServiceRoutes(registry: OpenAPIRegistry): void {
         z.object({ reports: z.array(z.record(z.string(), z.unknown())) }),
       ),
       400: errorResponses.badRequest,
+      401: errorResponses.unauthorized,
+      403: errorResponses.forbidden,
     },
   });
   registry.registerPath({

@@ -1,8 +1,16 @@
 import { CacheCluster } from '@memshop/cache';
-import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
+import {
+  bearer,
+  createAuthKeys,
+  startMemcachedCluster,
+  type AuthKeys,
+  type MemcachedCluster,
+} from '@memshop/testing';
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import request from 'supertest';
+import { authenticate } from '../auth/authenticate';
+import { TokenVerifier } from '../auth/token-verifier';
 import { createLogger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { RequestRateLimits, type RateLimitSettings } from '../request-rate-limits';
@@ -84,13 +92,13 @@ describe('RequestRateLimits against real memcached', () => {
 
 describe('rate limits in the service app', () => {
   let memcached: MemcachedCluster;
-  let cluster: CacheCluster;
-  let app: ReturnType<typeof createServiceApp>;
+  let auth: AuthKeys;
+  const clusters: CacheCluster[] = [];
 
-  beforeAll(async () => {
-    memcached = await startMemcachedCluster(1);
-    const built = instance(memcached.servers, { perClient: 2 });
-    cluster = built.cluster;
+  /** An app over fresh budgets, with `authenticate` over the test's keys as composeService wires it. */
+  function appWith(settings: Partial<RateLimitSettings>) {
+    const built = instance(memcached.servers, settings);
+    clusters.push(built.cluster);
     const router = Router();
     router.get('/cached/:id', (req, res) => {
       res.json({ id: req.params.id });
@@ -104,30 +112,32 @@ describe('rate limits in the service app', () => {
     router.post('/internal/things', (_req, res) => {
       res.status(201).json({ ok: true });
     });
-    app = createServiceApp({
+    return createServiceApp({
       logger,
       metrics: built.metrics,
       routers: [router],
       health: { checks: { database: async () => ({ status: 'up' }) } },
-      rateLimit: {
-        limits: built.limits,
-        uncachedReads: ['/uncached/:id'],
-        exemptPrefixes: ['/internal/'],
-        subjectOf: async (req) => {
-          const subject = req.headers['x-test-subject'];
-          if (subject === 'forged') throw new Error('bad signature');
-          return typeof subject === 'string' ? subject : undefined;
-        },
-      },
+      authenticate: authenticate(verifier, logger),
+      rateLimit: { limits: built.limits, uncachedReads: ['/uncached/:id'], exemptPrefixes: ['/internal/'] },
     });
+  }
+  let verifier: TokenVerifier;
+
+  beforeAll(async () => {
+    memcached = await startMemcachedCluster(1);
+    auth = await createAuthKeys();
+    verifier = new TokenVerifier({ ...auth.env, AUTH_CLOCK_TOLERANCE_SECONDS: 0 });
+    await verifier.load();
   });
 
   afterAll(async () => {
-    await cluster?.close();
+    for (const cluster of clusters) await cluster.close();
     await memcached?.stop();
+    await auth?.remove();
   });
 
   it('answers 429 with Retry-After and a JSON error once writes and uncached reads spent the budget', async () => {
+    const app = appWith({ perClient: 2 });
     await request(app).post('/things').send({}).expect(201);
     await request(app).get('/uncached/1').expect(200);
     const over = await request(app).post('/things').send({}).expect(429);
@@ -139,14 +149,44 @@ describe('rate limits in the service app', () => {
       },
     });
     await request(app).get('/uncached/2').expect(429);
-    // Cached reads and probes are never limited.
+    // Cached reads, probes and exempt paths are never limited.
     for (let i = 0; i < 5; i += 1) await request(app).get(`/cached/${i}`).expect(200);
+    for (let i = 0; i < 5; i += 1) await request(app).post('/internal/things').send({}).expect(201);
     await request(app).get('/health/ready').expect(200);
   });
 
-  it('spends nothing on exempt paths, and a token that fails verification counts as anonymous', async () => {
-    for (let i = 0; i < 5; i += 1) await request(app).post('/internal/things').send({}).expect(201);
-    // The client budget (2) is spent by the test above; a failing subjectOf does not turn that into a 5xx.
-    await request(app).post('/things').set('x-test-subject', 'forged').send({}).expect(429);
+  it("spends the subject budget by a verified token's sub, whatever the client budget", async () => {
+    const app = appWith({ perClient: 1000, perSubject: 2 });
+    const user7 = bearer(await auth.userToken(7));
+    await request(app).post('/things').set(user7).send({}).expect(201);
+    // Another token of the same subject spends from the same budget.
+    await request(app)
+      .get('/uncached/1')
+      .set(bearer(await auth.adminToken(7)))
+      .expect(200);
+    const over = await request(app).post('/things').set(user7).send({}).expect(429);
+    expect(over.body.error.message).toMatch(/^too many requests for this token subject; retry after \d+ s$/);
+    // Another subject, and an anonymous request from the same address, still have budget.
+    await request(app)
+      .post('/things')
+      .set(bearer(await auth.userToken(8)))
+      .send({})
+      .expect(201);
+    await request(app).post('/things').send({}).expect(201);
+  });
+
+  it("never lets a forged token's sub spend that subject's budget; the client budget counts it before verification", async () => {
+    const app = appWith({ perClient: 3, perSubject: 1 });
+    const forged = bearer(await auth.userToken(9, { forged: true }));
+    await request(app).post('/things').set(forged).send({}).expect(401);
+    await request(app).post('/things').set(forged).send({}).expect(401);
+    // Subject 9's budget (1) is untouched by the forgeries.
+    await request(app)
+      .post('/things')
+      .set(bearer(await auth.userToken(9)))
+      .send({})
+      .expect(201);
+    // The address's budget (3) is spent: further tokens are turned away without a signature check.
+    await request(app).post('/things').set(forged).send({}).expect(429);
   });
 });

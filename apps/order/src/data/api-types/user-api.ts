@@ -100,7 +100,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One staleness-audit pass over the service's cached namespaces (what `npm run audit` reads) */
+    /** One staleness-audit pass over the service's cached namespaces (what `npm run audit` reads); admins only */
     get: operations['auditCache'];
     put?: never;
     post?: never;
@@ -938,6 +938,42 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'bad_request';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description No bearer token, or one that is expired, for another audience or not signed by a trusted key (RFC 6750: `WWW-Authenticate: Bearer`). */
+      401: {
+        headers: {
+          /** @description `Bearer realm="memshop"`, with `error="invalid_token"` when a token was sent */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized';
+              message: string;
+              details?: unknown;
+            };
+          };
+        };
+      };
+      /** @description The token is valid but does not carry the right to do this. */
+      403: {
+        headers: {
+          /** @description `Bearer realm="memshop", error="insufficient_scope"` */
+          'WWW-Authenticate': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               message: string;
               details?: unknown;
             };
