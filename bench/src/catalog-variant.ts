@@ -43,6 +43,7 @@ export async function startCatalogVariants(
           adminPort: await freePort(),
           env: {
             ...process.env,
+            ...stack.auth.envFor('catalog'),
             ...relaxedRateLimitEnv,
             LOG_LEVEL: 'warn',
             BENCH_ROUTES: '1',

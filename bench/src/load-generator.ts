@@ -90,7 +90,7 @@ async function runZipf(job: ZipfLoadJob): Promise<LoadResult> {
               ...request,
               method: job.writeMethod,
               path: job.writePath.replace('{id}', id),
-              headers: { ...baseHeaders, 'content-type': 'application/json' },
+              headers: { ...baseHeaders, ...job.writeHeaders, 'content-type': 'application/json' },
               body: job.writeBody.replace('{n}', String(n)),
             };
           }

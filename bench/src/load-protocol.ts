@@ -27,6 +27,8 @@ export interface ZipfLoadJob {
   writeMethod: 'PATCH' | 'PUT' | 'POST';
   writeBody: string;
   headers?: Record<string, string>;
+  /** Sent on writes only (an admin's Authorization): reads stay anonymous, as a shopper's are. */
+  writeHeaders?: Record<string, string>;
   connections: number;
   durationSeconds: number;
 }

@@ -1,3 +1,4 @@
+import { bearer, type AuthKeys } from '../../../libs/testing/src';
 import { CacheCluster, keySpace } from '../../../libs/cache/src';
 import memjs from 'memjs';
 import pg from 'pg';
@@ -43,6 +44,8 @@ export async function runInvalidationLag(opts: {
   catalogDatabaseUrl: string;
   /** An existing user and the products to update (one order is placed per product). */
   userId: number;
+  /** Mints the user's token (orders) and an admin's (the PATCHes). */
+  auth: AuthKeys;
   productIds: number[];
   updates: number;
   schemaVersion?: number;
@@ -53,10 +56,13 @@ export async function runInvalidationLag(opts: {
   const clients = new Map<string, memjs.Client>();
   try {
     // The order seed is empty by design (orders are placed through the API), so place a few.
+    const asUser = bearer(await opts.auth.userToken(opts.userId, { expiresInSeconds: 3600 }));
+    const asAdmin = bearer(await opts.auth.adminToken(1, { expiresInSeconds: 3600 }));
     const pairs: Array<{ orderId: number; productId: number }> = [];
     for (const productId of opts.productIds) {
       const placed = await expectStatus(`${opts.orderUrl}/orders`, 201, {
         method: 'POST',
+        headers: asUser,
         body: { userId: opts.userId, items: [{ productId, quantity: 1 }] },
       });
       pairs.push({ orderId: (placed.body as { id: number }).id, productId });
@@ -83,12 +89,13 @@ export async function runInvalidationLag(opts: {
       const pair = pairs[i % pairs.length]!;
       const key = orderKeys.key(String(pair.productId));
       const client = clientFor(ring.nodeFor(key));
-      await untilHit(`${opts.orderUrl}/orders/${pair.orderId}`);
+      await untilHit(`${opts.orderUrl}/orders/${pair.orderId}`, asUser);
       if (!(await client.get(key)).value)
         throw new Error(`P6: ${key} not in memcached after an order read hit`);
 
       const patched = await expectStatus(`${opts.catalogUrl}/products/${pair.productId}`, 200, {
         method: 'PATCH',
+        headers: asAdmin,
         body: { priceCents: 1000 + (i % 500) },
       });
       const respondedAt = nowWallMs();

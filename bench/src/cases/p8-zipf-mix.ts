@@ -1,3 +1,4 @@
+import { bearer, type AuthKeys } from '../../../libs/testing/src';
 import type { LoadGenerator } from '../load-client';
 import type { LoadResult } from '../load-protocol';
 import { scrapeMetrics, sleep } from '../http-probe';
@@ -87,6 +88,8 @@ export async function runZipfMix(
     /** The catalog's admin port: /metrics. */
     catalogAdminUrl: string;
     ids: number[];
+    /** Mints the admin token the writes carry. */
+    auth: AuthKeys;
     prewarmIds: number;
     writeRatio: number;
     rounds: number;
@@ -113,6 +116,7 @@ export async function runZipfMix(
       ` (${warm.passes} passes, misses per pass ${warm.misses.join(', ')})`,
   );
 
+  const writeHeaders = bearer(await opts.auth.adminToken(1, { expiresInSeconds: 3600 }));
   const job = (durationSeconds: number, seed: number) =>
     load.run({
       kind: 'zipf',
@@ -125,6 +129,7 @@ export async function runZipfMix(
       writePath: '/products/{id}',
       writeMethod: 'PATCH',
       writeBody: '{"priceCents":{n}}',
+      writeHeaders,
       connections: opts.connections,
       durationSeconds,
     });

@@ -7,7 +7,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { setupTracing, type Tracing } from '@memshop/service-kit';
-import { waitFor } from '@memshop/testing';
+import { bearer, waitFor } from '@memshop/testing';
 import { startInProcessServices, type InProcessServices } from './observability-services';
 
 const exporter = new InMemorySpanExporter();
@@ -50,7 +50,7 @@ function orderConsumeSpan(trace: string): ReadableSpan | undefined {
 async function patchProduct(id: number, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${services!.catalog.url}/products/${id}`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...bearer(await services!.auth.adminToken()), ...headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -124,7 +124,7 @@ describe('HTTP hops and cache spans', () => {
   it('POST /orders on order-service continues in catalog (stock) and user with the same trace id', async () => {
     const response = await fetch(`${services!.order.url}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(await services!.auth.userToken(2)) },
       body: JSON.stringify({ userId: 2, items: [{ productId: 5, quantity: 1 }] }),
       signal: AbortSignal.timeout(10_000),
     });

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  bearer,
   relaxedRateLimitEnv,
   startMemcachedCluster,
   uniqueName,
@@ -46,10 +47,16 @@ interface Reply<T> {
   body: T;
 }
 
-async function http<T>(method: string, url: string, body?: unknown): Promise<Reply<T>> {
+/** A request sent with the credential `as` (an Authorization header). */
+async function http<T>(
+  as: { authorization: string },
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<Reply<T>> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...as, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -89,14 +96,17 @@ describe('workflow across catalog, user and order', () => {
   it("shows the old price, then the new one once catalog's event has purged order-service's copy", async () => {
     const { catalog, order } = stack!.urls;
     const productId = 7;
+    const asUser = bearer(await stack!.auth.userToken(2));
+    const asAdmin = bearer(await stack!.auth.adminToken());
     const product = await http<{ priceCents: number; version: number }>(
+      asUser,
       'GET',
       `${catalog}/products/${productId}`,
     );
     expect(product.status).toBe(200);
     const oldPrice = product.body.priceCents;
 
-    const created = await http<OrderView>('POST', `${order}/orders`, {
+    const created = await http<OrderView>(asUser, 'POST', `${order}/orders`, {
       userId: 2,
       items: [{ productId, quantity: 3 }],
     });
@@ -109,7 +119,7 @@ describe('workflow across catalog, user and order', () => {
 
     const cached = await waitFor(
       async () => {
-        const reply = await http<OrderView>('GET', orderUrl);
+        const reply = await http<OrderView>(asUser, 'GET', orderUrl);
         return reply.cache === 'hit' && reply;
       },
       { intervalMs: 20, message: "order-service's cached copy of the order" },
@@ -126,7 +136,7 @@ describe('workflow across catalog, user and order', () => {
 
     const consumedBefore = await consumedEvents('product');
     const newPrice = oldPrice + 1234;
-    const patched = await http<{ priceCents: number }>('PATCH', `${catalog}/products/${productId}`, {
+    const patched = await http<{ priceCents: number }>(asAdmin, 'PATCH', `${catalog}/products/${productId}`, {
       priceCents: newPrice,
     });
     expect(patched.status).toBe(200);
@@ -134,7 +144,7 @@ describe('workflow across catalog, user and order', () => {
 
     const fresh = await waitFor(
       async () => {
-        const reply = await http<OrderView>('GET', orderUrl);
+        const reply = await http<OrderView>(asUser, 'GET', orderUrl);
         return reply.body.items[0]?.product?.priceCents === newPrice && reply;
       },
       { intervalMs: 10, message: 'order-service to show the new price' },

@@ -63,6 +63,7 @@ describe('a write-through that lands after later changes', () => {
     const release = holdNextWriteOf(id);
     const write = requestJson(slowWriter.url, `/products/${id}`, {
       method: 'PATCH',
+      as: world.as.admin,
       body: { priceCents: 111 },
     });
     await waitFor(async () => (await world.adminRepository.findProduct(id))?.priceCents === 111, {
@@ -72,6 +73,7 @@ describe('a write-through that lands after later changes', () => {
 
     const rename = await requestJson(other.url, '/categories/1', {
       method: 'PATCH',
+      as: world.as.admin,
       body: { name: 'Renamed' },
     });
     expect(rename.status).toBe(200);
@@ -95,6 +97,7 @@ describe('a write-through that lands after later changes', () => {
     const release = holdNextWriteOf(id);
     const older = requestJson(slowWriter.url, `/products/${id}`, {
       method: 'PATCH',
+      as: world.as.admin,
       body: { priceCents: 201 },
     });
     await waitFor(async () => (await world.adminRepository.findProduct(id))?.priceCents === 201, {
@@ -102,6 +105,7 @@ describe('a write-through that lands after later changes', () => {
     });
     const newer = await requestJson(other.url, `/products/${id}`, {
       method: 'PATCH',
+      as: world.as.admin,
       body: { priceCents: 202 },
     });
     expect(newer.status).toBe(200);

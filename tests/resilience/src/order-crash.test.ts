@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  bearer,
   countUnsettled,
   readStockLedger,
   relaxedRateLimitEnv,
@@ -65,6 +66,7 @@ async function restartOrder(): Promise<void> {
     adminPort: order.adminPort,
     env: {
       ...process.env,
+      ...stack.auth.envFor('order'),
       ...relaxedRateLimitEnv,
       ...SETTLE_ENV,
       LOG_LEVEL: 'warn',
@@ -126,17 +128,17 @@ async function waitUntilHeld(db: Client): Promise<void> {
 async function setStock(productId: number, stock: number): Promise<void> {
   const res = await fetch(`${stack.urls.catalog}/products/${productId}`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...bearer(await stack.auth.adminToken()), 'content-type': 'application/json' },
     body: JSON.stringify({ stock }),
   });
   if (res.status !== 200) throw new Error(`PATCH stock answered ${res.status}`);
 }
 
 /** POST /orders whose answer never comes (the process dies): resolves with what happened. */
-function postOrder(productId: number, quantity: number): Promise<string> {
+async function postOrder(productId: number, quantity: number): Promise<string> {
   return fetch(`${order.url}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...bearer(await stack.auth.userToken(1)), 'content-type': 'application/json' },
     body: JSON.stringify({ userId: 1, items: [{ productId, quantity }] }),
   }).then(
     (res) => `answered ${res.status}`,

@@ -51,14 +51,24 @@ describe('Postgres unreachable (the service’s link to it cut through a proxy)'
     }
     const uncached = await get(`/products/${UNCACHED_ID}`);
     const writes = [
-      await requestJson(catalog.url, '/products/1', { method: 'PATCH', body: { priceCents: 1 } }),
-      await requestJson(catalog.url, '/categories/1', { method: 'PATCH', body: { name: 'Down' } }),
+      await requestJson(catalog.url, '/products/1', {
+        method: 'PATCH',
+        body: { priceCents: 1 },
+        as: world.as.admin,
+      }),
+      await requestJson(catalog.url, '/categories/1', {
+        method: 'PATCH',
+        body: { name: 'Down' },
+        as: world.as.admin,
+      }),
       await requestJson(catalog.url, '/products', {
         method: 'POST',
+        as: world.as.admin,
         body: { sku: 'PG-DOWN-1', name: 'n', priceCents: 1, currency: 'EUR', stock: 1, categoryId: 1 },
       }),
       await requestJson(catalog.url, '/stock/reservations', {
         method: 'POST',
+        as: world.as.orderService,
         body: { items: [{ productId: 2, quantity: 1 }] },
       }),
     ];
@@ -106,6 +116,7 @@ describe('Postgres unreachable (the service’s link to it cut through a proxy)'
     );
     const patched = await requestJson(catalog.url, '/products/1', {
       method: 'PATCH',
+      as: world.as.admin,
       body: { priceCents: 777 },
     });
     const readBack = await get('/products/1');

@@ -39,7 +39,7 @@ async function catalogProduct(id: number): Promise<CatalogProduct> {
 async function patchPrice(id: number, priceCents: number): Promise<CatalogProduct> {
   const response = await fetch(`${f.catalogUrl}/products/${id}`, {
     method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...f.as.admin, 'content-type': 'application/json' },
     body: JSON.stringify({ priceCents }),
   });
   if (response.status !== 200) throw new Error(`PATCH answered ${response.status}`);
@@ -50,11 +50,12 @@ async function patchPrice(id: number, priceCents: number): Promise<CatalogProduc
 async function cachedOrderOf(productId: number, userId: number): Promise<number> {
   const placed = await request(f.service.app)
     .post('/orders')
+    .set(await f.as.user(userId))
     .send({ userId, items: [{ productId, quantity: 1 }] })
     .expect(201);
-  await request(f.service.app).get(`/orders/${placed.body.id}`).expect(200);
+  await request(f.service.app).get(`/orders/${placed.body.id}`).set(f.as.admin).expect(200);
   await f.service.cache.drain();
-  const cached = await request(f.service.app).get(`/orders/${placed.body.id}`).expect(200);
+  const cached = await request(f.service.app).get(`/orders/${placed.body.id}`).set(f.as.admin).expect(200);
   expect(cached.headers['x-cache']).toBe('hit');
   return placed.body.id as number;
 }
@@ -102,7 +103,7 @@ describe("order-service's invalidation queue deleted under it", () => {
       (e) => e.entity === 'product' && e.entityId === '51' && e.version === patched.version,
       'the change event through the rebuilt binding',
     );
-    const after = await request(f.service.app).get(`/orders/${orderId}`).expect(200);
+    const after = await request(f.service.app).get(`/orders/${orderId}`).set(f.as.admin).expect(200);
     expect(after.body.items[0].product.priceCents).toBe(patched.priceCents);
     expect((await catalogProduct(51)).priceCents).toBe(patched.priceCents);
   });
@@ -128,7 +129,7 @@ describe("order-service's invalidation queue deleted under it", () => {
     expect(bus.eventsLostBefore).not.toBeNull();
     expect(await consumersOf(bus.queue)).toBe(1);
 
-    const after = await request(f.service.app).get(`/orders/${orderId}`).expect(200);
+    const after = await request(f.service.app).get(`/orders/${orderId}`).set(f.as.admin).expect(200);
     expect(after.body.items[0].product.priceCents).toBe(patched.priceCents);
     expect((await request(f.service.adminApp).get('/health/ready')).body.checks.rabbitmq).toEqual({
       status: 'up',

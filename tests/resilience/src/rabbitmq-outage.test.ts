@@ -73,6 +73,7 @@ describe('RabbitMQ connection cut during 1,000 writes', () => {
           const id = (n % PRODUCTS) + 1;
           const res = await requestJson(instance.url, `/products/${id}`, {
             method: 'PATCH',
+            as: world.as.admin,
             body: { priceCents: 1000 + n },
           });
           if (res.status !== 200) failures.push(`PATCH ${id}: ${res.status}`);

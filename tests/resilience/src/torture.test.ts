@@ -92,7 +92,7 @@ async function runRound(round: number): Promise<RoundCounts> {
       const body = path.startsWith('/categories')
         ? { name: `category r${round} w${w} #${i}` }
         : { name: `hot r${round} w${w} #${i}`, priceCents: 100 + Math.floor(Math.random() * 10_000) };
-      const res = await requestJson(pick([a, b]).url, path, { method: 'PATCH', body });
+      const res = await requestJson(pick([a, b]).url, path, { method: 'PATCH', body, as: world.as.admin });
       counts.writes += 1;
       if (res.status !== 200) failures.push(`PATCH ${path}: ${res.status} ${JSON.stringify(res.body)}`);
     }

@@ -8,9 +8,12 @@ import {
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import {
+  bearer,
+  createAuthKeys,
   relaxedRateLimitEnv,
   rabbitUrl,
   withTestInfrastructure,
+  type AuthKeys,
   type MemcachedCluster,
   type TcpProxy,
   type TestDatabase,
@@ -42,7 +45,8 @@ export const CATALOG_SCHEMA_PATH = path.join(
 
 /**
  * What several catalog "processes" share, as in production: one Postgres database (migrated and
- * seeded), the memcached nodes, the invalidation exchange and the catalog's durable queue.
+ * seeded), the memcached nodes, the invalidation exchange, the catalog's durable queue and the
+ * token keys every instance trusts.
  */
 export interface CatalogWorld {
   database: TestDatabase;
@@ -52,6 +56,10 @@ export interface CatalogWorld {
   /** Direct client for setup and for comparing the cache with the truth. */
   adminPrisma: PrismaClient;
   adminRepository: CatalogRepository;
+  /** The keys every instance of this world trusts, to mint other tokens. */
+  auth: AuthKeys;
+  /** Authorization headers (`requestJson(url, path, { as: world.as.admin })`): an admin for writes, order-service for /stock. */
+  as: { admin: { authorization: string }; orderService: { authorization: string } };
   /** Removes queues/exchanges declared by additional consumers too. */
   trackQueue(name: string): void;
   close(): Promise<void>;
@@ -75,6 +83,13 @@ export async function startCatalogWorld(opts: {
       exchange: 'resilience-x',
       queue: 'resilience-catalog-q',
     });
+    const auth = await createAuthKeys();
+    infra.cleanup.add(() => auth.remove());
+    // Valid for an hour: the longest fault scenarios outlive a default 5-minute service token.
+    const as = {
+      admin: bearer(await auth.adminToken(1, { expiresInSeconds: 3600 })),
+      orderService: bearer(await auth.serviceToken('catalog', { expiresInSeconds: 3600 })),
+    };
     return {
       database,
       memcached,
@@ -82,6 +97,8 @@ export async function startCatalogWorld(opts: {
       catalogQueue: queue,
       adminPrisma,
       adminRepository: new CatalogRepository(adminPrisma),
+      auth,
+      as,
       trackQueue: (name) => queues.push(name),
       close: () => infra.close(),
     };
@@ -180,6 +197,7 @@ export async function startCatalogInstance(
     let dbProxy: TcpProxy | null = null;
     if (opts.databaseProxy) ({ proxy: dbProxy, url: databaseUrl } = await infra.proxy(databaseUrl, 5432));
     const config = parseConfig(catalogConfigSchema, {
+      ...world.auth.envFor('catalog'),
       DATABASE_URL: databaseUrl,
       MEMCACHED_SERVERS: world.memcached.servers.join(','),
       RABBITMQ_URL: opts.rabbitmqUrl ?? rabbitUrl(),

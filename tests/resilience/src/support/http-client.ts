@@ -5,19 +5,23 @@ export interface JsonResponse {
 }
 
 /**
- * One request to a listening instance (real sockets, like a load balancer's). A network error
+ * One request to a listening instance (real sockets, like a load balancer's), sent with the
+ * credential `as` (an Authorization header, e.g. the world's `as.admin`). A network error
  * is an answer too (status 0): resilience tests count it as a failed request instead of
  * aborting the run.
  */
 export async function requestJson(
   baseUrl: string,
   path: string,
-  init: { method?: string; body?: unknown } = {},
+  init: { method?: string; body?: unknown; as?: { authorization: string } } = {},
 ): Promise<JsonResponse> {
   try {
     const response = await fetch(`${baseUrl}${path}`, {
       method: init.method ?? 'GET',
-      headers: init.body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers: {
+        ...init.as,
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(15_000),
     });

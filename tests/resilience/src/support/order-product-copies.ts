@@ -39,6 +39,7 @@ export async function startOrderProductCopies(
     const queue = uniqueName('resilience-order-q');
     world.trackQueue(queue);
     const config = parseConfig(orderConfigSchema, {
+      ...world.auth.envFor('order'),
       DATABASE_URL: database.url,
       MEMCACHED_SERVERS: world.memcached.servers.join(','),
       RABBITMQ_URL: rabbitUrl(),
