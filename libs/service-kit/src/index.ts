@@ -112,4 +112,4 @@ export {
 } from './openapi/api-document';
 export { apiDocsRouter } from './openapi/docs-router';
 export { PeriodicTask } from './periodic-task';
-export { CACHE_CHANNELS, OUTBOX_TABLE } from './memshop-cache-names';
+export { BROKER_NAME_PREFIX, CACHE_CHANNELS, OUTBOX_TABLE } from './memshop-cache-names';

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { CacheCluster } from '@memshop/cache';
 import { decodeEnvelope, encodeEnvelope, FORMAT_VERSION } from '@memshop/cache/advanced';
+import { bearer } from '@memshop/testing';
 import { startInProcessServices, type InProcessServices } from './observability-services';
 
 let services: InProcessServices | undefined;
@@ -49,7 +50,9 @@ const targets = (): Target[] => [
 ];
 
 async function read(url: string): Promise<{ status: number; cache: string | null; body: unknown }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  // An admin may read every entity here (user profiles are not public).
+  const headers = bearer(await services!.auth.adminToken());
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   return { status: response.status, cache: response.headers.get('x-cache'), body: await response.json() };
 }
 

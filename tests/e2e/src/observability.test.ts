@@ -2,7 +2,7 @@
  * `/metrics` read around one miss and one hit moves the counters by exactly those two requests,
  * and every service exports every family docs/architecture.md (metrics.ts) lists.
  */
-import { waitFor } from '@memshop/testing';
+import { bearer, waitFor } from '@memshop/testing';
 import { MetricsScrape, startInProcessServices, type InProcessServices } from './observability-services';
 
 let services: InProcessServices | undefined;
@@ -114,7 +114,8 @@ describe.each(['catalog', 'user', 'order'] as const)('%s GET /metrics', (name) =
     const { url } = services![name];
     // One cached read first, so the per-request families have samples to carry their labels.
     const read = { catalog: '/products/1', user: '/users/1', order: '/users/1/orders' }[name];
-    expect((await fetch(`${url}${read}`)).status).toBe(200);
+    const asUser1 = bearer(await services!.auth.userToken(1));
+    expect((await fetch(`${url}${read}`, { headers: asUser1 })).status).toBe(200);
     const scrape = await MetricsScrape.read(services![name].adminUrl);
 
     const types = Object.fromEntries(FAMILIES.map((f) => [f.name, scrape.types.get(f.name) ?? 'absent']));

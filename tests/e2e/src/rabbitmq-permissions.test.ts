@@ -12,6 +12,7 @@ import { InvalidationBus, createInvalidationEvent, type InvalidationEvent } from
 import { waitFor } from '@memshop/testing';
 import amqp from 'amqplib';
 import { repoPath } from './deploy-contract';
+import { BROKER_NAME_PREFIX } from '@memshop/service-kit';
 
 const run = promisify(execFile);
 const SERVICES = ['catalog', 'user', 'order'] as const;
@@ -71,7 +72,12 @@ afterAll(async () => {
 describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
   test('runs the invalidation bus: declares, binds, publishes and consumes its own queue', async () => {
     const received: InvalidationEvent[] = [];
-    const bus = new InvalidationBus({ url: urlFor(service), service, bindings: ['#'] });
+    const bus = new InvalidationBus({
+      url: urlFor(service),
+      service,
+      bindings: ['#'],
+      namePrefix: BROKER_NAME_PREFIX,
+    });
     bus.subscribe(async (event) => {
       received.push(event);
     });
