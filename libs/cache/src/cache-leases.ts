@@ -12,7 +12,8 @@ export interface LeasePlaceholder {
 
 /** A lease this process holds on a key: where the populate's CAS comes from. */
 export interface Held {
-  cas: bigint;
+  /** absent with leases off: the populate is a plain `set` */
+  cas?: bigint;
   /** the placeholder (under the key itself, or the refresh-lease key) released if the load fails */
   lease?: LeasePlaceholder;
 }

@@ -15,6 +15,13 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 export interface LeaseOptions {
   /**
+   * false: plain cache-aside (a miss loads and `set`s the value, no placeholder, nobody waits),
+   * so every process that misses a key at once loads it and the last write wins, stale sets
+   * included. For measuring what leases are worth (a cold cache's database peak), not for
+   * production. In-process single-flight still merges one process's concurrent misses. Default true.
+   */
+  enabled?: boolean;
+  /**
    * memcached TTL of a placeholder or refresh lease. It bounds how long a crashed loader can
    * hold a key: its placeholder expires and the next waiter's poll takes the lease over. A live
    * loader slower than this loses its lease too (its write fails, nothing stale lands), and one
@@ -46,6 +53,7 @@ export function resolveLeaseOptions(opts: LeaseOptions = {}): ResolvedLeaseOptio
   const pollMinMs = Math.max(1, opts.pollMinMs ?? 10);
   const leaseTtlSeconds = Math.max(1, Math.ceil(opts.leaseTtlSeconds ?? 5));
   return {
+    enabled: opts.enabled ?? true,
     leaseTtlSeconds,
     leaseWaitMs: Math.max(0, opts.leaseWaitMs ?? (leaseTtlSeconds + 1) * 1000),
     pollMinMs,

@@ -50,6 +50,8 @@ export interface LoadedValue {
 }
 
 const WAIT: ReadStep = { kind: 'wait' };
+/** With leases off: load and write with a plain `set` (no CAS, nothing to release). */
+const LOAD_AND_SET: ReadStep = { kind: 'load', lease: {}, status: 'miss' };
 
 /**
  * The per-key read state machine, the one implementation behind both read paths: the single-key
@@ -129,6 +131,7 @@ export class ReadMachine {
         this.#refreshInBackground(key, cas, loadOne, o);
         return { kind: 'done', value: entry.value, status: 'stale' };
       }
+      if (!this.#lease.enabled) return LOAD_AND_SET;
       // Tried again on every poll: a refresher that died leaves a refresh lease that expires.
       const refresh = await this.#leases.acquireRefresh(key, cas);
       if (refresh.state === 'won')
@@ -137,6 +140,7 @@ export class ReadMachine {
       read.failure = 'error';
       return { kind: 'load', lease: null, status: 'miss' };
     }
+    if (!this.#lease.enabled) return LOAD_AND_SET;
     let lease: Held | null;
     try {
       lease = await this.#leases.addPlaceholder(key);
@@ -246,17 +250,17 @@ export class ReadMachine {
     this.#background.track(
       (async () => {
         try {
-          const refresh = await this.#leases.acquireRefresh(key, cas);
-          if (refresh.state !== 'won') return;
+          const refresh = this.#lease.enabled ? await this.#leases.acquireRefresh(key, cas) : null;
+          if (refresh && refresh.state !== 'won') return;
           const loadedAt = this.#clock();
           let value: unknown;
           try {
             value = await this.#loads.run(o.entity, key, loader);
           } catch (err) {
-            await this.#leases.releaseNow(refresh.lease);
+            if (refresh) await this.#leases.releaseNow(refresh.lease);
             throw err;
           }
-          this.#writer.populate(key, value, o, { cas }, loadedAt);
+          this.#writer.populate(key, value, o, refresh ? { cas } : {}, loadedAt);
         } catch (err) {
           this.#log.warn(
             'refresh-failed',

@@ -217,3 +217,29 @@ describe('waiting on another process lease', () => {
     expect((await waiter.cluster.get(held))?.value.equals(encodeLease('a-live-holder'))).toBe(true);
   });
 });
+
+describe('leases off (lease.enabled: false)', () => {
+  test('every process that misses loads, nobody waits, no placeholder is written', async () => {
+    const key = freshKey('off');
+    const instances = [newInstance({ enabled: false }), newInstance({ enabled: false })];
+    const loading = gate();
+    let started = 0;
+    const loader = async () => {
+      started += 1;
+      await loading.promise;
+      return { v: 1 };
+    };
+    const reads = instances.map(({ cache }) => cache.getOrLoad(key, loader));
+    // Both loaders run at once: neither process saw a placeholder to wait on.
+    await until(() => started === 2);
+    const [probe] = instances as [Instance];
+    expect(await probe.cluster.get(key)).toBeNull();
+    loading.open();
+    const results = await Promise.all(reads);
+    expect(results.map((r) => r.status)).toEqual(['miss', 'miss']);
+    await Promise.all(instances.map(({ cache }) => cache.drain()));
+    const after = await probe.cache.getOrLoad(key, loader);
+    expect(after).toMatchObject({ value: { v: 1 }, status: 'hit' });
+    expect(started).toBe(2);
+  });
+});
