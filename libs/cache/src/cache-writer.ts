@@ -19,7 +19,7 @@ export interface PopulateWrite {
 }
 
 type SetOutcome = 'stored' | 'not_stored' | 'failed';
-type EncodedWrite = { key: string; value: Buffer; ttlSeconds: number; cas: bigint };
+type EncodedWrite = { key: string; value: Buffer; ttlSeconds: number; cas?: bigint };
 
 /** Every write to the cache: populates after a load (under a lease), write-through, deletes. */
 export class CacheWriter {

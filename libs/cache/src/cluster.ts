@@ -15,11 +15,13 @@ import type {
   SetManyResult,
   SetOptions,
 } from './cluster-options.js';
-import { type CacheItem, NodePool, type StoreItem } from './transport/node-pool.js';
+import { type CacheItem, NodePool, type NodePoolOptions, type StoreItem } from './transport/node-pool.js';
 
 interface CacheNode {
   readonly pool: NodePool;
   readonly role: 'primary' | 'gutter';
+  /** taken off the ring by setNodes: its late failures no longer eject anything */
+  retired: boolean;
   consecutiveFailures: number;
   ejectedAt: number | undefined;
   probeTimer: NodeJS.Timeout | undefined;
@@ -38,7 +40,7 @@ interface Target {
  * CacheError; the cache-aside layer turns those into misses.
  */
 export class CacheCluster {
-  readonly #ring: KetamaRing;
+  #ring: KetamaRing;
   readonly #gutterRing: KetamaRing | undefined;
   readonly #nodes = new Map<string, CacheNode>();
   readonly #gutterTtlSeconds: number;
@@ -51,6 +53,8 @@ export class CacheCluster {
   readonly #log: RateLimitedLogger;
   readonly #metrics: CacheMetrics;
   readonly #clock: () => number;
+  readonly #poolOptions: Omit<NodePoolOptions, 'server' | 'onFailure' | 'onSuccess'>;
+  readonly #retiring = new Set<Promise<void>>();
   #closed = false;
 
   constructor(opts: CacheClusterOptions) {
@@ -71,7 +75,7 @@ export class CacheCluster {
     this.#metrics = opts.metrics ?? noopCacheMetrics;
     this.#clock = opts.clock ?? Date.now;
 
-    const poolOptions = {
+    this.#poolOptions = {
       poolSize: Math.max(1, Math.floor(opts.poolSize ?? 2)),
       opTimeoutMs: this.#opTimeoutMs,
       connectTimeoutMs: positive(opts.connectTimeoutMs, 500),
@@ -79,30 +83,8 @@ export class CacheCluster {
       password: opts.password,
       tls: opts.tls,
     };
-    for (const [servers, role] of [
-      [opts.servers, 'primary'],
-      [gutterServers, 'gutter'],
-    ] as const) {
-      for (const server of servers) {
-        const node: CacheNode = {
-          role,
-          consecutiveFailures: 0,
-          ejectedAt: undefined,
-          probeTimer: undefined,
-          probing: false,
-          pool: new NodePool({
-            ...poolOptions,
-            server,
-            onFailure: (error) => this.#recordFailure(node, error),
-            onSuccess: () => {
-              if (node.ejectedAt === undefined) node.consecutiveFailures = 0;
-            },
-          }),
-        };
-        this.#nodes.set(server, node);
-        this.#metrics.setNodeUp(server, true);
-      }
-    }
+    for (const server of opts.servers) this.#addNode(server, 'primary');
+    for (const server of gutterServers) this.#addNode(server, 'gutter');
     this.#ring = new KetamaRing(opts.servers);
     this.#gutterRing = gutterServers.length > 0 ? new KetamaRing(gutterServers) : undefined;
   }
@@ -284,6 +266,51 @@ export class CacheCluster {
     }
   }
 
+  /** The servers on the ring now (the constructor's `servers`, or the last setNodes list). */
+  get servers(): readonly string[] {
+    return this.#ring.servers;
+  }
+
+  /**
+   * Changes ring membership at runtime: new servers get pools, the ring is rebuilt (ketama, so
+   * about 1/N of the keys move per node added or removed), and removed servers leave it at once.
+   * Their keys just miss on their new owners and are loaded again. A removed server's pool is
+   * closed after the op timeout, the longest an operation already sent to it can still take, so
+   * no caller sees "cluster closed" from a membership change. Gutter servers are not affected.
+   */
+  setNodes(servers: readonly string[]): { added: string[]; removed: string[] } {
+    if (this.#closed) throw new CacheUnavailableError('cache cluster is closed');
+    if (servers.length === 0) throw new TypeError('CacheCluster needs at least one server');
+    const next = new Set(servers);
+    if (next.size !== servers.length) throw new TypeError('CacheCluster servers must be distinct');
+    for (const server of servers) {
+      if (this.#nodes.get(server)?.role === 'gutter') {
+        throw new TypeError(`${server} is a gutter server; servers and gutterServers must be distinct`);
+      }
+    }
+    const current = new Set(this.#ring.servers);
+    const added = servers.filter((server) => !current.has(server));
+    const removed = [...current].filter((server) => !next.has(server));
+    for (const server of added) this.#addNode(server, 'primary');
+    this.#ring = new KetamaRing(servers);
+    for (const server of removed) {
+      const node = this.#nodes.get(server) as CacheNode;
+      this.#nodes.delete(server);
+      node.retired = true;
+      if (node.probeTimer) clearInterval(node.probeTimer);
+      node.probeTimer = undefined;
+      this.#metrics.setNodeUp(server, false);
+      const closing = new Promise<void>((resolve) => setTimeout(resolve, this.#opTimeoutMs).unref())
+        .then(() => node.pool.close())
+        .finally(() => this.#retiring.delete(closing));
+      this.#retiring.add(closing);
+    }
+    if (added.length > 0 || removed.length > 0) {
+      this.#logger.info({ servers: [...servers], added, removed }, 'memcached ring membership changed');
+    }
+    return { added, removed };
+  }
+
   status(): CacheNodeStatus[] {
     return [...this.#nodes.values()].map((node) => ({
       server: node.pool.server,
@@ -303,7 +330,28 @@ export class CacheCluster {
       if (node.probeTimer) clearInterval(node.probeTimer);
       node.probeTimer = undefined;
     }
-    await Promise.all([...this.#nodes.values()].map((node) => node.pool.close()));
+    await Promise.all([...[...this.#nodes.values()].map((node) => node.pool.close()), ...this.#retiring]);
+  }
+
+  #addNode(server: string, role: CacheNode['role']): void {
+    const node: CacheNode = {
+      role,
+      retired: false,
+      consecutiveFailures: 0,
+      ejectedAt: undefined,
+      probeTimer: undefined,
+      probing: false,
+      pool: new NodePool({
+        ...this.#poolOptions,
+        server,
+        onFailure: (error) => this.#recordFailure(node, error),
+        onSuccess: () => {
+          if (node.ejectedAt === undefined) node.consecutiveFailures = 0;
+        },
+      }),
+    };
+    this.#nodes.set(server, node);
+    this.#metrics.setNodeUp(server, true);
   }
 
   #target(key: string): Target {
@@ -346,7 +394,7 @@ export class CacheCluster {
   }
 
   #recordFailure(node: CacheNode, error: CacheError): void {
-    if (this.#closed || node.ejectedAt !== undefined) return;
+    if (this.#closed || node.retired || node.ejectedAt !== undefined) return;
     node.consecutiveFailures += 1;
     this.#warn('transport', node, error);
     if (node.consecutiveFailures >= this.#ejectAfterFailures) this.#eject(node, error);
@@ -368,7 +416,7 @@ export class CacheCluster {
   }
 
   async #probe(node: CacheNode): Promise<void> {
-    if (node.probing || this.#closed || node.ejectedAt === undefined) return;
+    if (node.probing || this.#closed || node.retired || node.ejectedAt === undefined) return;
     node.probing = true;
     const server = node.pool.server;
     try {
