@@ -1,4 +1,5 @@
 import { createServiceApp, type ServiceAppDeps } from '@memshop/service-kit';
+import type { CacheCluster } from '@memshop/cache';
 import type { Express } from 'express';
 import { catalogApiDocument } from './api/openapi';
 import { benchRoutes, benchRoutesEnabled } from './api/bench-routes';
@@ -10,6 +11,8 @@ import type { CatalogService } from './domain/catalog-service';
 
 export interface CatalogAppDeps extends ServiceAppDeps {
   catalog: CatalogService;
+  /** The memcached ring, for the bench-only membership route (BENCH_ROUTES=1). */
+  cacheCluster?: Pick<CacheCluster, 'setNodes'>;
 }
 
 /** The HTTP app; no I/O here, so tests build it around their own clients. */
@@ -21,6 +24,7 @@ export function createApp({
   audit,
   authenticate,
   rateLimits,
+  cacheCluster,
 }: CatalogAppDeps): Express {
   return createServiceApp({
     logger,
@@ -31,7 +35,7 @@ export function createApp({
     apiDocument: catalogApiDocument(),
     authenticate,
     routers: [
-      ...(benchRoutesEnabled() ? [benchRoutes(catalog)] : []),
+      ...(benchRoutesEnabled() ? [benchRoutes(catalog, cacheCluster)] : []),
       productRoutes(catalog),
       categoryRoutes(catalog),
       stockRoutes(catalog),

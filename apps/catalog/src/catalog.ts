@@ -1,4 +1,5 @@
 import { composeService, type ComposedService, type ServiceOverrides } from '@memshop/service-kit';
+import { benchCacheLeases } from './api/bench-routes';
 import { createApp } from './app';
 import type { CatalogConfig } from './config';
 import { catalogAuditSources } from './data/catalog-audit';
@@ -44,7 +45,9 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
     bindings: CATALOG_EVENT_BINDINGS,
     // The stock endpoints are order-service's only; its tokens name catalog as their audience.
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
-    overrides,
+    overrides: benchCacheLeases()
+      ? overrides
+      : { ...overrides, cache: { ...overrides.cache, leases: false } },
   };
   return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
     const { cluster, cache, bus, relay } = runtime;
@@ -82,6 +85,7 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
         audit: auditor,
         authenticate,
         rateLimits,
+        cacheCluster: cluster,
       }),
       auditor,
       tasks: [

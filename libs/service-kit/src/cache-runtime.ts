@@ -76,6 +76,8 @@ export interface CacheRuntimeTuning {
   relayRetryBaseSeconds?: number;
   relayRetryMaxSeconds?: number;
   busReconnectMaxDelayMs?: number;
+  /** false: plain cache-aside without leases (the bench's cold-start comparison only). Default true. */
+  leases?: boolean;
 }
 
 export interface CacheRuntime {
@@ -133,6 +135,7 @@ export function createCacheRuntime({
     tracerName: TRACER_NAME,
     diagnosticsChannelPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
     clock: tuning.clock,
+    ...(tuning.leases === false ? { lease: { enabled: false } } : {}),
   });
   const bus = new InvalidationBus({
     url: config.RABBITMQ_URL,

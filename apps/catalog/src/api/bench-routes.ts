@@ -1,5 +1,7 @@
+import type { CacheCluster } from '@memshop/cache';
 import { idSchema, NotFoundError } from '@memshop/service-kit';
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import type { CatalogService } from '../domain/catalog-service';
 import type { Product } from '../domain/product';
 
@@ -10,6 +12,30 @@ import type { Product } from '../domain/product';
  */
 export function benchRoutesEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env['BENCH_ROUTES'] === '1';
+}
+
+/**
+ * `BENCH_CACHE_LEASES=0` (read only with BENCH_ROUTES=1) runs the cache without leases, plain
+ * cache-aside: the bench's cold-start case compares the database's peak load with and without
+ * them. Not a config setting: no deployment should ever turn leases off.
+ */
+export function benchCacheLeases(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !(benchRoutesEnabled(env) && env['BENCH_CACHE_LEASES'] === '0');
+}
+
+const nodeListSchema = z.object({
+  servers: z.array(z.string().regex(/^[^\s,]+:\d{1,5}$/, 'host:port')).min(1),
+});
+
+/**
+ * `POST /bench/cache/nodes` `{ "servers": ["host:port", ...] }`: sets this process's memcached
+ * ring (CacheCluster.setNodes), as a StatefulSet scale would, for the bench's resize case.
+ */
+function cacheNodeRoutes(cluster: Pick<CacheCluster, 'setNodes'>, router: Router): void {
+  router.post('/bench/cache/nodes', (req, res) => {
+    const { servers } = nodeListSchema.parse(req.body);
+    res.json({ servers, ...cluster.setNodes(servers) });
+  });
 }
 
 /**
@@ -26,8 +52,9 @@ export function cacheBypassRequested(req: Request): boolean {
  * process (P1's baseline: Express and JSON serialization with no cache round trip). Each id is
  * loaded once through the service on its first request; later requests never leave the process.
  */
-export function benchRoutes(catalog: CatalogService): Router {
+export function benchRoutes(catalog: CatalogService, cluster?: Pick<CacheCluster, 'setNodes'>): Router {
   const router = Router();
+  if (cluster) cacheNodeRoutes(cluster, router);
   const products = new Map<number, Product>();
   router.get('/bench/memory/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
