@@ -27,6 +27,10 @@ import { runStampede, type StampedeResult } from './cases/p5-stampede';
 import { runInvalidationLag, type InvalidationLagResult } from './cases/p6-invalidation-lag';
 import { runMemoryOptions, type MemoryOptionsResult } from './cases/p7-memory-options';
 import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
+import { runColdStart, type ColdStartResult } from './cases/l1-cold-start';
+import { runResize, type ResizeResult } from './cases/r1-resize';
+import { coldResizeSizes, coldStartRows, resizeRows } from './cold-resize-rows';
+import { writeTimelineCharts } from './timeline-chart';
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
 import { topUpProducts } from './seed-products';
@@ -46,6 +50,8 @@ interface Results {
   p8?: ZipfMixResult;
   auditorCost?: AuditorCostResult;
   p7Options?: MemoryOptionsResult;
+  coldStart?: ColdStartResult;
+  resize?: ResizeResult;
   p5Busy?: BusyLoadResult<StampedeResult>;
   p6Busy?: BusyLoadResult<InvalidationLagResult>;
 }
@@ -196,6 +202,8 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       target: null,
       note: failed('A1'),
     },
+    ...coldStartRows(r.coldStart, failed('L1')),
+    ...resizeRows(r.resize, failed('R1')),
     {
       id: 'C1',
       measure: `context: memcslap get, ${r.context?.memcslapThreads ?? 2} threads, binary protocol (ops/s)`,
@@ -550,6 +558,23 @@ async function main(): Promise<void> {
           log,
         });
       });
+      // Last: their catalog processes join the stack's invalidation queue (no case writes meanwhile).
+      const sizes = coldResizeSizes(s.mode);
+      const ownCache = { logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'), log };
+      results.coldStart = await attempt('L1 cold start, leases on vs off', failures, async () =>
+        runColdStart(loadGenerator, running, {
+          ids: await topUpProducts(running.databases.catalog.url, sizes.products),
+          ...sizes.cold,
+          ...ownCache,
+        }),
+      );
+      results.resize = await attempt('R1 resize 3 -> 4 -> 3 memcached nodes under load', failures, async () =>
+        runResize(loadGenerator, running, {
+          ids: await topUpProducts(running.databases.catalog.url, sizes.products),
+          ...sizes.resize,
+          ...ownCache,
+        }),
+      );
     }
   } catch (err) {
     failures.set('setup', err instanceof Error ? err.message : String(err));
@@ -624,6 +649,8 @@ async function main(): Promise<void> {
     log(
       `\nwrote ${path.relative(process.cwd(), jsonPath)}, ${path.relative(process.cwd(), svgPath)} and ${path.relative(process.cwd(), sideBySidePath)}`,
     );
+    for (const written of writeTimelineCharts(results, RESULTS_DIR, base, s.mode))
+      log(`wrote ${path.relative(process.cwd(), written)}`);
   }
   if (failures.size > 0) {
     log(`\n${failures.size} case(s) could not run: ${[...failures.keys()].join(', ')}`);

@@ -1,0 +1,223 @@
+import { KetamaRing } from '../../../libs/cache/src/hash-ring';
+import { keySpace } from '../../../libs/cache/src/keys';
+import type { Stack } from '../../../scripts/stack';
+import { expectStatus } from '../http-probe';
+import {
+  dipAndRecovery,
+  startSampling,
+  timelineOf,
+  type DipAndRecovery,
+  type TimelinePoint,
+} from '../hit-timeline';
+import type { LoadGenerator } from '../load-client';
+import { flushAll } from '../memcached-flush';
+import { startOwnCacheCatalogs } from '../own-cache-catalogs';
+import { summarize, type Summary } from '../stats';
+import { mulberry32, shuffledIndexes } from '../zipf';
+
+export interface ResizeChange {
+  /** share of the products' keys whose node changed (from the ring, not measured) */
+  keysMoved: number;
+  /** the same, weighted by each key's Zipf(1.0) share of the requests */
+  trafficMoved: number;
+  dip: Summary;
+  /** ms from the change until the hit ratio is back at min(0.9, before); rounds that never got back are left out */
+  recoveryMs: Summary | null;
+  neverRecovered: number;
+  before: Summary;
+}
+
+export interface ResizeResult {
+  add: ResizeChange;
+  remove: ResizeChange;
+  /** failed or non-2xx responses over every round (a membership change should cause none) */
+  errors: number;
+  /** the median round's timeline, and when the changes happened in it */
+  timeline: TimelinePoint[];
+  addAtMs: number;
+  removeAtMs: number;
+  products: number;
+  processes: number;
+  connections: number;
+  warmSeconds: number;
+  phaseSeconds: number;
+  sampleIntervalMs: number;
+}
+
+const SEED = 20261129;
+const SAMPLE_INTERVAL_MS = 250;
+const TARGET = 0.9;
+const BASELINE_MS = 2000;
+
+/**
+ * R1: under a steady Zipf(1.0) read load on catalog processes with a 3-node ring, a fourth node
+ * joins every process's ring (POST /bench/cache/nodes, CacheCluster.setNodes) and, a phase later,
+ * leaves it again, as a StatefulSet scaled 3 -> 4 -> 3 does (the highest ordinal goes). Hit
+ * ratio over time from the catalogs' /metrics every 250 ms; the share of keys that move is
+ * computed from the ketama ring over the catalog's product keys.
+ */
+export async function runResize(
+  load: LoadGenerator,
+  stack: Stack,
+  opts: {
+    ids: number[];
+    rounds: number;
+    warmSeconds: number;
+    phaseSeconds: number;
+    connections: number;
+    processes: number;
+    logDir: string;
+    log: (line: string) => void;
+  },
+): Promise<ResizeResult> {
+  const own = await startOwnCacheCatalogs(stack, {
+    name: 'resize',
+    nodes: 4,
+    ringSize: 3,
+    groups: { ring: { count: opts.processes } },
+    logDir: opts.logDir,
+  });
+  try {
+    const processes = own.groups['ring']!;
+    const three = own.memcached.servers.slice(0, 3);
+    const four = own.memcached.servers.slice(0, 4);
+    const order = shuffledIndexes(opts.ids.length, mulberry32(SEED));
+    const rankedIds = Array.from(order, (i) => String(opts.ids[i]!));
+    const moved = movedShares(rankedIds, three, four);
+    const perProcess = Math.max(1, Math.round(opts.connections / opts.processes));
+    const setRing = (servers: string[]) =>
+      Promise.all(
+        processes.map((p) =>
+          expectStatus(`${p.url}/bench/cache/nodes`, 200, { method: 'POST', body: { servers } }),
+        ),
+      );
+
+    const rounds: Array<{
+      timeline: TimelinePoint[];
+      add: DipAndRecovery;
+      remove: DipAndRecovery;
+      addAtMs: number;
+      removeAtMs: number;
+    }> = [];
+    let errors = 0;
+    for (let round = 0; round < opts.rounds; round++) {
+      await setRing(three);
+      await Promise.all(own.memcached.servers.map((server) => flushAll(server)));
+      const totalSeconds = opts.warmSeconds + 2 * opts.phaseSeconds;
+      const sampling = startSampling(
+        processes.map((p) => p.adminUrl),
+        SAMPLE_INTERVAL_MS,
+      );
+      const running = Promise.all(
+        processes.map((p, i) =>
+          load.run({
+            kind: 'zipf',
+            baseUrl: p.url,
+            ids: rankedIds,
+            s: 1.0,
+            seed: SEED + round * 100 + i,
+            writeRatio: 0,
+            readPath: '/products/{id}',
+            writePath: '/products/{id}',
+            writeMethod: 'PATCH',
+            writeBody: '{}',
+            connections: perProcess,
+            durationSeconds: totalSeconds,
+          }),
+        ),
+      );
+      const at = async (seconds: number) => {
+        const wait = seconds * 1000 - sampling.elapsedMs();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      };
+      await at(opts.warmSeconds);
+      const addAtMs = sampling.elapsedMs();
+      await setRing(four);
+      await at(opts.warmSeconds + opts.phaseSeconds);
+      const removeAtMs = sampling.elapsedMs();
+      await setRing(three);
+      const results = await running;
+      const timeline = timelineOf(await sampling.stop());
+      const endMs = timeline.at(-1)?.tMs ?? removeAtMs;
+      errors += results.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+      const add = dipAndRecovery(timeline, {
+        changeMs: addAtMs,
+        untilMs: removeAtMs,
+        baselineMs: BASELINE_MS,
+        target: TARGET,
+      });
+      const remove = dipAndRecovery(timeline, {
+        changeMs: removeAtMs,
+        untilMs: endMs,
+        baselineMs: BASELINE_MS,
+        target: TARGET,
+      });
+      rounds.push({ timeline, add, remove, addAtMs, removeAtMs });
+      opts.log(
+        `  round ${round + 1}/${opts.rounds}: add at ${(addAtMs / 1000).toFixed(1)} s: ${describe(add)}; ` +
+          `remove at ${(removeAtMs / 1000).toFixed(1)} s: ${describe(remove)}`,
+      );
+    }
+    const change = (pick: (r: (typeof rounds)[number]) => DipAndRecovery): ResizeChange => {
+      const all = rounds.map(pick);
+      const recovered = all.map((d) => d.recoveryMs).filter((ms): ms is number => ms !== null);
+      return {
+        ...moved,
+        dip: summarize(all.map((d) => d.dip)),
+        recoveryMs: recovered.length > 0 ? summarize(recovered) : null,
+        neverRecovered: all.length - recovered.length,
+        before: summarize(all.map((d) => d.before)),
+      };
+    };
+    const byDip = [...rounds].sort((a, b) => a.add.dip - b.add.dip);
+    const median = byDip[Math.floor((byDip.length - 1) / 2)]!;
+    return {
+      add: change((r) => r.add),
+      remove: change((r) => r.remove),
+      errors,
+      timeline: median.timeline,
+      addAtMs: median.addAtMs,
+      removeAtMs: median.removeAtMs,
+      products: opts.ids.length,
+      processes: opts.processes,
+      connections: perProcess * opts.processes,
+      warmSeconds: opts.warmSeconds,
+      phaseSeconds: opts.phaseSeconds,
+      sampleIntervalMs: SAMPLE_INTERVAL_MS,
+    };
+  } finally {
+    await own.stop();
+  }
+}
+
+function describe(d: DipAndRecovery): string {
+  return `before ${d.before.toFixed(3)}, dip ${d.dip.toFixed(3)}, back to ${d.recoveredAt.toFixed(3)} in ${d.recoveryMs ?? 'never'} ms`;
+}
+
+/**
+ * Keys (and Zipf(1.0) request share, rank r weighing 1/r) whose node differs between the two
+ * rings, for catalog's product keys (`catalog:product:v1:<id>` through the lib's keySpace, as the
+ * catalog builds them with CACHE_SCHEMA_VERSION=1).
+ */
+export function movedShares(
+  rankedIds: readonly string[],
+  from: readonly string[],
+  to: readonly string[],
+): { keysMoved: number; trafficMoved: number } {
+  const products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: 1 });
+  const a = new KetamaRing(from);
+  const b = new KetamaRing(to);
+  let keys = 0;
+  let weight = 0;
+  let total = 0;
+  rankedIds.forEach((id, i) => {
+    const key = products.key(id);
+    const w = 1 / (i + 1);
+    total += w;
+    if (a.nodeFor(key) !== b.nodeFor(key)) {
+      keys += 1;
+      weight += w;
+    }
+  });
+  return { keysMoved: keys / rankedIds.length, trafficMoved: weight / total };
+}
