@@ -1,5 +1,5 @@
 import type { CacheCluster } from '@memshop/cache';
-import { idSchema, NotFoundError } from '@memshop/service-kit';
+import { BadRequestError, idSchema, NotFoundError } from '@memshop/service-kit';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { CatalogService } from '../domain/catalog-service';
@@ -34,7 +34,15 @@ const nodeListSchema = z.object({
 function cacheNodeRoutes(cluster: Pick<CacheCluster, 'setNodes'>, router: Router): void {
   router.post('/bench/cache/nodes', (req, res) => {
     const { servers } = nodeListSchema.parse(req.body);
-    res.json({ servers, ...cluster.setNodes(servers) });
+    let change: { added: string[]; removed: string[] };
+    try {
+      change = cluster.setNodes(servers);
+    } catch (err) {
+      // Duplicates or a gutter server: the list is refused and the ring stays as it was.
+      if (err instanceof TypeError) throw new BadRequestError(err.message);
+      throw err;
+    }
+    res.json({ servers, ...change });
   });
 }
 
