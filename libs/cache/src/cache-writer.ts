@@ -123,9 +123,12 @@ export class CacheWriter {
         if (lease.lease) await this.#leases.releaseNow(lease.lease);
         result = 'skipped_too_large';
       } else {
-        const stored = await this.#store.set(key, encoded, this.#policy.memcachedTtl(entry, now), {
-          cas: lease.cas,
-        });
+        const stored = await this.#store.set(
+          key,
+          encoded,
+          this.#policy.memcachedTtl(entry, now),
+          lease.cas === undefined ? {} : { cas: lease.cas },
+        );
         result = stored ? 'stored' : 'lost_lease';
       }
       this.#tracing.publish('populate', { key, result });
@@ -169,7 +172,7 @@ export class CacheWriter {
           key,
           value: encoded,
           ttlSeconds: this.#policy.memcachedTtl(entry, now),
-          cas: lease.cas,
+          ...(lease.cas === undefined ? {} : { cas: lease.cas }),
         });
         sentIndexes.push(i);
       }
@@ -217,7 +220,7 @@ export class CacheWriter {
     }
     return Promise.all(
       entries.map(({ key, value, ttlSeconds, cas }) =>
-        this.#store.set(key, value, ttlSeconds, { cas }).then(
+        this.#store.set(key, value, ttlSeconds, cas === undefined ? {} : { cas }).then(
           (stored): SetOutcome => (stored ? 'stored' : 'not_stored'),
           (err: unknown): SetOutcome => {
             this.#failures.report('set', key, err);
