@@ -5,20 +5,20 @@ import { summarize } from './stats';
 
 /**
  * Sizes of L1 and R1. Products: Zipf(1.0) over n keys reaches a 0.9 hit ratio after about
- * 0.3 x n x H(n) requests (the missing mass is E1(N / (n H(n))) / H(n)), 14k for 5,000 products,
- * 3k for 1,000: a few seconds of this box's miss-path throughput, not minutes.
+ * 0.3 x n x H(n) requests (the missing mass is E1(N / (n H(n))) / H(n)): 5,000 for 2,000
+ * products, 3,000 for 1,000, a few seconds of this box's miss-path throughput.
  */
 export function coldResizeSizes(mode: 'full' | 'quick') {
   return mode === 'quick'
     ? {
         products: 1_000,
         cold: { rounds: 1, durationSeconds: 4, connections: 16, processesPerSide: 2 },
-        resize: { rounds: 1, warmSeconds: 3, phaseSeconds: 3, connections: 16, processes: 2 },
+        resize: { rounds: 1, warmSeconds: 2, phaseSeconds: 3, connections: 16, processes: 2 },
       }
     : {
-        products: 5_000,
-        cold: { rounds: 3, durationSeconds: 15, connections: 32, processesPerSide: 3 },
-        resize: { rounds: 3, warmSeconds: 10, phaseSeconds: 8, connections: 32, processes: 2 },
+        products: 2_000,
+        cold: { rounds: 3, durationSeconds: 12, connections: 32, processesPerSide: 3 },
+        resize: { rounds: 3, warmSeconds: 4, phaseSeconds: 6, connections: 32, processes: 2 },
       };
 }
 
