@@ -56,7 +56,7 @@ export function renderTimelineChart(
     const y = (v: number) => top + PANEL_HEIGHT - (Math.min(v, yMax) / yMax) * PANEL_HEIGHT;
     const digits = panel.digits ?? 0;
     parts.push(`<text x="12" y="${top - 12}" class="panel">${escapeXml(panel.title)}</text>`);
-    for (const t of ticks(yMax, 4)) {
+    for (const t of ticks(yMax, 5)) {
       parts.push(`<path d="M${LEFT} ${y(t).toFixed(1)}H${LEFT + plotWidth}" class="grid"/>`);
       parts.push(
         `<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="small">${t.toFixed(digits)}</text>`,
@@ -71,7 +71,7 @@ export function renderTimelineChart(
       const ly = y(panel.level.y).toFixed(1);
       parts.push(`<path d="M${LEFT} ${ly}H${LEFT + plotWidth}" class="level"/>`);
       parts.push(
-        `<text x="${LEFT + plotWidth + 6}" y="${Number(ly) + 4}" class="small">${escapeXml(panel.level.label)}</text>`,
+        `<text x="${LEFT + 4}" y="${Number(ly) - 4}" class="level-label">${escapeXml(panel.level.label)}</text>`,
       );
     }
     for (const marker of panel.markers ?? []) {
@@ -100,7 +100,7 @@ export function renderTimelineChart(
   const height = top - PANEL_GAP + 30;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
-    '<style>.axis{stroke:#222;fill:none}.grid{stroke:#e3e3e3}.level{stroke:#d9480f;stroke-width:1.5;stroke-dasharray:5 3}.marker{stroke:#555;stroke-width:1.2;stroke-dasharray:2 3}.panel{font-weight:bold;font-size:13px}.small{font-size:10px;fill:#555}.title{font-size:16px;font-weight:bold}.sub{font-size:11px;fill:#555}</style>',
+    '<style>.axis{stroke:#222;fill:none}.grid{stroke:#e3e3e3}.level{stroke:#d9480f;stroke-width:1.5;stroke-dasharray:5 3}.marker{stroke:#555;stroke-width:1.2;stroke-dasharray:2 3}.panel{font-weight:bold;font-size:13px}.small{font-size:10px;fill:#555}.level-label{font-size:10px;fill:#d9480f}.title{font-size:16px;font-weight:bold}.sub{font-size:11px;fill:#555}</style>',
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     `<text x="12" y="22" class="title">${escapeXml(title)}</text>`,
     `<text x="12" y="40" class="sub">${escapeXml(subtitle)}</text>`,

@@ -140,7 +140,8 @@ export async function runResize(
       const removeAtMs = sampling.elapsedMs();
       await setRing(three);
       const results = await running;
-      const timeline = timelineOf(await sampling.stop());
+      // The last sample is taken after the load ended: its window is partial.
+      const timeline = timelineOf((await sampling.stop()).slice(0, -1));
       const endMs = timeline.at(-1)?.tMs ?? removeAtMs;
       errors += results.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
       const add = dipAndRecovery(timeline, {
