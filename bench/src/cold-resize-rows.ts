@@ -1,10 +1,10 @@
-import type { ColdStartResult } from './cases/l1-cold-start';
-import type { ResizeResult } from './cases/r1-resize';
+import type { ColdStartResult } from './cases/p9-cold-start';
+import type { ResizeResult } from './cases/p10-resize';
 import type { Row } from './report';
 import { summarize } from './stats';
 
 /**
- * Sizes of L1 and R1. Products: Zipf(1.0) over n keys reaches a 0.9 hit ratio after about
+ * Sizes of P9 and P10. Products: Zipf(1.0) over n keys reaches a 0.9 hit ratio after about
  * 0.3 x n x H(n) requests (the missing mass is E1(N / (n H(n))) / H(n)): 5,000 for 2,000
  * products, 3,000 for 1,000, a few seconds of this box's miss-path throughput.
  */
@@ -31,7 +31,7 @@ export function coldStartRows(r: ColdStartResult | undefined, note: string): Row
   return [
     ...(['on', 'off'] as const).flatMap((name): Row[] => [
       {
-        id: 'L1',
+        id: name === 'on' ? 'P9a' : 'P9b',
         measure: `${what}, ${label(name)}: time to hit ratio 0.9${side(name)?.neverReached ? ` (${side(name)!.neverReached} runs never)` : ''}`,
         summary: side(name)?.timeTo90Ms ?? null,
         unit: 'ms',
@@ -40,7 +40,7 @@ export function coldStartRows(r: ColdStartResult | undefined, note: string): Row
         note: r ? 'n/a (0.9 never reached)' : note,
       },
       {
-        id: 'L1',
+        id: name === 'on' ? 'P9a' : 'P9b',
         measure: `${what}, ${label(name)}: peak database reads/s (loader calls, ${r?.sampleIntervalMs ?? 250} ms windows)`,
         summary: side(name)?.peakLoadsPerSecond ?? null,
         unit: '',
@@ -49,7 +49,7 @@ export function coldStartRows(r: ColdStartResult | undefined, note: string): Row
         note,
       },
       {
-        id: 'L1',
+        id: name === 'on' ? 'P9a' : 'P9b',
         measure: `${what}, ${label(name)}: database reads in ${r?.durationSeconds ?? '?'} s`,
         summary: side(name)?.loads ?? null,
         unit: '',
@@ -59,7 +59,7 @@ export function coldStartRows(r: ColdStartResult | undefined, note: string): Row
       },
     ]),
     {
-      id: 'L1',
+      id: 'P9',
       measure: 'peak database reads/s, leases off ÷ on (same round)',
       summary: r?.peakOffOverOn ?? null,
       unit: '',
@@ -75,7 +75,7 @@ export function resizeRows(r: ResizeResult | undefined, note: string): Row[] {
     const c = r?.[name];
     return [
       {
-        id: 'R1',
+        id: 'P10',
         measure: `${verb}: share of product keys that move (ketama ring; Zipf traffic share ${c ? c.trafficMoved.toFixed(3) : '?'})`,
         summary: c ? summarize([c.keysMoved]) : null,
         unit: '',
@@ -84,7 +84,7 @@ export function resizeRows(r: ResizeResult | undefined, note: string): Row[] {
         note,
       },
       {
-        id: 'R1',
+        id: 'P10',
         measure: `${verb}: lowest hit ratio (250 ms windows; before: ${c ? c.before.median.toFixed(3) : '?'})`,
         summary: c?.dip ?? null,
         unit: '',
@@ -93,7 +93,7 @@ export function resizeRows(r: ResizeResult | undefined, note: string): Row[] {
         note,
       },
       {
-        id: 'R1',
+        id: 'P10',
         measure: `${verb}: time until the hit ratio is back at min(0.9, before)${c?.neverRecovered ? ` (${c.neverRecovered} runs never)` : ''}`,
         summary: c?.recoveryMs ?? null,
         unit: 'ms',

@@ -1,4 +1,4 @@
-import { movedShares } from './cases/r1-resize';
+import { movedShares } from './cases/p10-resize';
 import {
   countersOf,
   dipAndRecovery,

@@ -27,8 +27,8 @@ import { runStampede, type StampedeResult } from './cases/p5-stampede';
 import { runInvalidationLag, type InvalidationLagResult } from './cases/p6-invalidation-lag';
 import { runMemoryOptions, type MemoryOptionsResult } from './cases/p7-memory-options';
 import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
-import { runColdStart, type ColdStartResult } from './cases/l1-cold-start';
-import { runResize, type ResizeResult } from './cases/r1-resize';
+import { runColdStart, type ColdStartResult } from './cases/p9-cold-start';
+import { runResize, type ResizeResult } from './cases/p10-resize';
 import { coldResizeSizes, coldStartRows, resizeRows } from './cold-resize-rows';
 import { writeTimelineCharts } from './timeline-chart';
 import { LoadGenerator } from './load-client';
@@ -202,8 +202,8 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       target: null,
       note: failed('A1'),
     },
-    ...coldStartRows(r.coldStart, failed('L1')),
-    ...resizeRows(r.resize, failed('R1')),
+    ...coldStartRows(r.coldStart, failed('P9')),
+    ...resizeRows(r.resize, failed('P10')),
     {
       id: 'C1',
       measure: `context: memcslap get, ${r.context?.memcslapThreads ?? 2} threads, binary protocol (ops/s)`,
@@ -561,19 +561,22 @@ async function main(): Promise<void> {
       // Last: their catalog processes join the stack's invalidation queue (no case writes meanwhile).
       const sizes = coldResizeSizes(s.mode);
       const ownCache = { logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'), log };
-      results.coldStart = await attempt('L1 cold start, leases on vs off', failures, async () =>
+      results.coldStart = await attempt('P9 cold start, leases on vs off', failures, async () =>
         runColdStart(loadGenerator, running, {
           ids: await topUpProducts(running.databases.catalog.url, sizes.products),
           ...sizes.cold,
           ...ownCache,
         }),
       );
-      results.resize = await attempt('R1 resize 3 -> 4 -> 3 memcached nodes under load', failures, async () =>
-        runResize(loadGenerator, running, {
-          ids: await topUpProducts(running.databases.catalog.url, sizes.products),
-          ...sizes.resize,
-          ...ownCache,
-        }),
+      results.resize = await attempt(
+        'P10 resize 3 -> 4 -> 3 memcached nodes under load',
+        failures,
+        async () =>
+          runResize(loadGenerator, running, {
+            ids: await topUpProducts(running.databases.catalog.url, sizes.products),
+            ...sizes.resize,
+            ...ownCache,
+          }),
       );
     }
   } catch (err) {

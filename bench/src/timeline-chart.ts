@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { escapeXml } from './chart';
-import type { ColdStartResult } from './cases/l1-cold-start';
-import type { ResizeResult } from './cases/r1-resize';
+import type { ColdStartResult } from './cases/p9-cold-start';
+import type { ResizeResult } from './cases/p10-resize';
 import type { TimelinePoint } from './hit-timeline';
 
 export interface Series {
@@ -118,7 +118,7 @@ const ratioPoints = (timeline: readonly TimelinePoint[]): Array<[number, number]
 const loadPoints = (timeline: readonly TimelinePoint[]): Array<[number, number]> =>
   timeline.map((p) => [p.tMs / 1000, p.loadsPerSecond]);
 
-/** L1: hit ratio and database reads/s over time, leases on vs off (the median round of each). */
+/** P9: hit ratio and database reads/s over time, leases on vs off (the median round of each). */
 export function renderColdStartChart(r: ColdStartResult, subtitle: string): string {
   return renderTimelineChart(
     `Cold start: Zipf(1.0) over ${r.products.toLocaleString('en-US')} products, empty memcached, ${r.processesPerSide} catalogs per side`,
@@ -145,7 +145,7 @@ export function renderColdStartChart(r: ColdStartResult, subtitle: string): stri
   );
 }
 
-/** R1: hit ratio and database reads/s over time, with the moments a node joined and left. */
+/** P10: hit ratio and database reads/s over time, with the moments a node joined and left. */
 export function renderResizeChart(r: ResizeResult, subtitle: string): string {
   const markers = [
     { x: r.addAtMs / 1000, label: `4th node added (${(r.add.keysMoved * 100).toFixed(0)}% of keys move)` },

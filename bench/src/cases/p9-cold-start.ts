@@ -55,7 +55,7 @@ interface RoundOutcome {
 }
 
 /**
- * L1: a Zipf(1.0) read load over `ids` against an empty memcached cluster, once through catalog
+ * P9: a Zipf(1.0) read load over `ids` against an empty memcached cluster, once through catalog
  * processes with leases and once through identical ones without (BENCH_CACHE_LEASES=0), in
  * alternating order per round; the cluster is flushed before every run. Each side is
  * `processesPerSide` processes sharing the load, because leases only act between processes (one

@@ -52,7 +52,7 @@ const TARGET = 0.9;
 const BASELINE_MS = 2000;
 
 /**
- * R1: every product cached, then under a steady Zipf(1.0) read load on catalog processes with a 3-node ring, a fourth node
+ * P10: every product cached, then under a steady Zipf(1.0) read load on catalog processes with a 3-node ring, a fourth node
  * joins every process's ring (POST /bench/cache/nodes, CacheCluster.setNodes) and, a phase later,
  * leaves it again, as a StatefulSet scaled 3 -> 4 -> 3 does (the highest ordinal goes). Hit
  * ratio over time from the catalogs' /metrics every 250 ms; the share of keys that move is
