@@ -83,6 +83,13 @@ describe('hit timeline', () => {
       target: 0.9,
     });
     expect(never.recoveryMs).toBeNull();
+    const noDip = dipAndRecovery(windows([0.95, 0.95, 0.97, 0.99]), {
+      changeMs: 500,
+      untilMs: 1000,
+      baselineMs: 500,
+      target: 0.9,
+    });
+    expect(noDip).toMatchObject({ dip: 0.97, recoveryMs: 0 });
   });
 
   it('counts moved keys from the rings: none for the same ring, about 1/4 for a fourth node', () => {

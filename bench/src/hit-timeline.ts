@@ -78,7 +78,7 @@ export interface DipAndRecovery {
   dip: number;
   /** what counts as recovered: min(`target`, `before`) */
   recoveredAt: number;
-  /** ms from the change until the first window at or above `recoveredAt` after the dip; null if never */
+  /** ms from the change until the first window at or above `recoveredAt` after the dip; 0 if it never fell below; null if never back */
   recoveryMs: number | null;
 }
 
@@ -101,6 +101,7 @@ export function dipAndRecovery(
     if (p.hitRatio! < after[lowest]!.hitRatio!) lowest = i;
   });
   const dip = after[lowest]!.hitRatio!;
+  if (dip >= recoveredAt) return { before, dip, recoveredAt, recoveryMs: 0 };
   const back = after.slice(lowest).find((p) => p.hitRatio! >= recoveredAt);
   return { before, dip, recoveredAt, recoveryMs: back ? back.tMs - opts.changeMs : null };
 }

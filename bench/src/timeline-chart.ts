@@ -78,7 +78,7 @@ export function renderTimelineChart(
       const mx = x(marker.x).toFixed(1);
       parts.push(`<path d="M${mx} ${top}V${top + PANEL_HEIGHT}" class="marker"/>`);
       parts.push(
-        `<text x="${Number(mx) + 4}" y="${top + 12}" class="small">${escapeXml(marker.label)}</text>`,
+        `<text x="${Number(mx) + 4}" y="${top + PANEL_HEIGHT - 6}" class="small">${escapeXml(marker.label)}</text>`,
       );
     }
     panel.series.forEach((series, i) => {

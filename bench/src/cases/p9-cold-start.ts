@@ -141,7 +141,7 @@ export async function runColdStart(
         const outcome = await runSide([...processes], round);
         outcomes.push(outcome);
         opts.log(
-          `  round ${round + 1}/${opts.rounds} leases ${name}: to 0.9 ${outcome.timeTo90Ms ?? 'never'} ms,` +
+          `  round ${round + 1}/${opts.rounds} leases ${name}: to 0.9 ${outcome.timeTo90Ms === null ? 'never' : `${outcome.timeTo90Ms.toFixed(0)} ms`},` +
             ` peak ${outcome.peak.toFixed(0)} loads/s, ${outcome.loads} loads, hit ratio ${outcome.hitRatio.toFixed(3)}`,
         );
       }
