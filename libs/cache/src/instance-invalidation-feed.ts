@@ -45,6 +45,7 @@ export class InstanceInvalidationFeed {
   readonly #maxDelayMs: number;
   readonly #log: RateLimitedLogger;
   readonly #listeners = new Set<(connected: boolean) => void>();
+  readonly #handled = new Set<(event: InvalidationEvent) => void>();
   #model: amqp.RecoveringChannelModel | null = null;
   #connected = false;
   #started = false;
@@ -68,6 +69,12 @@ export class InstanceInvalidationFeed {
   onConnectionChange(listener: (connected: boolean) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called after `onEvent` ran for each event (tests wait on it; metrics may count it). Returns an unsubscribe. */
+  onEventHandled(listener: (event: InvalidationEvent) => void): () => void {
+    this.#handled.add(listener);
+    return () => this.#handled.delete(listener);
   }
 
   /** Connects in the background and keeps reconnecting; resolves at once, never throws. */
@@ -126,6 +133,7 @@ export class InstanceInvalidationFeed {
     if (model) await model.close().catch(() => undefined);
     if (this.#connected) this.#setConnected(false);
     this.#listeners.clear();
+    this.#handled.clear();
   }
 
   /** Runs on every (re)connect, before `connect` is emitted. */
@@ -154,6 +162,7 @@ export class InstanceInvalidationFeed {
         if (!event) return;
         try {
           this.#onEvent(event);
+          for (const listener of this.#handled) listener(event);
         } catch (err) {
           this.#log.warn('feed-handler', errorFields(err), 'instance invalidation handler threw');
         }

@@ -1,4 +1,12 @@
-import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type {
+  Cache,
+  CacheAuditor,
+  CacheCluster,
+  InstanceInvalidationFeed,
+  InvalidationBus,
+  NearCache,
+  OutboxRelay,
+} from '@memshop/cache';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { Express, RequestHandler } from 'express';
 import type { z } from 'zod';
@@ -96,6 +104,8 @@ export type ComposedService<P, E> = ServiceHandle &
     bus: InvalidationBus;
     relay: OutboxRelay;
     auditor: CacheAuditor;
+    nearCache: NearCache | null;
+    nearCacheFeed: InstanceInvalidationFeed | null;
   };
 
 /**
@@ -174,5 +184,15 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     },
     closers: [...tasks.map((task) => ({ name: task.name, close: () => task.close() })), ...runtime.closers],
   });
-  return Object.assign(handle, parts, { prisma, metrics, cluster, cache, bus, relay, auditor });
+  return Object.assign(handle, parts, {
+    prisma,
+    metrics,
+    cluster,
+    cache,
+    bus,
+    relay,
+    auditor,
+    nearCache: runtime.nearCache,
+    nearCacheFeed: runtime.nearCacheFeed,
+  });
 }
