@@ -27,6 +27,7 @@ import { runStampede, type StampedeResult } from './cases/p5-stampede';
 import { runInvalidationLag, type InvalidationLagResult } from './cases/p6-invalidation-lag';
 import { runMemoryOptions, type MemoryOptionsResult } from './cases/p7-memory-options';
 import { runZipfMix, type ZipfMixResult } from './cases/p8-zipf-mix';
+import { runNearCacheZipf, type NearCacheZipfResult } from './cases/near-cache-zipf';
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
 import { topUpProducts } from './seed-products';
@@ -44,6 +45,7 @@ interface Results {
   p5?: StampedeResult;
   p6?: InvalidationLagResult;
   p8?: ZipfMixResult;
+  nearCache?: NearCacheZipfResult;
   auditorCost?: AuditorCostResult;
   p7Options?: MemoryOptionsResult;
   p5Busy?: BusyLoadResult<StampedeResult>;
@@ -178,6 +180,7 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       target: null,
       note: failed('P8'),
     },
+    ...nearCacheRows(r.nearCache, failed('L1')),
     {
       id: 'A1',
       measure: `staleness auditor every ${r.auditorCost?.auditIntervalMs ?? 200} ms: hit req/s ÷ auditor off (P1 load)`,
@@ -234,6 +237,39 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
     },
   ];
   return rows;
+}
+
+/** L1 rows: Zipf(1.0) reads with the near cache on and off, and its memory (part of P7). */
+function nearCacheRows(n: NearCacheZipfResult | undefined, note: string): Row[] {
+  return [
+    {
+      id: 'L1',
+      measure: `Zipf(1.0) reads, near cache on ÷ off: req/s (off ${n?.offRequestsPerSecond.median.toFixed(0) ?? '-'}, on ${n?.onRequestsPerSecond.median.toFixed(0) ?? '-'}; L1 hit ratio ${n?.nearHitRatio.toFixed(3) ?? '-'})`,
+      summary: n?.onOverOff ?? null,
+      unit: '',
+      digits: 2,
+      target: null,
+      note,
+    },
+    {
+      id: 'L1',
+      measure: `Zipf(1.0) reads, near cache on: p99 (off: ${n?.offP99Ms.median.toFixed(0) ?? '-'} ms)`,
+      summary: n?.onP99Ms ?? null,
+      unit: 'ms',
+      digits: 0,
+      target: null,
+      note,
+    },
+    {
+      id: 'P7',
+      measure: `peak RSS with the near cache on under Zipf reads (held ${n?.nearBytesMb.toFixed(1) ?? '-'} of ${n?.nearMaxBytesMb ?? 16} MB; off: ${n?.offPeakRssMb?.toFixed(0) ?? '-'} MB)`,
+      summary: n?.onPeakRssMb == null ? null : summarize([n.onPeakRssMb]),
+      unit: 'MB',
+      digits: 0,
+      target: { op: '<', value: 150, unit: 'MB' },
+      note,
+    },
+  ];
 }
 
 /** The --busy table: P5 and P6 measured while the P1 load runs. */
@@ -550,6 +586,17 @@ async function main(): Promise<void> {
           log,
         });
       });
+      results.nearCache = await attempt('L1 near cache on vs off, Zipf(1.0) reads', failures, async () =>
+        runNearCacheZipf(loadGenerator, running, {
+          ids: await topUpProducts(running.databases.catalog.url, s.p8Products),
+          rounds: s.rounds,
+          warmupSeconds: s.warmupSeconds,
+          durationSeconds: s.durationSeconds,
+          connections: s.p8Connections,
+          logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
+          log,
+        }),
+      );
     }
   } catch (err) {
     failures.set('setup', err instanceof Error ? err.message : String(err));
