@@ -180,7 +180,7 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       target: null,
       note: failed('P8'),
     },
-    ...nearCacheRows(r.nearCache, failed('L1')),
+    ...nearCacheRows(r.nearCache, failed('P11')),
     {
       id: 'A1',
       measure: `staleness auditor every ${r.auditorCost?.auditIntervalMs ?? 200} ms: hit req/s ÷ auditor off (P1 load)`,
@@ -239,11 +239,11 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
   return rows;
 }
 
-/** L1 rows: Zipf(1.0) reads with the near cache on and off, and its memory (part of P7). */
+/** P11 rows: Zipf(1.0) reads with the near cache on and off, and its memory (part of P7). */
 function nearCacheRows(n: NearCacheZipfResult | undefined, note: string): Row[] {
   return [
     {
-      id: 'L1',
+      id: 'P11',
       measure: `Zipf(1.0) reads, near cache on ÷ off: req/s (off ${n?.offRequestsPerSecond.median.toFixed(0) ?? '-'}, on ${n?.onRequestsPerSecond.median.toFixed(0) ?? '-'}; L1 hit ratio ${n?.nearHitRatio.toFixed(3) ?? '-'})`,
       summary: n?.onOverOff ?? null,
       unit: '',
@@ -252,7 +252,7 @@ function nearCacheRows(n: NearCacheZipfResult | undefined, note: string): Row[] 
       note,
     },
     {
-      id: 'L1',
+      id: 'P11',
       measure: `Zipf(1.0) reads, near cache on: p99 (off: ${n?.offP99Ms.median.toFixed(0) ?? '-'} ms)`,
       summary: n?.onP99Ms ?? null,
       unit: 'ms',
@@ -586,7 +586,7 @@ async function main(): Promise<void> {
           log,
         });
       });
-      results.nearCache = await attempt('L1 near cache on vs off, Zipf(1.0) reads', failures, async () =>
+      results.nearCache = await attempt('P11 near cache on vs off, Zipf(1.0) reads', failures, async () =>
         runNearCacheZipf(loadGenerator, running, {
           ids: await topUpProducts(running.databases.catalog.url, s.p8Products),
           rounds: s.rounds,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import { withHeartbeat } from './amqp-queues.js';
 import { parseInvalidationEvent, type InvalidationEvent } from './invalidation-event.js';
@@ -7,6 +8,15 @@ import { errorFields, RateLimitedLogger, silentLogger, type LoggerLike } from '.
 export interface InstanceInvalidationFeedOptions {
   /** amqp(s):// URL of the broker. Required. */
   url: string;
+  /** The consuming service's name: part of the queue names. Required. */
+  service: string;
+  /**
+   * Each connection declares `<queuePrefix>.<random uuid>` (a fresh name per connection, so a
+   * reconnect never waits for the broker to drop the previous connection's queue). A fixed
+   * prefix, not a server-named `amq.gen-*` queue, lets a least-privilege broker user be granted
+   * exactly its own. Default `<namePrefix>.<service>.near`.
+   */
+  queuePrefix?: string;
   /** The invalidation exchange (the bus's). Default `<namePrefix>.invalidation`. */
   exchange?: string;
   /** Default 'cache' (the bus's default). */
@@ -30,7 +40,7 @@ export interface InstanceInvalidationFeedOptions {
  * Every invalidation event, delivered to this one process. The service's durable queue hands
  * each event to one of its instances, which is right for the shared memcached tier but not for
  * a per-process tier (NearCache): each process needs every event. So each process declares its
- * own server-named queue, exclusive and auto-delete (RabbitMQ deletes it with the connection:
+ * own queue (`<queuePrefix>.<uuid>`), exclusive and auto-delete (RabbitMQ deletes it with the connection:
  * nothing is left on the broker by a process that dies), bound with the same routing keys. It
  * has its own connection, so its state says exactly whether this process hears events. Messages
  * are consumed without acks: one lost with the connection is covered by the consumer of the
@@ -39,6 +49,7 @@ export interface InstanceInvalidationFeedOptions {
 export class InstanceInvalidationFeed {
   readonly #url: string;
   readonly #exchange: string;
+  readonly #queuePrefix: string;
   readonly #bindings: string[];
   readonly #onEvent: (event: InvalidationEvent) => void;
   readonly #initialDelayMs: number;
@@ -53,7 +64,9 @@ export class InstanceInvalidationFeed {
 
   constructor(opts: InstanceInvalidationFeedOptions) {
     this.#url = opts.url;
-    this.#exchange = opts.exchange ?? defaultInvalidationExchange(opts.namePrefix ?? DEFAULT_NAME_PREFIX);
+    const namePrefix = opts.namePrefix ?? DEFAULT_NAME_PREFIX;
+    this.#exchange = opts.exchange ?? defaultInvalidationExchange(namePrefix);
+    this.#queuePrefix = opts.queuePrefix ?? `${namePrefix}.${opts.service}.near`;
     this.#bindings = [...opts.bindings];
     this.#onEvent = opts.onEvent;
     this.#initialDelayMs = opts.reconnectInitialDelayMs ?? 200;
@@ -147,7 +160,11 @@ export class InstanceInvalidationFeed {
       if (!this.#closing) model.close().catch(() => undefined);
     });
     await channel.assertExchange(this.#exchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+    const { queue } = await channel.assertQueue(`${this.#queuePrefix}.${randomUUID()}`, {
+      exclusive: true,
+      autoDelete: true,
+      durable: false,
+    });
     for (const pattern of this.#bindings) await channel.bindQueue(queue, this.#exchange, pattern);
     await channel.consume(
       queue,

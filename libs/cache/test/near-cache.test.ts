@@ -67,6 +67,7 @@ async function instance(
   if (!opts.exchange) return { cache, near, feed: null };
   const feed = createNearCacheFeed({
     url: opts.url ?? rabbitUrl(),
+    service: 'reader',
     exchange: opts.exchange,
     bindings: ['#'],
     nearCache: near,

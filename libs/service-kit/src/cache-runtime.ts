@@ -183,6 +183,7 @@ export function createCacheRuntime({
     nearCache && nearCacheOptions
       ? createNearCacheFeed({
           url: config.RABBITMQ_URL,
+          service,
           namePrefix: BROKER_NAME_PREFIX,
           exchange: config.INVALIDATION_EXCHANGE,
           bindings,
