@@ -230,6 +230,8 @@ export function createCacheRuntime({
           ...(bus.disconnectedSince === null
             ? {}
             : { feed: 'disconnected', since: new Date(bus.disconnectedSince).toISOString() }),
+          // Not a readiness condition: while it is down the near cache is bypassed, not stale.
+          ...(nearCacheFeed ? { nearCacheFeed: nearCacheFeed.connected ? 'connected' : 'bypassed' } : {}),
         }),
       ),
     },
