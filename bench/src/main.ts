@@ -262,7 +262,7 @@ function nearCacheRows(n: NearCacheZipfResult | undefined, note: string): Row[] 
     },
     {
       id: 'P7',
-      measure: `peak RSS with the near cache on under Zipf reads (held ${n?.nearBytesMb.toFixed(1) ?? '-'} of ${n?.nearMaxBytesMb ?? 16} MB; off: ${n?.offPeakRssMb?.toFixed(0) ?? '-'} MB)`,
+      measure: `peak RSS with the near cache on under Zipf reads (held ${n ? (n.nearBytesMb * 1024).toFixed(0) : '-'} KB of ${n?.nearMaxBytesMb ?? 16} MB; off: ${n?.offPeakRssMb?.toFixed(0) ?? '-'} MB)`,
       summary: n?.onPeakRssMb == null ? null : summarize([n.onPeakRssMb]),
       unit: 'MB',
       digits: 0,
