@@ -31,6 +31,7 @@ import { runColdStart, type ColdStartResult } from './cases/p9-cold-start';
 import { runResize, type ResizeResult } from './cases/p10-resize';
 import { coldResizeSizes, coldStartRows, resizeRows } from './cold-resize-rows';
 import { writeTimelineCharts } from './timeline-chart';
+import { runNearCacheZipf, type NearCacheZipfResult } from './cases/near-cache-zipf';
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
 import { topUpProducts } from './seed-products';
@@ -48,6 +49,7 @@ interface Results {
   p5?: StampedeResult;
   p6?: InvalidationLagResult;
   p8?: ZipfMixResult;
+  nearCache?: NearCacheZipfResult;
   auditorCost?: AuditorCostResult;
   p7Options?: MemoryOptionsResult;
   coldStart?: ColdStartResult;
@@ -184,6 +186,7 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
       target: null,
       note: failed('P8'),
     },
+    ...nearCacheRows(r.nearCache, failed('P11')),
     {
       id: 'A1',
       measure: `staleness auditor every ${r.auditorCost?.auditIntervalMs ?? 200} ms: hit req/s ÷ auditor off (P1 load)`,
@@ -242,6 +245,39 @@ function buildRows(r: Results, s: BenchSettings, failures: Map<string, string>):
     },
   ];
   return rows;
+}
+
+/** P11 rows: Zipf(1.0) reads with the near cache on and off, and its memory (part of P7). */
+function nearCacheRows(n: NearCacheZipfResult | undefined, note: string): Row[] {
+  return [
+    {
+      id: 'P11',
+      measure: `Zipf(1.0) reads, near cache on ÷ off: req/s (off ${n?.offRequestsPerSecond.median.toFixed(0) ?? '-'}, on ${n?.onRequestsPerSecond.median.toFixed(0) ?? '-'}; L1 hit ratio ${n?.nearHitRatio.toFixed(3) ?? '-'})`,
+      summary: n?.onOverOff ?? null,
+      unit: '',
+      digits: 2,
+      target: null,
+      note,
+    },
+    {
+      id: 'P11',
+      measure: `Zipf(1.0) reads, near cache on: p99 (off: ${n?.offP99Ms.median.toFixed(0) ?? '-'} ms)`,
+      summary: n?.onP99Ms ?? null,
+      unit: 'ms',
+      digits: 0,
+      target: null,
+      note,
+    },
+    {
+      id: 'P7',
+      measure: `peak RSS with the near cache on under Zipf reads (held ${n ? (n.nearBytesMb * 1024).toFixed(0) : '-'} KB of ${n?.nearMaxBytesMb ?? 16} MB; off: ${n?.offPeakRssMb?.toFixed(0) ?? '-'} MB)`,
+      summary: n?.onPeakRssMb == null ? null : summarize([n.onPeakRssMb]),
+      unit: 'MB',
+      digits: 0,
+      target: { op: '<', value: 150, unit: 'MB' },
+      note,
+    },
+  ];
 }
 
 /** The --busy table: P5 and P6 measured while the P1 load runs. */
@@ -558,6 +594,17 @@ async function main(): Promise<void> {
           log,
         });
       });
+      results.nearCache = await attempt('P11 near cache on vs off, Zipf(1.0) reads', failures, async () =>
+        runNearCacheZipf(loadGenerator, running, {
+          ids: await topUpProducts(running.databases.catalog.url, s.p8Products),
+          rounds: s.rounds,
+          warmupSeconds: s.warmupSeconds,
+          durationSeconds: s.durationSeconds,
+          connections: s.p8Connections,
+          logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
+          log,
+        }),
+      );
       // Last: their catalog processes join the stack's invalidation queue (no case writes meanwhile).
       const sizes = coldResizeSizes(s.mode);
       const ownCache = { logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'), log };

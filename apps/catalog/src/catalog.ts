@@ -3,13 +3,14 @@ import { benchCacheLeases } from './api/bench-routes';
 import { createApp } from './app';
 import type { CatalogConfig } from './config';
 import { catalogAuditSources } from './data/catalog-audit';
-import { CatalogCache } from './data/catalog-cache';
+import { CatalogCache, productKeySpace } from './data/catalog-cache';
 import { CatalogRepository } from './data/catalog-repository';
 import { ProductViewFlusher } from './data/product-view-flusher';
 import { ReservationSweeper } from './data/reservation-sweeper';
 import { CatalogService } from './domain/catalog-service';
 import {
   CATALOG_EVENT_BINDINGS,
+  catalogNearCacheKeys,
   createCatalogEventHandler,
   type CatalogEventDeps,
 } from './events/catalog-events';
@@ -38,6 +39,7 @@ export type CatalogHandle = ComposedService<
  * test harness build it here, so tests run the production wiring. No I/O until start().
  */
 export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
+  const products = productKeySpace(config.CACHE_SCHEMA_VERSION);
   const options = {
     service: 'catalog',
     config,
@@ -45,6 +47,16 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
     bindings: CATALOG_EVENT_BINDINGS,
     // The stock endpoints are order-service's only; its tokens name catalog as their audience.
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
+    // Hot products in process; category pages stay in memcached (a namespace bump per change).
+    nearCache: config.CACHE_NEAR_ENABLED
+      ? {
+          keyPrefixes: [products.prefix],
+          keysOf: catalogNearCacheKeys((id) => products.key(String(id))),
+          maxBytes: config.CACHE_NEAR_MAX_BYTES,
+          ttlMs: config.CACHE_NEAR_TTL_MS,
+          minReadsPerSecond: config.CACHE_NEAR_HOT_READS_PER_SECOND,
+        }
+      : undefined,
     overrides: benchCacheLeases()
       ? overrides
       : { ...overrides, cache: { ...overrides.cache, leases: false } },

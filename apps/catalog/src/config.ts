@@ -22,6 +22,21 @@ export const catalogConfigSchema = z
     STOCK_RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /** How often the sweeper looks for expired reservations (the longest an expired one keeps its stock). */
     STOCK_RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(5000),
+    /**
+     * Hot products held in process in front of memcached (the cache lib's NearCache), kept
+     * coherent by a per-instance queue on the invalidation exchange. Off by default: it costs
+     * each instance a broker connection and memory, and pays off only under skewed read load.
+     */
+    CACHE_NEAR_ENABLED: z
+      .enum(['true', 'false', '1', '0'])
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
+    /** Bytes the near cache may hold per instance (16 MiB). */
+    CACHE_NEAR_MAX_BYTES: z.coerce.number().int().min(1024).max(4_294_967_296).default(16_777_216),
+    /** Longest a product is held in process (5 s: the gap rule's bound for a missed event). */
+    CACHE_NEAR_TTL_MS: z.coerce.number().int().min(1).max(300_000).default(5000),
+    /** Reads per second of one product before it is held in process; 0 holds every product read. */
+    CACHE_NEAR_HOT_READS_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(10),
   })
   .superRefine(requireOneJwksSource);
 

@@ -39,7 +39,14 @@ export { ParkedInvalidations } from './parked-invalidations.js';
 export type { ParkedInvalidation } from './parked-invalidations.js';
 export { DEFAULT_OUTBOX_TABLE } from './outbox/outbox-table.js';
 export { CACHE_METRIC_NAMES, noopCacheMetrics } from './metrics.js';
-export type { AuditResult, CacheRequestResult, InvalidationFailureStage, PopulateResult } from './metrics.js';
+export type {
+  AuditResult,
+  CacheRequestResult,
+  InvalidationFailureStage,
+  NearCacheEvictionReason,
+  NearCacheReadResult,
+  PopulateResult,
+} from './metrics.js';
 export {
   CACHE_CHANNEL_NAMES,
   cacheChannelNames,

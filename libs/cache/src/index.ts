@@ -37,6 +37,13 @@ export type { InvalidationBusOptions } from './invalidation-bus-options.js';
 export type { InvalidationHandler } from './invalidation-consumer.js';
 export type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 
+export { NearCache } from './near-cache.js';
+export type { NearCacheOptions } from './near-cache.js';
+export { InstanceInvalidationFeed } from './instance-invalidation-feed.js';
+export type { InstanceInvalidationFeedOptions } from './instance-invalidation-feed.js';
+export { createNearCacheFeed } from './near-cache-feed.js';
+export type { NearCacheFeedOptions } from './near-cache-feed.js';
+
 export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';

@@ -9,6 +9,12 @@ export type PopulateResult = 'stored' | 'lost_lease' | 'skipped_too_large' | 'er
 /** Stage label of `invalidations_failed_total`. */
 export type InvalidationFailureStage = 'publish' | 'consume';
 
+/** Result label of `near_cache_reads_total`: served from L1, read from memcached, or L1 bypassed (feed down). */
+export type NearCacheReadResult = 'hit' | 'miss' | 'bypass';
+
+/** Reason label of `near_cache_evictions_total`. */
+export type NearCacheEvictionReason = 'write' | 'event' | 'clear' | 'size';
+
 /** Result label of `cache_audit_entries_total`. */
 export type AuditResult = 'fresh' | 'stale' | 'orphan';
 
@@ -40,6 +46,14 @@ export interface CacheMetrics {
   setOutboxParked(count: number): void;
   /** One cached entry the staleness auditor compared with its source of truth. */
   recordAuditedEntry(namespace: string, result: AuditResult): void;
+  /** One read of a key the near cache (L1) covers. */
+  recordNearCacheRead(result: NearCacheReadResult): void;
+  /** A hot key copied into the near cache. */
+  recordNearCachePromotion(): void;
+  /** Near-cache entries dropped, by reason (own write, bus event, feed gap, size bound). */
+  recordNearCacheEviction(reason: NearCacheEvictionReason, count: number): void;
+  /** Bytes the near cache holds (its `sizeCalculation` total). */
+  setNearCacheBytes(bytes: number): void;
 }
 
 const noop = (): void => undefined;
@@ -62,6 +76,10 @@ export const noopCacheMetrics: CacheMetrics = Object.freeze({
   recordInvalidationParked: noop,
   setOutboxParked: noop,
   recordAuditedEntry: noop,
+  recordNearCacheRead: noop,
+  recordNearCachePromotion: noop,
+  recordNearCacheEviction: noop,
+  setNearCacheBytes: noop,
 });
 
 /** The metric names the library exports, before the `prefix` of `createPromCacheMetrics`. */
@@ -83,6 +101,10 @@ export const CACHE_METRIC_NAMES = [
   'invalidations_parked_total',
   'outbox_parked',
   'cache_audit_entries_total',
+  'near_cache_reads_total',
+  'near_cache_promotions_total',
+  'near_cache_evictions_total',
+  'near_cache_bytes',
 ] as const;
 
 // Memcached round trips are sub-millisecond on a LAN; the op timeout (150 ms) caps the tail.
@@ -286,6 +308,45 @@ export function createPromCacheMetrics(
       }),
   );
 
+  const nearReads = reuse(
+    'near_cache_reads_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Reads of near-cache (L1) keys by result (hit, miss, bypass while the feed is down)',
+        labelNames: ['result'],
+        registers: [registry],
+      }),
+  );
+  const nearPromotions = reuse(
+    'near_cache_promotions_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Hot keys copied into the near cache (L1)',
+        registers: [registry],
+      }),
+  );
+  const nearEvictions = reuse(
+    'near_cache_evictions_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Near-cache (L1) entries dropped, by reason (write, event, clear, size)',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+  );
+  const nearBytes = reuse(
+    'near_cache_bytes',
+    (name) =>
+      new Gauge({
+        name,
+        help: 'Bytes held by the near cache (L1)',
+        registers: [registry],
+      }),
+  );
+
   return {
     recordRequest: (namespace, result) => requests.inc({ namespace, result }),
     observeOperation: (node, op, seconds) => operations.observe({ node, op }, seconds),
@@ -306,5 +367,9 @@ export function createPromCacheMetrics(
     recordInvalidationParked: (reason) => parked.inc({ reason }),
     setOutboxParked: (count) => outboxParked.set(count),
     recordAuditedEntry: (namespace, result) => audited.inc({ namespace, result }),
+    recordNearCacheRead: (result) => nearReads.inc({ result }),
+    recordNearCachePromotion: () => nearPromotions.inc(),
+    recordNearCacheEviction: (reason, count) => nearEvictions.inc({ reason }, count),
+    setNearCacheBytes: (bytes) => nearBytes.set(bytes),
   };
 }

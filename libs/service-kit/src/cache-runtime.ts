@@ -2,12 +2,16 @@ import {
   Cache,
   CacheAuditor,
   CacheCluster,
+  createNearCacheFeed,
   createPromCacheMetrics,
   InvalidationBus,
+  NearCache,
   OutboxRelay,
   prismaSqlExecutor,
   type AuditSource,
   type CacheMetrics,
+  type InstanceInvalidationFeed,
+  type InvalidationEvent,
 } from '@memshop/cache';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -67,6 +71,18 @@ export interface CacheRuntimeOptions {
   bindings: string[];
   /** Defaults are right for production; tests shorten them or move the cache's clock. */
   tuning?: CacheRuntimeTuning;
+  /** An in-process tier in front of memcached for hot keys of these prefixes. Default: none. */
+  nearCache?: NearCacheRuntimeOptions;
+}
+
+/** What a service opts into the near cache (L1), from its config. */
+export interface NearCacheRuntimeOptions {
+  keyPrefixes: string[];
+  /** The keys an event makes stale ('all' when the event alone cannot name them). */
+  keysOf: (event: InvalidationEvent) => string[] | 'all';
+  maxBytes: number;
+  ttlMs: number;
+  minReadsPerSecond: number;
 }
 
 /** What tests change without re-wiring: the cache's clock, the relay's and the bus's timings. */
@@ -86,6 +102,9 @@ export interface CacheRuntime {
   cache: Cache;
   bus: InvalidationBus;
   relay: OutboxRelay;
+  /** The near cache and the per-instance feed that keeps it coherent, when the service opted in. */
+  nearCache: NearCache | null;
+  nearCacheFeed: InstanceInvalidationFeed | null;
   /** database, memcached and rabbitmq readiness checks; a service adds its own after them. */
   healthChecks: { database: HealthCheck; memcached: HealthCheck; rabbitmq: HealthCheck };
   /**
@@ -115,6 +134,7 @@ export function createCacheRuntime({
   prisma,
   bindings,
   tuning = {},
+  nearCache: nearCacheOptions,
 }: CacheRuntimeOptions): CacheRuntime {
   const cacheMetrics = createPromCacheMetrics(registry, { prefix: METRIC_PREFIX });
   const cluster = new CacheCluster({
@@ -127,8 +147,19 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
+  const nearCache = nearCacheOptions
+    ? new NearCache({
+        store: cluster,
+        keyPrefixes: nearCacheOptions.keyPrefixes,
+        maxBytes: nearCacheOptions.maxBytes,
+        ttlMs: nearCacheOptions.ttlMs,
+        hotKeys: { minReadsPerSecond: nearCacheOptions.minReadsPerSecond },
+        metrics: cacheMetrics,
+        clock: tuning.clock,
+      })
+    : null;
   const cache = new Cache({
-    cluster,
+    cluster: nearCache ?? cluster,
     logger,
     metrics: cacheMetrics,
     keyGenerationPrefix: KEY_GENERATION_PREFIX,
@@ -151,6 +182,20 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
+  const nearCacheFeed =
+    nearCache && nearCacheOptions
+      ? createNearCacheFeed({
+          url: config.RABBITMQ_URL,
+          service,
+          namePrefix: BROKER_NAME_PREFIX,
+          exchange: config.INVALIDATION_EXCHANGE,
+          bindings,
+          nearCache,
+          keysOf: nearCacheOptions.keysOf,
+          reconnectMaxDelayMs: tuning.busReconnectMaxDelayMs,
+          logger,
+        })
+      : null;
   const relay = new OutboxRelay({
     db: prismaSqlExecutor(prisma),
     table: OUTBOX_TABLE,
@@ -165,6 +210,7 @@ export function createCacheRuntime({
   const closers: Closable[] = [
     { name: 'outbox-relay', close: () => relay.stop() },
     { name: 'invalidation-bus', close: () => bus.close() },
+    ...(nearCacheFeed ? [{ name: 'near-cache-feed', close: () => nearCacheFeed.close() }] : []),
     { name: 'cache', close: () => cache.close() },
     { name: 'memcached', close: () => cluster.close() },
     { name: 'prisma', close: () => prisma.$disconnect() },
@@ -175,6 +221,8 @@ export function createCacheRuntime({
     cache,
     bus,
     relay,
+    nearCache,
+    nearCacheFeed,
     healthChecks: {
       database: databaseCheck(prisma),
       memcached: memcachedCheck(cluster),
@@ -185,6 +233,8 @@ export function createCacheRuntime({
           ...(bus.disconnectedSince === null
             ? {}
             : { feed: 'disconnected', since: new Date(bus.disconnectedSince).toISOString() }),
+          // Not a readiness condition: while it is down the near cache is bypassed, not stale.
+          ...(nearCacheFeed ? { nearCacheFeed: nearCacheFeed.connected ? 'connected' : 'bypassed' } : {}),
         }),
       ),
     },

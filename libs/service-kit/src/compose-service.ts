@@ -1,4 +1,12 @@
-import type { Cache, CacheAuditor, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type {
+  Cache,
+  CacheAuditor,
+  CacheCluster,
+  InstanceInvalidationFeed,
+  InvalidationBus,
+  NearCache,
+  OutboxRelay,
+} from '@memshop/cache';
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { Express, RequestHandler } from 'express';
 import type { z } from 'zod';
@@ -10,6 +18,7 @@ import {
   type CacheRuntime,
   type CacheRuntimePrisma,
   type CacheRuntimeTuning,
+  type NearCacheRuntimeOptions,
 } from './cache-runtime';
 import { createAdminApp } from './admin-app';
 import type { serviceEnvShape } from './config';
@@ -81,6 +90,8 @@ export interface ComposeServiceOptions<P> {
   bindings: string[];
   /** Accept order-service's service tokens addressed to this service (catalog, user). */
   serviceTokens?: ServiceTokenAudience;
+  /** Hot keys the service holds in process, in front of memcached. Default: none. */
+  nearCache?: NearCacheRuntimeOptions;
   overrides?: ServiceOverrides;
 }
 
@@ -93,6 +104,8 @@ export type ComposedService<P, E> = ServiceHandle &
     bus: InvalidationBus;
     relay: OutboxRelay;
     auditor: CacheAuditor;
+    nearCache: NearCache | null;
+    nearCacheFeed: InstanceInvalidationFeed | null;
   };
 
 /**
@@ -102,7 +115,15 @@ export type ComposedService<P, E> = ServiceHandle &
  * one shutdown order (see ServiceHandle.stop).
  */
 export function composeService<P extends CacheRuntimePrisma, E extends object>(
-  { service, config, PrismaClient, bindings, serviceTokens, overrides = {} }: ComposeServiceOptions<P>,
+  {
+    service,
+    config,
+    PrismaClient,
+    bindings,
+    serviceTokens,
+    nearCache,
+    overrides = {},
+  }: ComposeServiceOptions<P>,
   wire: (clients: ServiceClients<P>) => ServiceWiring<E>,
 ): ComposedService<P, E> {
   const logger = overrides.logger ?? createLogger({ service, level: config.LOG_LEVEL });
@@ -120,6 +141,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     prisma,
     bindings,
     tuning: overrides.cache,
+    nearCache,
   });
   const verifier = new TokenVerifier(config, serviceTokens);
   const rateLimits = new RequestRateLimits({
@@ -155,11 +177,22 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
       await verifier.load();
       for (const check of preflight) await check();
       await bus.start();
+      await runtime.nearCacheFeed?.start();
       relay.start();
       for (const task of tasks) task.start();
       if (runtime.auditEnabled) auditor.start();
     },
     closers: [...tasks.map((task) => ({ name: task.name, close: () => task.close() })), ...runtime.closers],
   });
-  return Object.assign(handle, parts, { prisma, metrics, cluster, cache, bus, relay, auditor });
+  return Object.assign(handle, parts, {
+    prisma,
+    metrics,
+    cluster,
+    cache,
+    bus,
+    relay,
+    auditor,
+    nearCache: runtime.nearCache,
+    nearCacheFeed: runtime.nearCacheFeed,
+  });
 }

@@ -79,6 +79,7 @@ export {
   type CacheRuntimeOptions,
   type CacheRuntimePrisma,
   type CacheRuntimeTuning,
+  type NearCacheRuntimeOptions,
 } from './cache-runtime';
 export {
   composeService,

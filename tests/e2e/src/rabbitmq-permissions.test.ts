@@ -1,14 +1,20 @@
 /**
  * infra/rabbitmq/service-user.sh against the real local broker (through rabbitmqctl, as compose
  * runs it): in a throwaway vhost each service's user runs the library's own InvalidationBus
- * (declares its exchanges and queues, binds, publishes, consumes), and is refused
+ * (declares its exchanges and queues, binds, publishes, consumes) and the near cache's
+ * per-instance feed, and is refused
  * (ACCESS_REFUSED, 403) on another service's queues and on objects that are nobody's. The
  * vhost and the users are named memshop_test_* and deleted in afterAll.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { InvalidationBus, createInvalidationEvent, type InvalidationEvent } from '@memshop/cache';
+import {
+  InstanceInvalidationFeed,
+  InvalidationBus,
+  createInvalidationEvent,
+  type InvalidationEvent,
+} from '@memshop/cache';
 import { waitFor } from '@memshop/testing';
 import amqp from 'amqplib';
 import { repoPath } from './deploy-contract';
@@ -100,6 +106,37 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
     }
   });
 
+  test("runs the near cache's own feed: its exclusive queue, bound to the exchange", async () => {
+    const heard: InvalidationEvent[] = [];
+    const feed = new InstanceInvalidationFeed({
+      url: urlFor(service),
+      service,
+      namePrefix: BROKER_NAME_PREFIX,
+      bindings: ['#'],
+      onEvent: (event) => heard.push(event),
+    });
+    const publisher = new InvalidationBus({ url: urlFor(service), service, namePrefix: BROKER_NAME_PREFIX });
+    try {
+      await feed.start();
+      expect(await feed.waitUntilConnected(10_000)).toBe(true);
+      await publisher.start();
+      expect(await publisher.waitUntilConnected(10_000)).toBe(true);
+      const event = createInvalidationEvent({
+        source: service,
+        entity: 'probe',
+        action: 'updated',
+        entityId: '2',
+      });
+      await publisher.publish(event);
+      await waitFor(() => heard.some((e) => e.id === event.id), {
+        message: `${service}'s feed to hear its event`,
+      });
+    } finally {
+      await publisher.close();
+      await feed.close();
+    }
+  });
+
   test("is refused (403 ACCESS_REFUSED) on another service's queues", async () => {
     for (const other of SERVICES.filter((s) => s !== service)) {
       const queue = `memshop.${other}.invalidation.quorum`;
@@ -114,10 +151,21 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
         consume: await replyCode(service, (c) => c.consume(queue, () => undefined)),
         purge: await replyCode(service, (c) => c.purgeQueue(queue)),
         delete: await replyCode(service, (c) => c.deleteQueue(queue)),
+        declareNear: await replyCode(service, (c) =>
+          c.assertQueue(`memshop.${other}.near.${randomUUID()}`, { exclusive: true, autoDelete: true }),
+        ),
       };
       expect({ other, attempts }).toEqual({
         other,
-        attempts: { declare: 403, declareParking: 403, bind: 403, consume: 403, purge: 403, delete: 403 },
+        attempts: {
+          declare: 403,
+          declareParking: 403,
+          bind: 403,
+          consume: 403,
+          purge: 403,
+          delete: 403,
+          declareNear: 403,
+        },
       });
     }
   });
@@ -125,6 +173,7 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
   test('is refused on objects that belong to no service, and on the default exchange', async () => {
     const attempts = {
       queue: await replyCode(service, (c) => c.assertQueue('memshop.unrelated')),
+      serverNamed: await replyCode(service, (c) => c.assertQueue('', { exclusive: true })),
       exchange: await replyCode(service, (c) => c.assertExchange('memshop.unrelated', 'fanout')),
       defaultExchange: await replyCode(service, async (c) => {
         c.sendToQueue(`memshop.${service}.invalidation.quorum`, Buffer.from('{}'));
@@ -132,7 +181,7 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
         await c.checkExchange('memshop.invalidation');
       }),
     };
-    expect(attempts).toEqual({ queue: 403, exchange: 403, defaultExchange: 403 });
+    expect(attempts).toEqual({ queue: 403, serverNamed: 403, exchange: 403, defaultExchange: 403 });
   });
 });
 

@@ -12,6 +12,7 @@ import {
 } from './support/catalog-world';
 import { waitForEventsToDrain } from './support/event-drain';
 import { requestJson } from './support/http-client';
+import { counterValue } from './support/prom-counters';
 import { startOrderProductCopies, type OrderProductCopies } from './support/order-product-copies';
 
 /** Products of seed categories 1 and 2 (id % 5), so a category rename purges half of them. */
@@ -34,23 +35,6 @@ let checker: CacheCluster;
 /** Half of the product reads pause up to 20 ms before and after the query. */
 const randomLoaderDelay = () => (Math.random() < 0.5 ? Math.floor(Math.random() * 20) : 0);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
-
-beforeAll(async () => {
-  world = await startCatalogWorld({ products: 12 });
-  a = await startCatalogInstance(world, 'a', { loaderDelayMs: randomLoaderDelay });
-  b = await startCatalogInstance(world, 'b', { loaderDelayMs: randomLoaderDelay });
-  order = await startOrderProductCopies(world, a.url);
-  // The inspector is not under test: a generous timeout keeps a busy event loop from failing it.
-  checker = new CacheCluster({ servers: world.memcached.servers, opTimeoutMs: 5000 });
-}, 120_000);
-
-afterAll(async () => {
-  await checker?.close().catch(() => undefined);
-  await order?.close();
-  await b?.close();
-  await a?.close();
-  await world?.close();
-}, 60_000);
 
 interface RoundCounts {
   writes: number;
@@ -199,69 +183,107 @@ async function runRound(round: number): Promise<RoundCounts> {
   return counts;
 }
 
-describe('torture: writers and readers on the same rows through two catalog instances and order copies', () => {
-  it(`leaves 0 stale cached entries after every one of ${ROUNDS} rounds (loader slowed at random)`, async () => {
-    const total: RoundCounts = {
-      writes: 0,
-      reads: 0,
-      failedRequests: 0,
-      staleCatalogEntries: 0,
-      staleOrderEntries: 0,
-      staleReadsAfterDrain: 0,
-      leasesLeft: 0,
-      cachedEntriesChecked: 0,
-    };
-    const staleByRound: number[] = [];
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      const counts = await runRound(round);
-      for (const key of Object.keys(total) as Array<keyof RoundCounts>) total[key] += counts[key];
-      staleByRound.push(counts.staleCatalogEntries + counts.staleOrderEntries + counts.staleReadsAfterDrain);
-    }
-    const loads = a.databaseLoads() + b.databaseLoads();
-    console.log(
-      `torture: ${ROUNDS} rounds, ${total.writes} writes, ${total.reads} reads, ${loads} database loads, ` +
-        `${total.cachedEntriesChecked} cached entries checked, stale catalog entries ${total.staleCatalogEntries}, ` +
-        `stale order copies ${total.staleOrderEntries}, stale reads after drain ${total.staleReadsAfterDrain}, ` +
-        `leases left ${total.leasesLeft}, failed requests ${total.failedRequests}`,
-    );
-    expect(total.writes).toBe(ROUNDS * WRITERS * WRITES_PER_WRITER);
-    expect(total.failedRequests).toBe(0);
-    expect(staleByRound).toEqual(Array.from({ length: ROUNDS }, () => 0));
-    expect(total.staleCatalogEntries).toBe(0);
-    expect(total.staleOrderEntries).toBe(0);
-    expect(total.staleReadsAfterDrain).toBe(0);
-    expect(total.leasesLeft).toBe(0);
-    // The check compared real entries, not an empty cache.
-    expect(total.cachedEntriesChecked).toBeGreaterThan(ROUNDS * HOT_IDS.length);
-    expect(loads).toBeGreaterThan(ROUNDS);
+// With the near cache on, each instance also serves hot products from its own memory, kept
+// coherent by its own feed: the same rounds must leave the same 0 stale reads.
+describe.each([{ nearCache: false }, { nearCache: true }])('near cache on: $nearCache', ({ nearCache }) => {
+  beforeAll(async () => {
+    world = await startCatalogWorld({ products: 12 });
+    a = await startCatalogInstance(world, 'a', { loaderDelayMs: randomLoaderDelay, nearCache });
+    b = await startCatalogInstance(world, 'b', { loaderDelayMs: randomLoaderDelay, nearCache });
+    order = await startOrderProductCopies(world, a.url);
+    // The inspector is not under test: a generous timeout keeps a busy event loop from failing it.
+    checker = new CacheCluster({ servers: world.memcached.servers, opTimeoutMs: 5000 });
+  }, 120_000);
 
-    // The staleness auditor, after the quiet period (events drained by the last round), over
-    // the catalog's entries and order-service's copies: it must agree that nothing is stale.
-    const registry = new Registry();
-    const orderCopies: AuditSource = {
-      namespace: 'order-product-copy',
-      keyOf: (id) => order.keys.product(id),
-      sampleIds: async () => HOT_IDS.map(String),
-      // Copies carry no version (a category rename bumps it for fields they do not keep): by content.
-      loadValues: async (ids) => {
-        const rows = await world.adminPrisma.product.findMany({ where: { id: { in: ids.map(Number) } } });
-        return new Map(rows.map((r) => [String(r.id), r]));
-      },
-    };
-    const auditor = new CacheAuditor({
-      cache: a.cache,
-      sources: [...catalogAuditSources(world.adminPrisma, a.catalogCache), orderCopies],
-      graceMs: 1000,
-      metrics: createPromCacheMetrics(registry),
-    });
-    const reports = await auditor.auditOnce(100);
-    console.log(
-      'auditor after the torture:',
-      reports.map((r) => ({ namespace: r.namespace, sampled: r.sampled, stale: r.stale, orphan: r.orphan })),
-    );
-    for (const report of reports)
-      expect({ stale: report.stale, orphan: report.orphan }).toEqual({ stale: 0, orphan: 0 });
-    // It looked at real entries: every hot product is cached by catalog after the last round's reads.
-    expect(reports.reduce((sum, r) => sum + r.sampled, 0)).toBeGreaterThan(0);
-  }, 150_000);
+  afterAll(async () => {
+    await checker?.close().catch(() => undefined);
+    await order?.close();
+    await b?.close();
+    await a?.close();
+    await world?.close();
+  }, 60_000);
+
+  describe('torture: writers and readers on the same rows through two catalog instances and order copies', () => {
+    it(`leaves 0 stale cached entries after every one of ${ROUNDS} rounds (loader slowed at random)`, async () => {
+      const total: RoundCounts = {
+        writes: 0,
+        reads: 0,
+        failedRequests: 0,
+        staleCatalogEntries: 0,
+        staleOrderEntries: 0,
+        staleReadsAfterDrain: 0,
+        leasesLeft: 0,
+        cachedEntriesChecked: 0,
+      };
+      const staleByRound: number[] = [];
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        const counts = await runRound(round);
+        for (const key of Object.keys(total) as Array<keyof RoundCounts>) total[key] += counts[key];
+        staleByRound.push(
+          counts.staleCatalogEntries + counts.staleOrderEntries + counts.staleReadsAfterDrain,
+        );
+      }
+      const loads = a.databaseLoads() + b.databaseLoads();
+      console.log(
+        `torture: ${ROUNDS} rounds, ${total.writes} writes, ${total.reads} reads, ${loads} database loads, ` +
+          `${total.cachedEntriesChecked} cached entries checked, stale catalog entries ${total.staleCatalogEntries}, ` +
+          `stale order copies ${total.staleOrderEntries}, stale reads after drain ${total.staleReadsAfterDrain}, ` +
+          `leases left ${total.leasesLeft}, failed requests ${total.failedRequests}`,
+      );
+      expect(total.writes).toBe(ROUNDS * WRITERS * WRITES_PER_WRITER);
+      expect(total.failedRequests).toBe(0);
+      expect(staleByRound).toEqual(Array.from({ length: ROUNDS }, () => 0));
+      expect(total.staleCatalogEntries).toBe(0);
+      expect(total.staleOrderEntries).toBe(0);
+      expect(total.staleReadsAfterDrain).toBe(0);
+      expect(total.leasesLeft).toBe(0);
+      // The check compared real entries, not an empty cache.
+      expect(total.cachedEntriesChecked).toBeGreaterThan(ROUNDS * HOT_IDS.length);
+      expect(loads).toBeGreaterThan(ROUNDS);
+      if (nearCache) {
+        // The rounds really read from the near caches, not only through them.
+        const hits = await Promise.all(
+          [a, b].map((i) =>
+            counterValue(i.metrics.registry, 'memshop_near_cache_reads_total', { result: 'hit' }),
+          ),
+        );
+        console.log(`torture: near-cache hits a=${hits[0]} b=${hits[1]}`);
+        expect(Math.min(...hits)).toBeGreaterThan(0);
+      }
+
+      // The staleness auditor, after the quiet period (events drained by the last round), over
+      // the catalog's entries and order-service's copies: it must agree that nothing is stale.
+      const registry = new Registry();
+      const orderCopies: AuditSource = {
+        namespace: 'order-product-copy',
+        keyOf: (id) => order.keys.product(id),
+        sampleIds: async () => HOT_IDS.map(String),
+        // Copies carry no version (a category rename bumps it for fields they do not keep): by content.
+        loadValues: async (ids) => {
+          const rows = await world.adminPrisma.product.findMany({ where: { id: { in: ids.map(Number) } } });
+          return new Map(rows.map((r) => [String(r.id), r]));
+        },
+      };
+      const auditor = new CacheAuditor({
+        cache: a.cache,
+        sources: [...catalogAuditSources(world.adminPrisma, a.catalogCache), orderCopies],
+        graceMs: 1000,
+        metrics: createPromCacheMetrics(registry),
+      });
+      const reports = await auditor.auditOnce(100);
+      console.log(
+        'auditor after the torture:',
+        reports.map((r) => ({
+          namespace: r.namespace,
+          sampled: r.sampled,
+          stale: r.stale,
+          orphan: r.orphan,
+        })),
+      );
+      for (const report of reports)
+        expect({ stale: report.stale, orphan: report.orphan }).toEqual({ stale: 0, orphan: 0 });
+      // It looked at real entries: every hot product is cached by catalog after the last round's reads.
+      expect(reports.reduce((sum, r) => sum + r.sampled, 0)).toBeGreaterThan(0);
+    }, 150_000);
+  });
 });

@@ -22,6 +22,11 @@ export interface Cached<T> {
 const PRODUCT_TTL_SECONDS = 300;
 const LIST_TTL_SECONDS = 60;
 
+/** Product keys: `catalog:product:v<schemaVersion>:<id>`; its `prefix` names every product key. */
+export function productKeySpace(schemaVersion: number) {
+  return keySpace({ prefix: 'catalog', entity: 'product', schemaVersion });
+}
+
 /**
  * The catalog's cache-aside wiring: one place that builds keys (with the schema version) and
  * says how long each entity lives.
@@ -33,7 +38,7 @@ export class CatalogCache {
 
   constructor({ cache, schemaVersion }: CatalogCacheOptions) {
     this.#cache = cache;
-    this.#products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion });
+    this.#products = productKeySpace(schemaVersion);
     this.#categoryPages = keySpace({ prefix: 'catalog', entity: 'category-products', schemaVersion });
   }
 

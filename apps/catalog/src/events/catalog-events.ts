@@ -15,6 +15,31 @@ export const CATALOG_EVENT_BINDINGS = ['catalog.#'];
  */
 const CONFIRM = { confirm: true } as const;
 
+/**
+ * The product ids an event is about, as the durable consumer below reads it: a product or stock
+ * event names its product; a category event stands for products only the database can list.
+ */
+export function catalogEventProducts(event: InvalidationEvent): number[] | 'category' | 'none' {
+  if (event.source !== 'catalog') return 'none';
+  if (event.entity === 'category') return 'category';
+  if (event.entity !== 'product' && event.entity !== 'stock') return 'none';
+  const id = Number(event.entityId);
+  return Number.isInteger(id) && id >= 1 ? [id] : 'none';
+}
+
+/**
+ * The in-process (near cache) keys an event makes stale, from the same reading of the event:
+ * a category event drops every held product, since naming them needs a query.
+ */
+export function catalogNearCacheKeys(productKey: (id: number) => string) {
+  return (event: InvalidationEvent): string[] | 'all' => {
+    const products = catalogEventProducts(event);
+    if (products === 'category') return 'all';
+    if (products === 'none') return [];
+    return products.map(productKey);
+  };
+}
+
 export interface CatalogEventDeps {
   repository: Pick<CatalogRepository, 'findProduct' | 'findProducts' | 'categoryProductIds'>;
   cache: CatalogCache;

@@ -1,6 +1,6 @@
 import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
-import type { Cache, CacheCluster, InvalidationBus, OutboxRelay } from '@memshop/cache';
+import type { Cache, CacheCluster, InvalidationBus, NearCache, OutboxRelay } from '@memshop/cache';
 import {
   componentTestOverrides,
   createPrismaClient,
@@ -119,6 +119,8 @@ export interface CatalogInstanceOptions {
   rabbitmqUrl?: string;
   /** The cache's clock (entry times), to move past soft expiry without waiting. */
   clock?: () => number;
+  /** Hot products held in process (CACHE_NEAR_ENABLED), every product read counted hot. */
+  nearCache?: boolean;
   /** Outbox publish retry backoff; small values keep fault tests short. */
   relay?: { retryBaseSeconds?: number; retryMaxSeconds?: number; pollIntervalMs?: number };
 }
@@ -143,6 +145,9 @@ export interface CatalogInstance {
   loaderCalls(): Promise<number>;
   /** Event ids this instance's consumer handled successfully (after the catalog's own handler). */
   consumedEventIds: Set<string>;
+  /** With `nearCache`: the near cache, and the event ids its own feed applied. */
+  nearCache: NearCache | null;
+  nearCacheEventIds: Set<string> | null;
   close(): Promise<void>;
 }
 
@@ -205,6 +210,7 @@ export async function startCatalogInstance(
       INVALIDATION_QUEUE: world.catalogQueue,
       // The tests compare the cache with the truth themselves; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
+      ...(opts.nearCache ? { CACHE_NEAR_ENABLED: 'true', CACHE_NEAR_HOT_READS_PER_SECOND: '0' } : {}),
       ...relaxedRateLimitEnv,
     });
     let repository: InstrumentedCatalogRepository | undefined;
@@ -231,6 +237,14 @@ export async function startCatalogInstance(
       eventRepository: (_repository, prisma) => new CatalogRepository(prisma),
     });
     const consumedEventIds = await startConsuming(infra, service, `catalog ${name}`);
+    let nearCacheEventIds: Set<string> | null = null;
+    if (service.nearCacheFeed) {
+      const ids = (nearCacheEventIds = new Set<string>());
+      service.nearCacheFeed.onEventHandled((event) => ids.add(event.id));
+      if (!(await service.nearCacheFeed.waitUntilConnected(20_000))) {
+        throw new Error(`catalog ${name}: near-cache feed did not connect`);
+      }
+    }
     const { url } = await service.listen({
       port: 0,
       host: '127.0.0.1',
@@ -256,6 +270,8 @@ export async function startCatalogInstance(
       loaderCalls: () =>
         counterValue(service.metrics.registry, 'memshop_cache_loader_calls_total', { namespace: 'product' }),
       consumedEventIds,
+      nearCache: service.nearCache,
+      nearCacheEventIds,
       close: () => infra.close(),
     };
   });

@@ -3,7 +3,7 @@ import type { CatalogInstance, CatalogWorld } from './catalog-world';
 
 /**
  * "The events drained": every outbox row is published, handled by the catalog's queue (by
- * whichever instance got it), and product events also by `productConsumers` (order's copies);
+ * whichever instance got it) and by every instance's near-cache feed, and product events also by `productConsumers` (order's copies);
  * then the caches' background writes are done.
  */
 export async function waitForEventsToDrain(
@@ -23,6 +23,8 @@ export async function waitForEventsToDrain(
         (row) =>
           row.published &&
           catalogs.some((c) => c.consumedEventIds.has(row.id)) &&
+          // Each near cache hears every event on its own queue, apart from the shared one.
+          catalogs.every((c) => c.nearCacheEventIds?.has(row.id) ?? true) &&
           (!row.productEvent || productConsumers.every((c) => c.consumedEventIds.has(row.id))),
       );
     },
