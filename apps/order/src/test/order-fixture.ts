@@ -97,7 +97,10 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       USER_URL: stack.urls.user,
       INVALIDATION_EXCHANGE: stack.rabbit.exchange,
       INVALIDATION_QUEUE: queue,
-      UPSTREAM_TIMEOUT_MS: '1000',
+      // Far above any answer of a healthy catalog or user on a loaded 2-core CI machine (seconds
+      // at load 20): a call that hits it turns a 201 into a 202, or a lookup into a 503, so only
+      // a suite that owns a slow-catalog fault sets it lower.
+      UPSTREAM_TIMEOUT_MS: '10000',
       ...relaxedRateLimitEnv,
       ...opts.env,
     });
