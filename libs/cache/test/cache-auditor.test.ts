@@ -124,19 +124,20 @@ describe('CacheAuditor against real memcached', () => {
     await cache.drain();
     rows.set('1', { id: '1', version: 2 });
     let purged = false;
-    // The "event" arrives while the auditor waits out its grace window.
+    // The "event" lands after the auditor's first look (it peeks entries, then loads versions)
+    // and before its second: awaited here, not left to a timer racing the grace window.
     const slowSource: AuditSource = {
       ...source,
       loadVersions: async (ids) => {
         const versions = await source.loadVersions!(ids);
         if (!purged) {
           purged = true;
-          setTimeout(() => void cache.invalidate(source.keyOf('1')), 10);
+          await cache.invalidate(source.keyOf('1'));
         }
         return versions;
       },
     };
-    const auditor = new CacheAuditor({ cache, sources: [slowSource], graceMs: 300 });
+    const auditor = new CacheAuditor({ cache, sources: [slowSource], graceMs: 50 });
     const [report] = await auditor.auditOnce();
     expect(report).toMatchObject({ checked: 1, sampled: 0, stale: 0 });
   });

@@ -13,6 +13,13 @@ const freshKeys = (count: number): string[] => {
   return Array.from({ length: count }, (_, i) => space.key(`${run}-${i}`));
 };
 
+// A stopped node refuses connections at once, so tests of stopped nodes need no short op timeout,
+// and a long one keeps a live node's reply, delayed by a busy 2-core machine, from counting as a
+// failure. A paused node never answers: there the timeout is the fault being tested, and 1 s is
+// short enough for three of them and far above a live node's reply under load.
+const LIVE_OP_TIMEOUT_MS = 2_000;
+const PAUSED_OP_TIMEOUT_MS = 1_000;
+
 const FAST: Partial<CacheClusterOptions> = {
   opTimeoutMs: 100,
   connectTimeoutMs: 200,
@@ -85,9 +92,7 @@ describe('CacheCluster when nodes fail', () => {
     const servers = memcached.servers.slice(0, 3);
     const [, , victim] = memcached.nodes as [unknown, unknown, (typeof memcached.nodes)[number]];
     const { events, metrics } = recordingMetrics();
-    // A stopped node refuses connections at once, so this test needs no short timeout; a long one
-    // keeps a live node's reply, delayed by a busy 2-core machine, from counting as a failure.
-    const cluster = new CacheCluster({ servers, ...FAST, opTimeoutMs: 2_000, metrics });
+    const cluster = new CacheCluster({ servers, ...FAST, opTimeoutMs: LIVE_OP_TIMEOUT_MS, metrics });
     expect(events).toEqual(servers.map((server) => `up ${server}`));
     events.length = 0;
     try {
@@ -176,7 +181,8 @@ describe('CacheCluster when nodes fail', () => {
       for (let round = 0; round < 4; round += 1) {
         const pending = cluster.get(key);
         // The answer arrives while this thread sleeps, and the timer is overdue when it wakes up.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+        // A second, 20 times the op timeout: memcached answers within it even on a loaded machine.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
         expect((await pending)?.value.toString()).toBe('v');
       }
       expect(cluster.status()[0]).toMatchObject({ state: 'up', consecutiveFailures: 0 });
@@ -188,7 +194,7 @@ describe('CacheCluster when nodes fail', () => {
   it('a paused node: ops time out after opTimeoutMs, it is ejected, and flushed when it comes back', async () => {
     const servers = memcached.servers.slice(0, 3);
     const victim = memcached.nodes[0]!;
-    const cluster = new CacheCluster({ servers, ...FAST });
+    const cluster = new CacheCluster({ servers, ...FAST, opTimeoutMs: PAUSED_OP_TIMEOUT_MS });
     try {
       const keys = freshKeys(40).filter((k) => cluster.nodeFor(k) === victim.server);
       const [missedDelete, other] = keys as [string, string];
@@ -203,7 +209,7 @@ describe('CacheCluster when nodes fail', () => {
         expect(errors).toHaveLength(3);
         for (const error of errors) {
           expect(error).toBeInstanceOf(CacheTimeoutError);
-          expect((error as CacheTimeoutError).timeoutMs).toBe(100);
+          expect((error as CacheTimeoutError).timeoutMs).toBe(PAUSED_OP_TIMEOUT_MS);
         }
         expect(cluster.status().find((n) => n.server === victim.server)?.state).toBe('ejected');
         // served by the fallback now, no waiting
@@ -232,7 +238,12 @@ describe('CacheCluster when nodes fail', () => {
     const servers = memcached.servers.slice(0, 3);
     const gutter = memcached.servers[3] as string;
     const victim = memcached.nodes[1]!;
-    const cluster = new CacheCluster({ servers, gutterServers: [gutter], ...FAST });
+    const cluster = new CacheCluster({
+      servers,
+      gutterServers: [gutter],
+      ...FAST,
+      opTimeoutMs: LIVE_OP_TIMEOUT_MS,
+    });
     try {
       const keys = freshKeys(40);
       const deadKey = keys.find((k) => cluster.nodeFor(k) === victim.server) as string;
@@ -259,6 +270,7 @@ describe('CacheCluster when nodes fail', () => {
     const cluster = new CacheCluster({
       servers: nodes.map((n) => n.server),
       ...FAST,
+      opTimeoutMs: LIVE_OP_TIMEOUT_MS,
       probeIntervalMs: 60_000,
     });
     try {
@@ -292,7 +304,11 @@ describe('CacheCluster when nodes fail', () => {
     const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
     const baseline = tcpSockets();
     const victim = memcached.nodes[0]!;
-    const cluster = new CacheCluster({ servers: memcached.servers.slice(0, 2), ...FAST });
+    const cluster = new CacheCluster({
+      servers: memcached.servers.slice(0, 2),
+      ...FAST,
+      opTimeoutMs: PAUSED_OP_TIMEOUT_MS,
+    });
     const keys = freshKeys(10);
     await Promise.all(keys.map((key) => cluster.set(key, Buffer.from('v'), 10)));
     expect(tcpSockets()).toBeGreaterThan(baseline);

@@ -5,6 +5,10 @@ import { keySpace } from '../src/keys.js';
 import { noopCacheMetrics, type CacheMetrics } from '../src/metrics.js';
 import { startSaslRecorder } from './transport/sasl-recorder.js';
 
+// No test here is about op timeouts (cluster-faults.test.ts is, with faults it owns): a loaded
+// 2-core CI machine can starve a healthy memcached past the production 150 ms.
+const OP_TIMEOUT_MS = 5_000;
+
 const products = keySpace({ prefix: 'test', entity: 'cluster', schemaVersion: 1 });
 let run = 0;
 /** Keys unique to one test, so tests don't see each other's items. */
@@ -28,7 +32,7 @@ describe('CacheCluster on 3 real memcached nodes', () => {
 
   beforeAll(async () => {
     memcached = await startMemcachedCluster(3);
-    cluster = new CacheCluster({ servers: memcached.servers, metrics });
+    cluster = new CacheCluster({ servers: memcached.servers, opTimeoutMs: OP_TIMEOUT_MS, metrics });
   });
 
   afterAll(async () => {
@@ -152,9 +156,15 @@ describe('CacheCluster on 3 real memcached nodes', () => {
 
   it('puts every key on the node the ring names, the same in every client', async () => {
     const keys = freshKeys(30);
-    const reversed = new CacheCluster({ servers: [...memcached.servers].reverse() });
+    const reversed = new CacheCluster({
+      servers: [...memcached.servers].reverse(),
+      opTimeoutMs: OP_TIMEOUT_MS,
+    });
     const direct = new Map(
-      memcached.servers.map((server) => [server, new CacheCluster({ servers: [server] })]),
+      memcached.servers.map((server) => [
+        server,
+        new CacheCluster({ servers: [server], opTimeoutMs: OP_TIMEOUT_MS }),
+      ]),
     );
     try {
       for (const key of keys) {
@@ -187,7 +197,11 @@ describe('CacheCluster on 3 real memcached nodes', () => {
   });
 
   it('returns false when memcached itself refuses a value as too large', async () => {
-    const small = new CacheCluster({ servers: memcached.servers, maxValueBytes: 4_000_000 });
+    const small = new CacheCluster({
+      servers: memcached.servers,
+      opTimeoutMs: OP_TIMEOUT_MS,
+      maxValueBytes: 4_000_000,
+    });
     try {
       const [key] = freshKeys(1) as [string];
       expect(await small.set(key, Buffer.alloc(2_000_000), 60)).toBe(false);
@@ -227,7 +241,12 @@ describe('CacheCluster options', () => {
 describe('CacheCluster SASL', () => {
   it('authenticates with the configured credentials before the first request', async () => {
     const recorder = await startSaslRecorder('s3cret');
-    const cluster = new CacheCluster({ servers: [recorder.server], username: 'memshop', password: 's3cret' });
+    const cluster = new CacheCluster({
+      servers: [recorder.server],
+      opTimeoutMs: OP_TIMEOUT_MS,
+      username: 'memshop',
+      password: 's3cret',
+    });
     try {
       expect(await cluster.get('k')).toBeNull();
       expect(recorder.frames.map((f) => f.opcode)).toEqual([0x20, 0x21, 0x00]);
@@ -240,7 +259,12 @@ describe('CacheCluster SASL', () => {
 
   it('fails the request when the node rejects the credentials', async () => {
     const recorder = await startSaslRecorder('s3cret');
-    const cluster = new CacheCluster({ servers: [recorder.server], username: 'memshop', password: 'wrong' });
+    const cluster = new CacheCluster({
+      servers: [recorder.server],
+      opTimeoutMs: OP_TIMEOUT_MS,
+      username: 'memshop',
+      password: 'wrong',
+    });
     try {
       await expect(cluster.get('k')).rejects.toBeInstanceOf(CacheConnectionError);
     } finally {
@@ -253,7 +277,7 @@ describe('CacheCluster SASL', () => {
     const recorder = await startSaslRecorder('s3cret');
     process.env.MEMCACHE_USERNAME = 'memshop';
     process.env.MEMCACHE_PASSWORD = 's3cret';
-    const cluster = new CacheCluster({ servers: [recorder.server] });
+    const cluster = new CacheCluster({ servers: [recorder.server], opTimeoutMs: OP_TIMEOUT_MS });
     try {
       expect(await cluster.get('k')).toBeNull();
       expect(recorder.frames.map((f) => f.opcode)).toEqual([0x00]);

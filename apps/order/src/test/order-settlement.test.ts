@@ -17,7 +17,9 @@ let buyer: { authorization: string };
 
 beforeAll(async () => {
   f = await startOrderFixture({
-    env: { ORDER_SETTLE_INTERVAL_MS: '200', ORDER_SETTLE_DELAY_MS: '1000' },
+    // The first scenario holds catalog longer than this timeout (a lock the test owns); every
+    // other answer here may be 202 when catalog is slow, and each scenario accepts that.
+    env: { UPSTREAM_TIMEOUT_MS: '1000', ORDER_SETTLE_INTERVAL_MS: '200', ORDER_SETTLE_DELAY_MS: '1000' },
   });
   buyer = await f.as.user(BUYER);
 }, 120_000);
@@ -188,7 +190,10 @@ describe('faults between order-service and catalog', () => {
   it('200 concurrent orders for a product with stock 50: exactly 50 placed, the rest a clear 409', async () => {
     // A popular product is in order-service's cache: one order first puts it there, and leaves 50.
     await setStock(6, 51);
-    await order(6, 1).expect(201);
+    const first = await order(6, 1);
+    expect([201, 202]).toContain(first.status);
+    // A pending first order would be confirmed during the burst and count as one of its 50.
+    await waitUntilSettled();
     const before = await ledger([6]);
     const answers = await Promise.all(Array.from({ length: 200 }, () => order(6, 1)));
     // Every answer is a decision or a pending order (a reservation that took longer than the

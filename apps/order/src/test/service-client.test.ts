@@ -12,7 +12,9 @@ let client: ServiceClient;
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  client = new ServiceClient({ service: 'catalog', baseUrl: `http://127.0.0.1:${port}/`, timeoutMs: 300 });
+  // Generous: a server that answers must never lose to a loaded machine; the timeout test below
+  // uses a client of its own against a server that never answers.
+  client = new ServiceClient({ service: 'catalog', baseUrl: `http://127.0.0.1:${port}/`, timeoutMs: 10_000 });
 });
 
 afterAll(async () => {
@@ -66,7 +68,8 @@ describe('ServiceClient', () => {
 
   it('gives up after its timeout', async () => {
     handler = () => undefined; // never answers
-    const err = await failure(client.getJson('/products/1', productSchema));
+    const impatient = new ServiceClient({ service: 'catalog', baseUrl: client.baseUrl, timeoutMs: 300 });
+    const err = await failure(impatient.getJson('/products/1', productSchema));
     expect(err.message).toMatch(/no answer within 300 ms/);
     expect(err.service).toBe('catalog');
   });
