@@ -20,7 +20,10 @@ export interface BaselineProcess {
  * and resolves once it listens. `env` carries the mode's inputs (BASELINE_SOURCE_URL for
  * express; BASELINE_MEMCACHED and BASELINE_KEY for node-http).
  */
-export async function startBaseline(mode: BaselineMode, env: Record<string, string>): Promise<BaselineProcess> {
+export async function startBaseline(
+  mode: BaselineMode,
+  env: Record<string, string>,
+): Promise<BaselineProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
@@ -34,7 +37,10 @@ export async function startBaseline(mode: BaselineMode, env: Record<string, stri
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`baseline ${mode}: not listening after 30 s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`baseline ${mode}: not listening after 30 s`)),
+      READY_TIMEOUT_MS,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       if (chunk.toString('utf8').includes('listening')) {
         clearTimeout(timer);

@@ -104,7 +104,13 @@ export async function runThroughput(load: LoadGenerator, opts: ThroughputOptions
   for (const variant of variants) await run(variant, opts.warmupSeconds);
   await untilHit(urls.hit!);
 
-  const results: Record<Variant, LoadResult[]> = { memory: [], hit: [], bypass: [], bareExpress: [], nodeHttp: [] };
+  const results: Record<Variant, LoadResult[]> = {
+    memory: [],
+    hit: [],
+    bypass: [],
+    bareExpress: [],
+    nodeHttp: [],
+  };
   let maxSampledRss = 0;
   for (let round = 0; round < opts.rounds; round++) {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);

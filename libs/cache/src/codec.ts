@@ -34,8 +34,7 @@ export type DecodeResult<T = unknown> =
   { ok: true; envelope: CacheEnvelope<T> } | { ok: false; reason: string };
 
 /** An entry checked but not parsed: its metadata and the value's JSON bytes (a view, not a copy). */
-export type RawDecodeResult =
-  { ok: true; envelope: CacheEnvelope<Buffer> } | { ok: false; reason: string };
+export type RawDecodeResult = { ok: true; envelope: CacheEnvelope<Buffer> } | { ok: false; reason: string };
 
 /*
  * Layout (big-endian):
@@ -97,7 +96,8 @@ export function decodeEnvelopeRaw(buffer: Buffer): RawDecodeResult {
   const flags = buffer[2] as number;
   if ((flags & ~KNOWN_FLAGS) !== 0 || buffer[3] !== 0) return { ok: false, reason: 'unknown flags' };
   if (buffer.readUInt32BE(8) !== buffer.length - HEADER_BYTES) return { ok: false, reason: 'wrong length' };
-  if (crc32(buffer.subarray(CHECKED_FROM)) !== buffer.readUInt32BE(4)) return { ok: false, reason: 'bad checksum' };
+  if (crc32(buffer.subarray(CHECKED_FROM)) !== buffer.readUInt32BE(4))
+    return { ok: false, reason: 'bad checksum' };
   const storedAt = buffer.readDoubleBE(16);
   const freshUntil = buffer.readDoubleBE(24);
   const staleUntil = buffer.readDoubleBE(32);
@@ -107,7 +107,8 @@ export function decodeEnvelopeRaw(buffer: Buffer): RawDecodeResult {
   if (!Number.isFinite(freshUntil)) return { ok: false, reason: 'bad freshUntil' };
   if (!Number.isFinite(staleUntil)) return { ok: false, reason: 'bad staleUntil' };
   if (staleUntil < freshUntil) return { ok: false, reason: 'staleUntil before freshUntil' };
-  if (!Number.isNaN(graceUntil) && !Number.isFinite(graceUntil)) return { ok: false, reason: 'bad graceUntil' };
+  if (!Number.isNaN(graceUntil) && !Number.isFinite(graceUntil))
+    return { ok: false, reason: 'bad graceUntil' };
   if (!Number.isNaN(version) && !Number.isFinite(version)) return { ok: false, reason: 'bad version' };
   const body = buffer.subarray(HEADER_BYTES);
   const negative = (flags & FLAG_NEGATIVE) !== 0;

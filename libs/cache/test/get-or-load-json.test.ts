@@ -108,9 +108,9 @@ describe('getOrLoadJson', () => {
       return { ...product, name: 'v2' };
     };
     const served = await Promise.all(Array.from({ length: 5 }, () => cache.getOrLoadJson(key, refresh)));
-    expect(served.every((r) => r.status === 'stale' && r.json?.equals(jsonOf({ ...product, name: 'v1' })))).toBe(
-      true,
-    );
+    expect(
+      served.every((r) => r.status === 'stale' && r.json?.equals(jsonOf({ ...product, name: 'v1' }))),
+    ).toBe(true);
     await cache.drain();
     expect(refreshes).toBe(1);
     const after = await cache.getOrLoadJson(key, refresh);
