@@ -66,8 +66,6 @@ interface Link {
   readonly quiet: Map<number, (response: Response) => void>;
   /** Frames written before the connection was ready (connected and SASL done). */
   queued: Buffer[];
-  /** The socket is corked until this loop iteration's I/O callbacks are done (see #write). */
-  corked: boolean;
   /** The single deadline timer of this link; armed while something is pending. */
   timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (performance.now()). */
@@ -216,7 +214,6 @@ export class NodeConnection {
       pending: new Map(),
       quiet: new Map(),
       queued: [],
-      corked: false,
       timer: undefined,
       timerAt: 0,
       checking: false,
@@ -343,16 +340,6 @@ export class NodeConnection {
     this.#opts.onWrite();
     const ready = server._socket;
     if (server.connected && ready) {
-      // Requests issued by the I/O callbacks of one loop iteration (one per HTTP request under
-      // load) leave in one writev at its check phase instead of one syscall each.
-      if (!link.corked) {
-        link.corked = true;
-        ready.cork();
-        setImmediate(() => {
-          link.corked = false;
-          ready.uncork();
-        });
-      }
       ready.write(frame);
       return;
     }
