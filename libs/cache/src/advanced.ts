@@ -15,9 +15,15 @@ export {
   InvalidationUnroutableError,
 } from './errors.js';
 export { escapeId, isValidMemcachedKey, MAX_KEY_BYTES, toMemcachedKey } from './keys.js';
-export { decodeEnvelope, DEFAULT_MAX_VALUE_BYTES, encodeEnvelope, FORMAT_VERSION } from './codec.js';
-export type { CacheEnvelope, DecodeResult, EnvelopeFields } from './codec.js';
-export { defaultEntryCodec } from './entry.js';
+export {
+  decodeEnvelope,
+  decodeEnvelopeRaw,
+  DEFAULT_MAX_VALUE_BYTES,
+  encodeEnvelope,
+  FORMAT_VERSION,
+} from './codec.js';
+export type { CacheEnvelope, DecodeResult, EnvelopeFields, RawDecodeResult } from './codec.js';
+export { defaultEntryCodec, StoredJson } from './entry.js';
 export {
   decodeInvalidationEvent,
   invalidationRoutingKey,

@@ -4,6 +4,7 @@ import { CacheFailures } from './cache-failures.js';
 import { CacheLeases } from './cache-leases.js';
 import type {
   CacheDefaults,
+  CacheJsonResult,
   CacheOptions,
   CacheResult,
   CacheStore,
@@ -13,7 +14,7 @@ import type {
 import { CacheReader, type Flight } from './cache-reader.js';
 import { CacheWriter } from './cache-writer.js';
 import { EntryPolicy } from './entry-policy.js';
-import { defaultEntryCodec, type CacheEntry, type EntryCodec } from './entry.js';
+import { defaultEntryCodec, StoredJson, type CacheEntry, type EntryCodec } from './entry.js';
 import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import { KeyGenerations } from './key-generations.js';
 import { resolveLeaseOptions } from './lease.js';
@@ -40,6 +41,8 @@ export class Cache {
   readonly #defaults: CacheDefaults;
   readonly #queue: PopulateQueue;
   readonly #flights = new SingleFlight<Flight>();
+  /** Raw reads share flights among themselves only: their results are bytes, not values. */
+  readonly #jsonFlights = new SingleFlight<Flight>();
   readonly #background: BackgroundTasks;
   readonly #failures: CacheFailures;
   readonly #metrics: CacheMetrics;
@@ -163,6 +166,11 @@ export class Cache {
     span: Span | undefined,
   ): Promise<CacheResult<T | null>> {
     const flight = await this.#flights.run(key, () => this.#reader.flight(key, loader, o));
+    return this.#finish(key, o, flight, span) as CacheResult<T | null>;
+  }
+
+  /** One caller's metric, span attributes and event for its share of a flight; throws its error. */
+  #finish(key: string, o: ResolvedOptions, flight: Flight, span: Span | undefined): CacheResult<unknown> {
     this.#metrics.recordRequest(o.entity, flight.metric);
     if (!flight.ok) throw flight.error;
     const status = flight.status;
@@ -172,7 +180,41 @@ export class Cache {
     }
     if (this.#tracing.hasSubscribers('get'))
       this.#tracing.publish('get', { key, namespace: o.entity, status });
-    return { value: flight.value as T | null, status };
+    return { value: flight.value, status };
+  }
+
+  /**
+   * getOrLoad for a caller that sends the value on as JSON (an HTTP response): the value's JSON
+   * bytes, the ones its writer stored, without parsing them and stringifying them again. A hit
+   * is the stored bytes after the entry's length and CRC check; `validate` runs on the first
+   * read of each stored item in this process (by CAS), not on every hit. A loaded value is
+   * stringified once. `json` is null for "not found". Same read machine, leases, single-flight,
+   * metrics and spans as getOrLoad, so it behaves the same in every other way.
+   */
+  getOrLoadJson<T>(
+    key: string,
+    loader: () => Promise<T | null>,
+    opts: GetOrLoadOptions<T> = {},
+  ): Promise<CacheJsonResult> {
+    const o = { ...this.#resolve(opts), json: true };
+    if (!this.#tracing.active) return this.#getOrLoadJsonShared(key, loader, o, undefined);
+    return this.#tracing.span('cache.get', { 'cache.key': key, 'cache.namespace': o.entity }, (span) =>
+      this.#getOrLoadJsonShared(key, loader, o, span),
+    );
+  }
+
+  async #getOrLoadJsonShared<T>(
+    key: string,
+    loader: () => Promise<T | null>,
+    o: ResolvedOptions,
+    span: Span | undefined,
+  ): Promise<CacheJsonResult> {
+    const flight = await this.#jsonFlights.run(key, async () => {
+      const read = await this.#reader.flight(key, loader, o);
+      return read.ok ? { ...read, value: jsonBytesOf(read.value) } : read;
+    });
+    const { value, status } = this.#finish(key, o, flight, span);
+    return { json: value as Buffer | null, status };
   }
 
   /**
@@ -237,7 +279,7 @@ export class Cache {
    */
   async invalidate(keys: string | string[], opts: { confirm?: boolean } = {}): Promise<void> {
     const list = [...new Set(Array.isArray(keys) ? keys : [keys])];
-    for (const key of list) this.#flights.forget(key);
+    for (const key of list) this.#forgetFlights(key);
     const remove = opts.confirm
       ? (key: string) => this.#writer.deleteConfirmed(key)
       : (key: string) => this.#writer.deleteQuietly(key);
@@ -263,7 +305,7 @@ export class Cache {
       ...(opts.entity === undefined ? {} : { entity: opts.entity }),
       ...(opts.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds }),
     });
-    this.#flights.forget(key);
+    this.#forgetFlights(key);
     await this.#writer.writeThrough(key, value, o, opts.version, opts.confirm === true);
   }
 
@@ -326,6 +368,11 @@ export class Cache {
     await this.drain();
   }
 
+  #forgetFlights(key: string): void {
+    this.#flights.forget(key);
+    this.#jsonFlights.forget(key);
+  }
+
   #resolve<T>(opts: GetOrLoadOptions<T>): ResolvedOptions {
     const d = this.#defaults;
     return {
@@ -338,6 +385,14 @@ export class Cache {
       validate: opts.validate as ((v: unknown) => boolean) | undefined,
       versionOf: opts.versionOf as ((v: unknown) => number | undefined) | undefined,
       deadline: opts.deadline,
+      json: false,
     };
   }
+}
+
+/** A raw read's value as JSON bytes: stored ones as they are, a loaded one stringified once. */
+function jsonBytesOf(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof StoredJson) return value.bytes;
+  return Buffer.from(JSON.stringify(value), 'utf8');
 }

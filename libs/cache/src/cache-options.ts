@@ -12,6 +12,12 @@ export interface CacheResult<T> {
   status: CacheStatus;
 }
 
+/** What getOrLoadJson returns: the value's JSON bytes (null: not found) and how it was read. */
+export interface CacheJsonResult {
+  json: Buffer | null;
+  status: CacheStatus;
+}
+
 export interface GetOrLoadOptions<T> {
   /**
    * The kind of entity read, e.g. 'product': the label of its metrics and the unit of the
@@ -129,4 +135,6 @@ export interface ResolvedOptions {
   validate: ((v: unknown) => boolean) | undefined;
   versionOf: ((v: unknown) => number | undefined) | undefined;
   deadline: AbortSignal | undefined;
+  /** A getOrLoadJson read: cached values come back as StoredJson, checked but not parsed. */
+  json: boolean;
 }

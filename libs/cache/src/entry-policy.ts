@@ -1,8 +1,9 @@
 import type { CacheItemLike, ResolvedOptions } from './cache-options.js';
-import type { CacheEntry, DecodedItem, EntryCodec } from './entry.js';
+import { StoredJson, type CacheEntry, type DecodedItem, type EntryCodec } from './entry.js';
 import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import type { RateLimitedLogger } from './logger.js';
 import type { CacheTracing } from './tracing.js';
+import { ValidatedItems } from './validated-items.js';
 
 const MAX_RELATIVE_TTL_SECONDS = 60 * 60 * 24 * 30;
 
@@ -24,6 +25,7 @@ export class EntryPolicy {
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #gapTtlSeconds: number;
+  readonly #validated = new ValidatedItems();
   #feed: { status: InvalidationFeedStatus; entities: Set<string>; off: () => void } | null = null;
 
   constructor(opts: {
@@ -72,6 +74,7 @@ export class EntryPolicy {
   }
 
   decode(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {
+    if (o.json) return this.#decodeJson(key, item, o);
     const decoded = this.#codec.decode(item.value);
     if (
       decoded.kind === 'entry' &&
@@ -79,15 +82,54 @@ export class EntryPolicy {
       o.validate &&
       !safeValidate(o.validate, decoded.entry.value)
     ) {
-      this.#log.warn('corrupt-entry', { key }, 'cached entry failed validation, treated as a miss');
-      this.#tracing.publish('error', { op: 'validate', key, error: new Error('entry failed validation') });
-      return { kind: 'corrupt', reason: 'failed validation' };
+      return this.#failedValidation(key);
     }
-    if (decoded.kind === 'corrupt') {
-      this.#log.warn('corrupt-entry', { key }, 'cached entry could not be decoded, treated as a miss');
-      this.#tracing.publish('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
-    }
+    if (decoded.kind === 'corrupt') this.#undecodable(key);
     return decoded;
+  }
+
+  /**
+   * A raw read: the entry checked (layout, length, CRC) but its value not parsed. The value is
+   * parsed and validated once per stored item in this process (ValidatedItems, by CAS), not on
+   * every hit: a hit on an item already validated here serves its bytes after the CRC check.
+   */
+  #decodeJson(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {
+    if (!this.#codec.decodeJson) {
+      const decoded = this.decode(key, item, { ...o, json: false });
+      if (decoded.kind !== 'entry' || decoded.entry.value === null) return decoded;
+      const bytes = Buffer.from(JSON.stringify(decoded.entry.value), 'utf8');
+      return { kind: 'entry', entry: { ...decoded.entry, value: new StoredJson(bytes) } };
+    }
+    const decoded = this.#codec.decodeJson(item.value);
+    if (decoded.kind === 'corrupt') {
+      this.#undecodable(key);
+      return decoded;
+    }
+    const stored = decoded.kind === 'entry' ? decoded.entry.value : null;
+    if (!(stored instanceof StoredJson) || !o.validate) return decoded;
+    const length = item.value.length;
+    if (this.#validated.has(key, item.cas, length)) return decoded;
+    let value: unknown;
+    try {
+      value = JSON.parse(stored.bytes.toString('utf8'));
+    } catch {
+      this.#undecodable(key);
+      return { kind: 'corrupt', reason: 'not json' };
+    }
+    if (!safeValidate(o.validate, value)) return this.#failedValidation(key);
+    this.#validated.remember(key, item.cas, length);
+    return decoded;
+  }
+
+  #failedValidation(key: string): DecodedItem {
+    this.#log.warn('corrupt-entry', { key }, 'cached entry failed validation, treated as a miss');
+    this.#tracing.publish('error', { op: 'validate', key, error: new Error('entry failed validation') });
+    return { kind: 'corrupt', reason: 'failed validation' };
+  }
+
+  #undecodable(key: string): void {
+    this.#log.warn('corrupt-entry', { key }, 'cached entry could not be decoded, treated as a miss');
+    this.#tracing.publish('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
   }
 
   freshness(entry: CacheEntry<unknown>, now: number, o: ResolvedOptions): 'fresh' | 'stale' | 'expired' {

@@ -1,7 +1,7 @@
-import { decodeEnvelope, encodeEnvelope, encodeLease, leaseToken } from './codec.js';
+import { decodeEnvelope, decodeEnvelopeRaw, encodeEnvelope, encodeLease, leaseToken } from './codec.js';
 
 /**
- * What Cache stores under a key, in its own terms. On the wire it is codec.ts's envelope:
+ * What Cache stores under a key, in its own terms. On the wire it is codec.ts's entry:
  * `graceUntil` is the envelope's `staleUntil` (the last moment the value may be served at all);
  * the stale-while-revalidate window is `freshUntil + staleSeconds` of the reading call, capped
  * by it, so changing `staleSeconds` takes effect without rewriting entries.
@@ -19,6 +19,15 @@ export interface CacheEntry<T> {
   version?: number;
 }
 
+/** A cached value still in its stored form: the JSON text its writer produced, not parsed. */
+export class StoredJson {
+  readonly bytes: Buffer;
+
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+}
+
 export type DecodedItem =
   | { kind: 'entry'; entry: CacheEntry<unknown> }
   | { kind: 'lease'; token: string }
@@ -30,6 +39,25 @@ export interface EntryCodec {
   encodeLease(token: string): Buffer;
   /** Never throws: garbage is `corrupt`. */
   decode(raw: Buffer): DecodedItem;
+  /**
+   * Optional: like decode, but an entry's value is a StoredJson of its JSON bytes, checked and
+   * not parsed (what `getOrLoadJson` serves). Without it, raw reads decode and re-serialise.
+   */
+  decodeJson?(raw: Buffer): DecodedItem;
+}
+
+function item(
+  e: { storedAt: number; freshUntil: number; staleUntil: number; version?: number; negative?: boolean },
+  value: unknown,
+): DecodedItem {
+  const entry: CacheEntry<unknown> = {
+    value: e.negative ? null : value,
+    freshUntil: e.freshUntil,
+    graceUntil: e.staleUntil,
+    storedAt: e.storedAt,
+  };
+  if (e.version !== undefined) entry.version = e.version;
+  return { kind: 'entry', entry };
 }
 
 export const defaultEntryCodec: EntryCodec = Object.freeze({
@@ -49,14 +77,13 @@ export const defaultEntryCodec: EntryCodec = Object.freeze({
     if (token !== null) return { kind: 'lease', token };
     const result = decodeEnvelope(raw);
     if (!result.ok) return { kind: 'corrupt', reason: result.reason };
-    const e = result.envelope;
-    const entry: CacheEntry<unknown> = {
-      value: e.negative ? null : e.data,
-      freshUntil: e.freshUntil,
-      graceUntil: e.staleUntil,
-      storedAt: e.storedAt,
-    };
-    if (e.version !== undefined) entry.version = e.version;
-    return { kind: 'entry', entry };
+    return item(result.envelope, result.envelope.data);
+  },
+  decodeJson(raw: Buffer): DecodedItem {
+    const token = leaseToken(raw);
+    if (token !== null) return { kind: 'lease', token };
+    const result = decodeEnvelopeRaw(raw);
+    if (!result.ok) return { kind: 'corrupt', reason: result.reason };
+    return item(result.envelope, new StoredJson(result.envelope.data));
   },
 });

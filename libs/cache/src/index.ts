@@ -6,6 +6,7 @@ export { Cache } from './cache-aside.js';
 export type {
   CacheDefaults,
   CacheItemLike,
+  CacheJsonResult,
   CacheOptions,
   CacheResult,
   CacheStatus,

@@ -39,6 +39,13 @@ function newCluster(): CacheCluster {
 }
 
 let keyCounter = 0;
+/** The codec's own entry as another format version would label it (byte 1 of the header). */
+function withFormatVersion(entry: Buffer, version: number): Buffer {
+  const copy = Buffer.from(entry);
+  copy[1] = version;
+  return copy;
+}
+
 function freshKey(label: string): string {
   keyCounter += 1;
   return `test:${label}:${process.pid}:${randomBytes(4).toString('hex')}:${keyCounter}`;
@@ -279,15 +286,7 @@ describe('Cache.getOrLoad against real memcached', () => {
     });
     const poisons: Buffer[] = [
       randomBytes(64),
-      Buffer.from(
-        JSON.stringify({
-          v: FORMAT_VERSION + 1,
-          storedAt: now,
-          freshUntil: now + 1e6,
-          staleUntil: now + 1e6,
-          data: good,
-        }),
-      ),
+      withFormatVersion(valid, FORMAT_VERSION + 1),
       valid.subarray(0, valid.length - 7),
       encodeEnvelope({
         storedAt: now,

@@ -6,5 +6,13 @@ import express, { type RequestHandler } from 'express';
  * undefined, which the route's schema then rejects with a 400.
  */
 export function jsonBody(limit: string | number = '100kb'): RequestHandler {
-  return express.json({ limit, strict: true });
+  const parse = express.json({ limit, strict: true });
+  // GET, HEAD and OPTIONS carry no body any route reads: the hot reads skip the parser's checks.
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+      next();
+      return undefined;
+    }
+    return parse(req, res, next);
+  };
 }

@@ -7,6 +7,7 @@ import { jsonBody } from './json-body';
 import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
+import { mountUnder } from './mount-under';
 import { rateLimitRouter, type RateLimitRouterOptions, type RequestRateLimits } from './request-rate-limits';
 import { httpTracingMiddleware } from './tracing';
 import type { HealthCheck } from './health';
@@ -74,14 +75,14 @@ export function createServiceApp({
   // a counter, so a flood of bad tokens from one address is turned away by its count alone.
   if (limits) app.use(rateLimitRouter(limits, 'client'));
   app.use(httpTracingMiddleware());
-  app.use(healthRouter(health));
-  if (apiDocument) app.use(apiDocsRouter(apiDocument));
+  app.use(mountUnder(['/health/'], healthRouter(health)));
+  if (apiDocument) app.use(mountUnder(['/openapi.json', '/docs'], apiDocsRouter(apiDocument)));
   if (authenticate) app.use(authenticate);
   // The subject budget after authenticate, so it counts only the principal it verified.
   if (limits) app.use(rateLimitRouter(limits, 'subject'));
   // After the limits, so a request over its budget costs no parsing.
   app.use(jsonBody(bodyLimit));
-  if (audit) app.use(cacheAuditRouter(audit));
+  if (audit) app.use(mountUnder(['/admin/cache-audit'], cacheAuditRouter(audit)));
   for (const router of routers) app.use(router);
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

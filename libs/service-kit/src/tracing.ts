@@ -1,4 +1,12 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  isSpanContextValid,
+  propagation,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -72,6 +80,9 @@ function tracer(): Tracer {
 /**
  * A SERVER span per request, continuing the caller's trace from `traceparent`. Mount it after
  * the body parser: body-parser resumes from stream events, which would drop the active context.
+ * Without an SDK the API hands out a span that neither records nor carries a trace (no
+ * propagator either): the request then goes on with no finish listener and no context switch,
+ * so an untraced service pays only for that one no-op span.
  */
 export function httpTracingMiddleware(): RequestHandler {
   return (req, res, next) => {
@@ -84,6 +95,12 @@ export function httpTracingMiddleware(): RequestHandler {
       },
       parent,
     );
+    // A sampled-out span of a registered SDK still carries its trace downstream: only a span
+    // with neither recording nor a valid context is dropped here.
+    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) {
+      next();
+      return;
+    }
     res.once('finish', () => {
       const route = routeLabel(req);
       span.updateName(`${req.method} ${route}`);

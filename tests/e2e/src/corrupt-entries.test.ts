@@ -56,17 +56,27 @@ async function read(url: string): Promise<{ status: number; cache: string | null
   return { status: response.status, cache: response.headers.get('x-cache'), body: await response.json() };
 }
 
+/** A well-formed entry (the codec's own encoder, so its checksum is right) labelled format `v`. */
 function envelope(data: unknown, v: number = FORMAT_VERSION): Buffer {
   const now = Date.now();
-  const fields = {
-    v,
+  const entry = encodeEnvelope({
     storedAt: now,
     freshUntil: now + 300_000,
     staleUntil: now + 360_000,
     graceUntil: now + 900_000,
     data,
-  };
-  return Buffer.from(JSON.stringify(fields), 'utf8');
+  });
+  // The format version is the header's second byte.
+  entry[1] = v;
+  return entry;
+}
+
+/** A copy of `valid` with one bit of byte `index` flipped (counted from the end when negative). */
+function flipped(valid: Buffer, index: number): Buffer {
+  const copy = Buffer.from(valid);
+  const at = index < 0 ? copy.length + index : index;
+  copy[at] = (copy[at] as number) ^ 0x04;
+  return copy;
 }
 
 /** What each case writes, given the valid entry the service stored for that id. */
@@ -82,10 +92,9 @@ const CORRUPTIONS: Array<[string, (valid: Buffer, entity: Record<string, unknown
   ['a valid value cut by one byte', (valid) => valid.subarray(0, valid.length - 1)],
   ['JSON that is not an envelope', () => Buffer.from('[1,2,3]')],
   ['an envelope whose data has the wrong shape', () => envelope({ id: 'x', name: 42 })],
-  [
-    'an envelope with a non-numeric expiry',
-    (valid) => Buffer.from(valid.toString('utf8').replace(/"freshUntil":\d+/, '"freshUntil":"soon"')),
-  ],
+  // Damage the checksum catches without parsing: in the header's times, and inside the value.
+  ['a valid value with a bit flipped in its header', (valid) => flipped(valid, 26)],
+  ['a valid value with a bit flipped in its JSON', (valid) => flipped(valid, -3)],
 ];
 
 describe.each(['catalog product', 'user'])('a corrupt %s entry', (targetName) => {
@@ -139,20 +148,20 @@ describe('after all the corrupt entries', () => {
   it('logged no request failure, and the corrupt reads rate-limited, not once per request', () => {
     const lines = services!.logs.map((line) => JSON.parse(line) as { service: string; msg?: string });
     expect(lines.filter((l) => l.msg === 'request failed')).toEqual([]);
-    // 9 corrupt catalog reads above (8 single, 1 in a batch) within one rate-limit window or two.
+    // 10 corrupt catalog reads above (9 single, 1 in a batch) within one rate-limit window or two.
     const corruptLines = lines.filter((l) => l.service === 'catalog' && l.msg?.startsWith('cached entry'));
     expect(corruptLines.length).toBeGreaterThanOrEqual(1);
     expect(corruptLines.length).toBeLessThan(CORRUPTIONS.length + 1);
   });
 
-  it("builds its corrupt envelopes in the codec's own shape", () => {
-    // So the cases above test the service's validation, not a typo in this file.
+  it('builds its corrupt entries from well-formed ones', () => {
+    // So the shape and version cases above test the service's checks, not a typo in this file.
     const sample = { id: 1 };
     const ours = decodeEnvelope(envelope(sample));
-    const codec = decodeEnvelope(
-      encodeEnvelope({ storedAt: 1, freshUntil: 2, staleUntil: 3, graceUntil: 4, data: sample }),
-    );
-    const keys = (d: typeof ours) => (d.ok ? Object.keys(d.envelope).sort() : d.reason);
-    expect(keys(ours)).toEqual(keys(codec));
+    expect(ours.ok && ours.envelope.data).toEqual(sample);
+    expect(decodeEnvelope(envelope(sample, FORMAT_VERSION + 1))).toEqual({
+      ok: false,
+      reason: `format version ${FORMAT_VERSION + 1}`,
+    });
   });
 });

@@ -2,6 +2,7 @@
  * `/metrics` read around one miss and one hit moves the counters by exactly those two requests,
  * and every service exports every family docs/architecture.md (metrics.ts) lists.
  */
+import { decodeEnvelopeRaw } from '@memshop/cache/advanced';
 import { bearer, waitFor } from '@memshop/testing';
 import { MetricsScrape, startInProcessServices, type InProcessServices } from './observability-services';
 
@@ -41,6 +42,11 @@ function counters(scrape: MetricsScrape) {
   };
 }
 
+/** A stored value, not a lease placeholder nor nothing. */
+function isEntry(value: Buffer | undefined): boolean {
+  return value !== undefined && decodeEnvelopeRaw(value).ok;
+}
+
 describe('catalog /metrics around one miss and one hit', () => {
   it('moves the miss, hit, loader and HTTP counters by exactly those two requests', async () => {
     const { catalog } = services!;
@@ -50,7 +56,7 @@ describe('catalog /metrics around one miss and one hit', () => {
     // The populate runs in the background after the response; the hit needs it stored.
     await catalog.cache.drain();
     const key = catalog.catalogCache.productKey(PRODUCT_ID);
-    await waitFor(async () => (await catalog.cluster.get(key))?.value[0] === '{'.charCodeAt(0), {
+    await waitFor(async () => isEntry((await catalog.cluster.get(key))?.value), {
       message: `entry ${key} populated`,
     });
     expect(await getProduct(PRODUCT_ID)).toEqual({ status: 200, cache: 'hit' });

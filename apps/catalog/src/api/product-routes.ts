@@ -8,6 +8,7 @@ import {
   NotFoundError,
   ORDER_SERVICE,
   requireAdmin,
+  sendJsonBytes,
   setCacheHeader,
 } from '@memshop/service-kit';
 import { Router } from 'express';
@@ -41,12 +42,20 @@ export function productRoutes(catalog: CatalogService): Router {
     res.json(await catalog.getProductsFromSource(ids));
   });
 
+  /** A hit sends the cached JSON bytes as stored (no parse, no stringify). */
   router.get('/products/:id', async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: cacheBypassRequested(req) });
+    if (cacheBypassRequested(req)) {
+      const { value, cacheStatus } = await catalog.getProduct(id, { bypassCache: true });
+      setCacheHeader(res, cacheStatus);
+      if (!value) throw new NotFoundError(`product ${id} not found`);
+      res.json(value);
+      return;
+    }
+    const { json, cacheStatus } = await catalog.getProductJson(id);
     setCacheHeader(res, cacheStatus);
-    if (!value) throw new NotFoundError(`product ${id} not found`);
-    res.json(value);
+    if (!json) throw new NotFoundError(`product ${id} not found`);
+    sendJsonBytes(res, json);
   });
 
   router.post('/products', admin, async (req, res) => {

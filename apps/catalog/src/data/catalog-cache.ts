@@ -1,4 +1,4 @@
-import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
+import { keySpace, type Cache, type CacheJsonResult, type CacheStatus } from '@memshop/cache';
 import {
   isCategoryProductsPage,
   isProduct,
@@ -55,6 +55,19 @@ export class CatalogCache {
     // The benchmark's baseline (P2): the same endpoint with every read going to Postgres.
     if (opts.bypassCache) return load().then((value) => ({ value, status: 'bypass' }));
     return this.#cache.getOrLoad(this.productKey(id), load, {
+      entity: 'product',
+      ttlSeconds: PRODUCT_TTL_SECONDS,
+      validate: isProduct,
+      versionOf: productVersion,
+    });
+  }
+
+  /**
+   * getProduct as JSON bytes for the HTTP response: a hit is the stored bytes, neither parsed nor
+   * stringified again (the same read, leases and validation as getProduct otherwise).
+   */
+  getProductJson(id: number, load: () => Promise<Product | null>): Promise<CacheJsonResult> {
+    return this.#cache.getOrLoadJson(this.productKey(id), load, {
       entity: 'product',
       ttlSeconds: PRODUCT_TTL_SECONDS,
       validate: isProduct,

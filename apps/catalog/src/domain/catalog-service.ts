@@ -57,6 +57,15 @@ export class CatalogService {
     return { value, cacheStatus: status };
   }
 
+  /** getProduct as the product's JSON text (null: not found), for a response that sends it as is. */
+  async getProductJson(id: number): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
+    const { json, status } = await this.deps.cache.getProductJson(id, () =>
+      this.deps.repository.findProduct(id),
+    );
+    if (json) this.deps.recordView?.(id);
+    return { json, cacheStatus: status };
+  }
+
   /** Products in request order; unknown ids are listed in `missing`. */
   async getProducts(
     ids: number[],

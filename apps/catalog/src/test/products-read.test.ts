@@ -36,6 +36,20 @@ describe('GET /products/:id', () => {
     expect(second.body).toEqual(first.body);
   });
 
+  it('sends a hit as the stored bytes: the body res.json would send for the decoded value', async () => {
+    const miss = await request(f.app).get('/products/4').expect(200);
+    expect(miss.headers['x-cache']).toBe('miss');
+    await f.cache.drain();
+    const hit = await request(f.app).get('/products/4').expect(200);
+    expect(hit.headers['x-cache']).toBe('hit');
+    expect(hit.headers['content-type']).toBe('application/json; charset=utf-8');
+    const decoded = await f.cache.getOrLoad(f.catalogCache.productKey(4), async () => null);
+    expect(decoded.status).toBe('hit');
+    expect(hit.text).toBe(JSON.stringify(decoded.value));
+    expect(miss.text).toBe(hit.text);
+    expect(hit.headers['content-length']).toBe(String(Buffer.byteLength(hit.text)));
+  });
+
   it('rejects malformed ids with 400', async () => {
     for (const id of ['abc', '0', '-1', '1.5', '1e3', '0x10', '99999999999', '%20']) {
       const res = await request(f.app).get(`/products/${id}`).expect(400);

@@ -8,6 +8,7 @@ import {
   ORDER_SERVICE,
   requireAdmin,
   requireSelfOrAdmin,
+  sendJsonBytes,
   setCacheHeader,
 } from '@memshop/service-kit';
 import { Router } from 'express';
@@ -37,10 +38,11 @@ export function userRoutes(users: UserService): Router {
 
   router.get('/users/:id', allow(isSelf(), isAdmin, isService(ORDER_SERVICE)), async (req, res) => {
     const id = idSchema.parse(req.params.id);
-    const { value, cacheStatus } = await users.getUser(id);
+    // Authorised above, before the read: the cached bytes are sent as stored.
+    const { json, cacheStatus } = await users.getUserJson(id);
     setCacheHeader(res, cacheStatus);
-    if (!value) throw new NotFoundError(`user ${id} not found`);
-    res.json(value);
+    if (!json) throw new NotFoundError(`user ${id} not found`);
+    sendJsonBytes(res, json);
   });
 
   router.post('/users', requireAdmin(), async (req, res) => {

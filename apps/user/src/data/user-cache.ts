@@ -1,4 +1,4 @@
-import { keySpace, type Cache, type CacheStatus } from '@memshop/cache';
+import { keySpace, type Cache, type CacheJsonResult, type CacheStatus } from '@memshop/cache';
 import { isUser, type User } from '../domain/user';
 
 const USER_TTL_SECONDS = 300;
@@ -30,6 +30,16 @@ export class UserCache {
       validate: isUser,
       // Recorded on populate: a delayed write-through of an older version never replaces it,
       // and the event consumer can tell the entry is current.
+      versionOf: userVersion,
+    });
+  }
+
+  /** getUser as JSON bytes for the HTTP response: a hit is the stored bytes, not parsed again. */
+  getUserJson(id: number, load: () => Promise<User | null>): Promise<CacheJsonResult> {
+    return this.#cache.getOrLoadJson(this.userKey(id), load, {
+      entity: 'user',
+      ttlSeconds: USER_TTL_SECONDS,
+      validate: isUser,
       versionOf: userVersion,
     });
   }

@@ -26,6 +26,12 @@ export class UserService {
     return { value, cacheStatus: status };
   }
 
+  /** getUser as the user's JSON text (null: not found), for a response that sends it as is. */
+  async getUserJson(id: number): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
+    const { json, status } = await this.deps.cache.getUserJson(id, () => this.deps.repository.findUser(id));
+    return { json, cacheStatus: status };
+  }
+
   /**
    * Users read from the database, never from the cache: what other services' auditors compare
    * their copies with. Read through the cache, a stale entry here would make a copy just as stale
