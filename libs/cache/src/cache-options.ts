@@ -40,14 +40,16 @@ export interface GetOrLoadOptions<T> {
    */
   versionOf?: (v: T) => number | undefined;
   /**
-   * The caller's own deadline (e.g. `AbortSignal.timeout(ms)` of what is left of a request's
-   * budget). A call that waits for a value another process holds the lease for waits while that
-   * lease is alive, up to `lease.leaseWaitMs` (default: the lease TTL + 1 s, 6 s) or until this aborts,
-   * whichever comes first; then it calls the loader itself, without writing the cache. It bounds
-   * only that wait, never a load already running. Concurrent calls for one key in one process
-   * share one read, and so the deadline of the call that started it. Default: none.
+   * The caller's own deadline: an AbortSignal (e.g. `AbortSignal.timeout(ms)`), or an epoch-ms
+   * time on `Date.now()`'s clock (what is left of a request's budget; it costs no timer per call,
+   * which matters on a cache hit). A call that waits for a value another process holds the lease
+   * for waits while that lease is alive, up to `lease.leaseWaitMs` (default: the lease TTL + 1 s,
+   * 6 s) or until the deadline, whichever comes first; then it calls the loader itself, without
+   * writing the cache. It bounds only that wait, never a load already running. Concurrent calls
+   * for one key in one process share one read, and so the deadline of the call that started it.
+   * Default: none.
    */
-  deadline?: AbortSignal;
+  deadline?: AbortSignal | number;
 }
 
 export type CacheDefaults = Required<
@@ -134,7 +136,7 @@ export interface ResolvedOptions {
   jitterRatio: number;
   validate: ((v: unknown) => boolean) | undefined;
   versionOf: ((v: unknown) => number | undefined) | undefined;
-  deadline: AbortSignal | undefined;
+  deadline: AbortSignal | number | undefined;
   /** A getOrLoadJson read: cached values come back as StoredJson, checked but not parsed. */
   json: boolean;
 }

@@ -166,8 +166,8 @@ export class ReadMachine {
     o: ResolvedOptions,
   ): Promise<SettledStep[]> {
     // Real elapsed time, not the injectable wall clock: this bounds how long the caller waits.
-    const until = performance.now() + this.#lease.leaseWaitMs;
-    const deadline = o.deadline;
+    const until = performance.now() + Math.min(this.#lease.leaseWaitMs, msUntil(o.deadline));
+    const deadline = typeof o.deadline === 'number' ? undefined : o.deadline;
     const settled = new Array<SettledStep>(reads.length);
     let waiting = reads.map((_, i) => i);
     for (let attempt = 0; waiting.length > 0; attempt += 1) {
@@ -273,4 +273,9 @@ export class ReadMachine {
       })(),
     );
   }
+}
+
+/** Time left before a numeric deadline (epoch ms on Date.now's clock); Infinity for none or a signal. */
+function msUntil(deadline: AbortSignal | number | undefined): number {
+  return typeof deadline === 'number' ? Math.max(0, deadline - Date.now()) : Infinity;
 }

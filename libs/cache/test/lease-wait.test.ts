@@ -195,6 +195,38 @@ describe('waiting on another process lease', () => {
     expect((await waiter.cluster.get(key))?.value.equals(encodeLease('a-live-holder'))).toBe(true);
   });
 
+  it('gives up at a deadline given as a time, with no signal, and loads without writing', async () => {
+    const waiter = newInstance();
+    const key = freshKey('deadline-at');
+    await waiter.cluster.add(key, encodeLease('a-live-holder'), 30);
+    const before = waiter.reads.keys;
+    let calls = 0;
+    const result = await waiter.cache.getOrLoad(
+      key,
+      async () => {
+        calls += 1;
+        return 'loaded-myself';
+      },
+      // Long enough for a few polls on a slow machine, far below the 6 s lease wait.
+      { deadline: Date.now() + 300 },
+    );
+    expect(result).toEqual({ value: 'loaded-myself', status: 'miss' });
+    expect(calls).toBe(1);
+    expect(waiter.reads.keys - before).toBeGreaterThanOrEqual(1);
+    await waiter.cache.drain();
+    expect((await waiter.cluster.get(key))?.value.equals(encodeLease('a-live-holder'))).toBe(true);
+  });
+
+  it('a deadline already past ends the wait at once', async () => {
+    const waiter = newInstance();
+    const key = freshKey('deadline-past');
+    await waiter.cluster.add(key, encodeLease('a-live-holder'), 30);
+    const result = await waiter.cache.getOrLoad(key, async () => 'loaded-myself', {
+      deadline: Date.now() - 1,
+    });
+    expect(result).toEqual({ value: 'loaded-myself', status: 'miss' });
+  });
+
   it('gives up on held batch keys at the caller deadline, loading them in a call of their own', async () => {
     const waiter = newInstance();
     const held = freshKey('batch-deadline-held');

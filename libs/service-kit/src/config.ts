@@ -80,6 +80,12 @@ export const serviceEnvShape = {
    * slower answer means the node is in trouble); suites that starve memcached of CPU raise it.
    */
   MEMCACHED_OP_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(150),
+  /**
+   * A request's time budget from arrival, ms: a wait for a value another instance is loading (its
+   * lease) and a call to a neighbour service end by it, so a slow holder or neighbour costs a
+   * request at most this long in waiting before it does the work itself or answers 503.
+   */
+  REQUEST_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(3000),
   CACHE_SCHEMA_VERSION: z.coerce.number().int().min(1).default(1),
   OTEL_TRACES_EXPORTER: z.enum(['none', 'console', 'otlp']).default('none'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUndefined, httpUrlSchema.optional()),
