@@ -24,6 +24,7 @@ export function createApp({
   audit,
   authenticate,
   rateLimits,
+  requestDeadlineMs,
   cacheCluster,
 }: CatalogAppDeps): Express {
   return createServiceApp({
@@ -34,6 +35,7 @@ export function createApp({
     rateLimit: { limits: rateLimits, ...CATALOG_RATE_LIMITS },
     apiDocument: catalogApiDocument(),
     authenticate,
+    requestDeadlineMs,
     routers: [
       ...(benchRoutesEnabled() ? [benchRoutes(catalog, cacheCluster)] : []),
       productRoutes(catalog),

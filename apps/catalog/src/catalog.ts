@@ -61,50 +61,54 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
       ? overrides
       : { ...overrides, cache: { ...overrides.cache, leases: false } },
   };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
-    const { cluster, cache, bus, relay } = runtime;
-    const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
-    const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
-    const flusher = new ProductViewFlusher({
-      cluster,
-      store: (deltas) => repository.addProductViews(deltas),
-      schemaVersion: config.CACHE_SCHEMA_VERSION,
-      intervalMs: config.PRODUCT_VIEWS_FLUSH_INTERVAL_MS,
-      logger,
-    });
-    const catalog = new CatalogService({
-      repository,
-      cache: catalogCache,
-      afterCommit: (events) => relay.kick(events),
-      recordView: (id) => flusher.recordView(id),
-      reservationTtlSeconds: config.STOCK_RESERVATION_TTL_SECONDS,
-      logger,
-    });
-    const eventRepository = overrides.eventRepository?.(repository, prisma) ?? repository;
-    bus.subscribe(createCatalogEventHandler({ repository: eventRepository, cache: catalogCache, logger }));
-    const auditor = runtime.createAuditor(catalogAuditSources(prisma, catalogCache));
-    const sweeper = new ReservationSweeper({
-      releaseExpired: () => catalog.releaseExpiredReservations(),
-      intervalMs: config.STOCK_RESERVATION_SWEEP_INTERVAL_MS,
-      logger,
-    });
-    return {
-      app: createApp({
-        catalog,
+  return composeService(
+    options,
+    ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
+      const { cluster, cache, bus, relay } = runtime;
+      const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
+      const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+      const flusher = new ProductViewFlusher({
+        cluster,
+        store: (deltas) => repository.addProductViews(deltas),
+        schemaVersion: config.CACHE_SCHEMA_VERSION,
+        intervalMs: config.PRODUCT_VIEWS_FLUSH_INTERVAL_MS,
         logger,
-        metrics,
-        healthChecks: runtime.healthChecks,
-        audit: auditor,
-        authenticate,
-        rateLimits,
-        cacheCluster: cluster,
-      }),
-      auditor,
-      tasks: [
-        { name: 'reservation-sweeper', start: () => sweeper.start(), close: () => sweeper.close() },
-        { name: 'view-flusher', start: () => flusher.start(), close: () => flusher.close() },
-      ],
-      parts: { catalog, repository, catalogCache, flusher },
-    };
-  });
+      });
+      const catalog = new CatalogService({
+        repository,
+        cache: catalogCache,
+        afterCommit: (events) => relay.kick(events),
+        recordView: (id) => flusher.recordView(id),
+        reservationTtlSeconds: config.STOCK_RESERVATION_TTL_SECONDS,
+        logger,
+      });
+      const eventRepository = overrides.eventRepository?.(repository, prisma) ?? repository;
+      bus.subscribe(createCatalogEventHandler({ repository: eventRepository, cache: catalogCache, logger }));
+      const auditor = runtime.createAuditor(catalogAuditSources(prisma, catalogCache));
+      const sweeper = new ReservationSweeper({
+        releaseExpired: () => catalog.releaseExpiredReservations(),
+        intervalMs: config.STOCK_RESERVATION_SWEEP_INTERVAL_MS,
+        logger,
+      });
+      return {
+        app: createApp({
+          catalog,
+          logger,
+          metrics,
+          healthChecks: runtime.healthChecks,
+          audit: auditor,
+          authenticate,
+          rateLimits,
+          requestDeadlineMs,
+          cacheCluster: cluster,
+        }),
+        auditor,
+        tasks: [
+          { name: 'reservation-sweeper', start: () => sweeper.start(), close: () => sweeper.close() },
+          { name: 'view-flusher', start: () => flusher.start(), close: () => flusher.close() },
+        ],
+        parts: { catalog, repository, catalogCache, flusher },
+      };
+    },
+  );
 }

@@ -13,6 +13,7 @@ export function createApp({
   audit,
   authenticate,
   rateLimits,
+  requestDeadlineMs,
   ...api
 }: OrderAppDeps): Express {
   return createServiceApp({
@@ -23,6 +24,7 @@ export function createApp({
     rateLimit: { limits: rateLimits },
     apiDocument: orderApiDocument(),
     authenticate,
+    requestDeadlineMs,
     routers: [ordersRouter(api)],
   });
 }

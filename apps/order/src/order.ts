@@ -41,83 +41,87 @@ export type OrderService = ComposedService<
  */
 export function createOrderService(config: OrderConfig, overrides: ServiceOverrides = {}): OrderService {
   const options = { service: 'order', config, PrismaClient, bindings: ORDER_EVENT_BINDINGS, overrides };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
-    const { cache, bus, relay } = runtime;
+  return composeService(
+    options,
+    ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
+      const { cache, bus, relay } = runtime;
 
-    const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
-    // order-service's own credential: catalog's stock endpoints and user's GET /users/:id accept
-    // its short-lived tokens, each addressed to the service called.
-    const signer = new ServiceTokenSigner({ keyFile: config.SERVICE_TOKEN_KEY_FILE });
-    const catalogHttp = new ServiceClient({
-      service: 'catalog',
-      baseUrl: config.CATALOG_URL,
-      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      bearerToken: () => signer.tokenFor('catalog'),
-    });
-    const userHttp = new ServiceClient({
-      service: 'user',
-      baseUrl: config.USER_URL,
-      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      bearerToken: () => signer.tokenFor('user'),
-    });
-    const catalog = new CatalogClient(catalogHttp);
-    const userClient = new UserClient(userHttp);
-    const users = new CachedUserDirectory(cache, userClient, keys);
-    const products = new CachedProductDirectory(cache, catalog, keys);
-    const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
-    const orderRepository = new OrderRepository(prisma, {
-      settleDelayMs,
-      settleRetryMs: config.ORDER_SETTLE_INTERVAL_MS,
-    });
-    const orders = new CachedOrderStore(cache, orderRepository, keys, relay);
-    const stock: StockReservations = {
-      reserve: (lines, reference) => catalog.reserveStock(lines, reference),
-      confirm: (reference) => catalog.confirmReservation(reference),
-      release: (reference) => catalog.releaseReservation(reference),
-    };
-    const settler = new OrderSettler({
-      orders,
-      stock,
-      intervalMs: config.ORDER_SETTLE_INTERVAL_MS,
-      logger,
-    });
+      const keys = orderCacheKeys(config.CACHE_SCHEMA_VERSION);
+      // order-service's own credential: catalog's stock endpoints and user's GET /users/:id accept
+      // its short-lived tokens, each addressed to the service called.
+      const signer = new ServiceTokenSigner({ keyFile: config.SERVICE_TOKEN_KEY_FILE });
+      const catalogHttp = new ServiceClient({
+        service: 'catalog',
+        baseUrl: config.CATALOG_URL,
+        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        bearerToken: () => signer.tokenFor('catalog'),
+      });
+      const userHttp = new ServiceClient({
+        service: 'user',
+        baseUrl: config.USER_URL,
+        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        bearerToken: () => signer.tokenFor('user'),
+      });
+      const catalog = new CatalogClient(catalogHttp);
+      const userClient = new UserClient(userHttp);
+      const users = new CachedUserDirectory(cache, userClient, keys);
+      const products = new CachedProductDirectory(cache, catalog, keys);
+      const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
+      const orderRepository = new OrderRepository(prisma, {
+        settleDelayMs,
+        settleRetryMs: config.ORDER_SETTLE_INTERVAL_MS,
+      });
+      const orders = new CachedOrderStore(cache, orderRepository, keys, relay);
+      const stock: StockReservations = {
+        reserve: (lines, reference) => catalog.reserveStock(lines, reference),
+        confirm: (reference) => catalog.confirmReservation(reference),
+        release: (reference) => catalog.releaseReservation(reference),
+      };
+      const settler = new OrderSettler({
+        orders,
+        stock,
+        intervalMs: config.ORDER_SETTLE_INTERVAL_MS,
+        logger,
+      });
 
-    bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
-    // Copies purged by events must not outlive a gap in the event feed: events missed while
-    // disconnected would otherwise leave them stale until their TTL.
-    cache.trackInvalidationFeed(bus, ['product', 'user']);
-    const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
+      bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
+      // Copies purged by events must not outlive a gap in the event feed: events missed while
+      // disconnected would otherwise leave them stale until their TTL.
+      cache.trackInvalidationFeed(bus, ['product', 'user']);
+      const auditor = runtime.createAuditor(orderAuditSources({ prisma, keys, catalog, users: userClient }));
 
-    const healthChecks = {
-      ...runtime.healthChecks,
-      catalog: upstreamCheck(catalogHttp),
-      user: upstreamCheck(userHttp),
-    };
-    const app = createApp({
-      authenticate,
-      audit: auditor,
-      rateLimits,
-      logger,
-      metrics,
-      users,
-      products,
-      orders,
-      stock,
-      // As long as the first request may still be working on the order (its two catalog calls).
-      replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
-      placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
-      healthChecks,
-    });
+      const healthChecks = {
+        ...runtime.healthChecks,
+        catalog: upstreamCheck(catalogHttp),
+        user: upstreamCheck(userHttp),
+      };
+      const app = createApp({
+        authenticate,
+        audit: auditor,
+        rateLimits,
+        requestDeadlineMs,
+        logger,
+        metrics,
+        users,
+        products,
+        orders,
+        stock,
+        // As long as the first request may still be working on the order (its two catalog calls).
+        replayWaitMs: 3 * config.UPSTREAM_TIMEOUT_MS,
+        placementLimit: pLimit(config.ORDER_PLACEMENT_CONCURRENCY),
+        healthChecks,
+      });
 
-    return {
-      app,
-      auditor,
-      healthChecks,
-      tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
-      preflight: [() => signer.load()],
-      parts: { settler, products, keys },
-    };
-  });
+      return {
+        app,
+        auditor,
+        healthChecks,
+        tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
+        preflight: [() => signer.load()],
+        parts: { settler, products, keys },
+      };
+    },
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ export function createApp({
   audit,
   authenticate,
   rateLimits,
+  requestDeadlineMs,
 }: UserAppDeps): Express {
   return createServiceApp({
     logger,
@@ -26,6 +27,7 @@ export function createApp({
     rateLimit: { limits: rateLimits },
     apiDocument: userApiDocument(),
     authenticate,
+    requestDeadlineMs,
     routers: [userRoutes(users)],
   });
 }

@@ -33,29 +33,35 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'user' },
     overrides,
   };
-  return composeService(options, ({ logger, metrics, prisma, runtime, authenticate, rateLimits }) => {
-    const repository = new UserRepository(prisma);
-    const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
-    const users = new UserService({
-      repository,
-      cache: userCache,
-      afterCommit: (events) => runtime.relay.kick(events),
-    });
-    const eventRepository = overrides.eventRepository?.(repository) ?? repository;
-    runtime.bus.subscribe(createUserEventHandler({ repository: eventRepository, cache: userCache, logger }));
-    const auditor = runtime.createAuditor(userAuditSources(prisma, userCache));
-    return {
-      app: createApp({
-        users,
-        logger,
-        metrics,
-        healthChecks: runtime.healthChecks,
-        audit: auditor,
-        authenticate,
-        rateLimits,
-      }),
-      auditor,
-      parts: { users, repository, userCache },
-    };
-  });
+  return composeService(
+    options,
+    ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
+      const repository = new UserRepository(prisma);
+      const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+      const users = new UserService({
+        repository,
+        cache: userCache,
+        afterCommit: (events) => runtime.relay.kick(events),
+      });
+      const eventRepository = overrides.eventRepository?.(repository) ?? repository;
+      runtime.bus.subscribe(
+        createUserEventHandler({ repository: eventRepository, cache: userCache, logger }),
+      );
+      const auditor = runtime.createAuditor(userAuditSources(prisma, userCache));
+      return {
+        app: createApp({
+          users,
+          logger,
+          metrics,
+          healthChecks: runtime.healthChecks,
+          audit: auditor,
+          authenticate,
+          rateLimits,
+          requestDeadlineMs,
+        }),
+        auditor,
+        parts: { users, repository, userCache },
+      };
+    },
+  );
 }

@@ -59,6 +59,8 @@ export interface ServiceClients<P> {
   authenticate: RequestHandler;
   /** The write and uncached-read budgets, for the app's `rateLimit` option. */
   rateLimits: RequestRateLimits;
+  /** REQUEST_DEADLINE_MS, for the app's `requestDeadlineMs` option. */
+  requestDeadlineMs: number;
 }
 
 /** A timer loop of the service (sweeper, flusher, settler): started by start(), closed first. */
@@ -162,7 +164,15 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     tasks = [],
     preflight = [],
     parts,
-  } = wire({ logger, metrics, prisma, runtime, rateLimits, authenticate: authenticate(verifier, logger) });
+  } = wire({
+    logger,
+    metrics,
+    prisma,
+    runtime,
+    rateLimits,
+    authenticate: authenticate(verifier, logger),
+    requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+  });
   const { cluster, cache, bus, relay } = runtime;
   const adminApp = createAdminApp({
     logger,

@@ -29,6 +29,7 @@ export {
 } from './transaction-conflicts';
 export { describeError, errorHandler, notFoundHandler } from './error-handler';
 export { jsonBody } from './json-body';
+export { deadlineOf, requestDeadline, type ReadDeadline } from './request-deadline';
 export { sendJsonBytes } from './json-bytes';
 export { combineCacheStatus, setCacheHeader, type CacheHeaderStatus } from './cache-header';
 export { bodyIdSchema, idListSchema, idSchema, textSchema } from './request-schemas';

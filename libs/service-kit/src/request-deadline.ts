@@ -18,3 +18,9 @@ export function deadlineOf(res: Response): number | undefined {
   const at: unknown = res.locals.deadlineAt;
   return typeof at === 'number' ? at : undefined;
 }
+
+/** A read's share of its request's budget, passed down to the cache (GetOrLoadOptions.deadline). */
+export interface ReadDeadline {
+  /** Epoch ms (Date.now()'s clock) by which a wait on another instance's load gives up. */
+  deadline?: number | undefined;
+}

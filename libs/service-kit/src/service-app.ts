@@ -9,6 +9,7 @@ import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
 import { mountUnder } from './mount-under';
 import { rateLimitRouter, type RateLimitRouterOptions, type RequestRateLimits } from './request-rate-limits';
+import { requestDeadline } from './request-deadline';
 import { httpTracingMiddleware } from './tracing';
 import type { HealthCheck } from './health';
 
@@ -24,6 +25,8 @@ export interface ServiceAppDeps {
   authenticate: RequestHandler;
   /** The write and uncached-read budgets (composeService). */
   rateLimits: RequestRateLimits;
+  /** REQUEST_DEADLINE_MS (composeService); without it requests carry no deadline. */
+  requestDeadlineMs?: number;
 }
 
 export interface ServiceAppOptions {
@@ -45,6 +48,11 @@ export interface ServiceAppOptions {
   authenticate?: RequestHandler;
   /** Rate limits on writes and on the service's uncached reads (composeService builds `limits`). */
   rateLimit?: RateLimitRouterOptions;
+  /**
+   * Each request's budget from arrival, ms (REQUEST_DEADLINE_MS): `deadlineOf(res)` is what a
+   * route passes to its cache reads. Default: no deadline.
+   */
+  requestDeadlineMs?: number;
 }
 
 /**
@@ -63,10 +71,12 @@ export function createServiceApp({
   apiDocument,
   authenticate,
   rateLimit,
+  requestDeadlineMs,
 }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(httpMetricsMiddleware(metrics));
+  if (requestDeadlineMs !== undefined) app.use(requestDeadline(requestDeadlineMs));
   const limits = rateLimit && {
     ...rateLimit,
     uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],

@@ -1,4 +1,4 @@
-import { idSchema, NotFoundError, requireAdmin, setCacheHeader } from '@memshop/service-kit';
+import { deadlineOf, idSchema, NotFoundError, requireAdmin, setCacheHeader } from '@memshop/service-kit';
 import { Router } from 'express';
 import type { CatalogService } from '../domain/catalog-service';
 import { pageQuerySchema, updateCategorySchema } from './schemas';
@@ -11,7 +11,9 @@ export function categoryRoutes(catalog: CatalogService): Router {
   router.get('/categories/:id/products', async (req, res) => {
     const id = idSchema.parse(req.params.id);
     const { offset, limit } = pageQuerySchema.parse(req.query);
-    const { value, cacheStatus } = await catalog.getCategoryProducts(id, offset, limit);
+    const { value, cacheStatus } = await catalog.getCategoryProducts(id, offset, limit, {
+      deadline: deadlineOf(res),
+    });
     setCacheHeader(res, cacheStatus);
     if (!value) throw new NotFoundError(`category ${id} not found`);
     res.json(value);

@@ -2,6 +2,7 @@ import { cacheBypassRequested } from './bench-routes';
 import {
   allow,
   combineCacheStatus,
+  deadlineOf,
   idSchema,
   isAdmin,
   isService,
@@ -26,7 +27,7 @@ export function productRoutes(catalog: CatalogService): Router {
    */
   router.get('/products', async (req, res) => {
     const { ids } = idsQuerySchema.parse(req.query);
-    const { products, missing, statuses } = await catalog.getProducts(ids);
+    const { products, missing, statuses } = await catalog.getProducts(ids, { deadline: deadlineOf(res) });
     setCacheHeader(res, combineCacheStatus(statuses));
     if (products.length === 0) throw new NotFoundError(`no product found for ids ${ids.join(',')}`);
     res.json({ products, missing });
@@ -52,7 +53,7 @@ export function productRoutes(catalog: CatalogService): Router {
       res.json(value);
       return;
     }
-    const { json, cacheStatus } = await catalog.getProductJson(id);
+    const { json, cacheStatus } = await catalog.getProductJson(id, { deadline: deadlineOf(res) });
     setCacheHeader(res, cacheStatus);
     if (!json) throw new NotFoundError(`product ${id} not found`);
     sendJsonBytes(res, json);

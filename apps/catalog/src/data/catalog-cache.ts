@@ -1,4 +1,5 @@
 import { keySpace, type Cache, type CacheJsonResult, type CacheStatus } from '@memshop/cache';
+import type { ReadDeadline } from '@memshop/service-kit';
 import {
   isCategoryProductsPage,
   isProduct,
@@ -50,11 +51,12 @@ export class CatalogCache {
   getProduct(
     id: number,
     load: () => Promise<Product | null>,
-    opts: { bypassCache?: boolean } = {},
+    opts: { bypassCache?: boolean } & ReadDeadline = {},
   ): Promise<Cached<Product>> {
     // The benchmark's baseline (P2): the same endpoint with every read going to Postgres.
     if (opts.bypassCache) return load().then((value) => ({ value, status: 'bypass' }));
     return this.#cache.getOrLoad(this.productKey(id), load, {
+      deadline: opts.deadline,
       entity: 'product',
       ttlSeconds: PRODUCT_TTL_SECONDS,
       validate: isProduct,
@@ -66,8 +68,13 @@ export class CatalogCache {
    * getProduct as JSON bytes for the HTTP response: a hit is the stored bytes, neither parsed nor
    * stringified again (the same read, leases and validation as getProduct otherwise).
    */
-  getProductJson(id: number, load: () => Promise<Product | null>): Promise<CacheJsonResult> {
+  getProductJson(
+    id: number,
+    load: () => Promise<Product | null>,
+    { deadline }: ReadDeadline = {},
+  ): Promise<CacheJsonResult> {
     return this.#cache.getOrLoadJson(this.productKey(id), load, {
+      deadline,
       entity: 'product',
       ttlSeconds: PRODUCT_TTL_SECONDS,
       validate: isProduct,
@@ -79,6 +86,7 @@ export class CatalogCache {
   async getProducts(
     ids: number[],
     load: (missing: number[]) => Promise<Map<number, Product>>,
+    { deadline }: ReadDeadline = {},
   ): Promise<Map<number, Cached<Product>>> {
     const keyToId = new Map(ids.map((id) => [this.productKey(id), id]));
     const results = await this.#cache.getManyOrLoad<Product>(
@@ -88,6 +96,7 @@ export class CatalogCache {
         return new Map(missingKeys.map((key) => [key, loaded.get(keyToId.get(key)!) ?? null]));
       },
       {
+        deadline,
         entity: 'product',
         ttlSeconds: PRODUCT_TTL_SECONDS,
         validate: isProduct,
@@ -108,10 +117,12 @@ export class CatalogCache {
     offset: number,
     limit: number,
     load: () => Promise<CategoryProductsPage | null>,
+    { deadline }: ReadDeadline = {},
   ): Promise<Cached<CategoryProductsPage>> {
     const nsVersion = await this.#cache.keyGeneration(this.#categoryNamespace(categoryId));
     const key = this.#categoryPages.key(`${categoryId}:${offset}:${limit}`, nsVersion);
     return this.#cache.getOrLoad(key, load, {
+      deadline,
       entity: 'category-products',
       ttlSeconds: LIST_TTL_SECONDS,
       validate: isCategoryProductsPage,

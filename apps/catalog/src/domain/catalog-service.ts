@@ -1,6 +1,6 @@
 import type { InvalidationEvent } from '@memshop/cache';
 import type { CacheStatus } from '@memshop/cache';
-import type { Logger } from '@memshop/service-kit';
+import type { Logger, ReadDeadline } from '@memshop/service-kit';
 import type { CatalogCache } from '../data/catalog-cache';
 import type { CatalogRepository } from '../data/catalog-repository';
 import type {
@@ -46,7 +46,7 @@ export class CatalogService {
   /** null for an unknown id (the absence is cached too, hence the status). */
   async getProduct(
     id: number,
-    opts: { bypassCache?: boolean } = {},
+    opts: { bypassCache?: boolean } & ReadDeadline = {},
   ): Promise<WithCacheStatus<Product | null>> {
     const { value, status } = await this.deps.cache.getProduct(
       id,
@@ -58,9 +58,14 @@ export class CatalogService {
   }
 
   /** getProduct as the product's JSON text (null: not found), for a response that sends it as is. */
-  async getProductJson(id: number): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
-    const { json, status } = await this.deps.cache.getProductJson(id, () =>
-      this.deps.repository.findProduct(id),
+  async getProductJson(
+    id: number,
+    opts: ReadDeadline = {},
+  ): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
+    const { json, status } = await this.deps.cache.getProductJson(
+      id,
+      () => this.deps.repository.findProduct(id),
+      opts,
     );
     if (json) this.deps.recordView?.(id);
     return { json, cacheStatus: status };
@@ -69,9 +74,12 @@ export class CatalogService {
   /** Products in request order; unknown ids are listed in `missing`. */
   async getProducts(
     ids: number[],
+    opts: ReadDeadline = {},
   ): Promise<{ products: Product[]; missing: number[]; statuses: CacheStatus[] }> {
-    const results = await this.deps.cache.getProducts(ids, (missing) =>
-      this.deps.repository.findProducts(missing),
+    const results = await this.deps.cache.getProducts(
+      ids,
+      (missing) => this.deps.repository.findProducts(missing),
+      opts,
     );
     const products: Product[] = [];
     const missing: number[] = [];
@@ -102,9 +110,14 @@ export class CatalogService {
     categoryId: number,
     offset: number,
     limit: number,
+    opts: ReadDeadline = {},
   ): Promise<WithCacheStatus<CategoryProductsPage | null>> {
-    const { value, status } = await this.deps.cache.getCategoryPage(categoryId, offset, limit, () =>
-      this.deps.repository.listCategoryProducts(categoryId, offset, limit),
+    const { value, status } = await this.deps.cache.getCategoryPage(
+      categoryId,
+      offset,
+      limit,
+      () => this.deps.repository.listCategoryProducts(categoryId, offset, limit),
+      opts,
     );
     return { value, cacheStatus: status };
   }

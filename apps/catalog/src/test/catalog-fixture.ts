@@ -81,7 +81,9 @@ export interface CatalogFixture {
  * (migrated and seeded with `products` products), three memcached nodes, and RabbitMQ names
  * unique to this run. close() removes everything, also after a failed test.
  */
-export async function startCatalogFixture(opts: { products?: number } = {}): Promise<CatalogFixture> {
+export async function startCatalogFixture(
+  opts: { products?: number; env?: Record<string, string> } = {},
+): Promise<CatalogFixture> {
   return withTestInfrastructure(async (infra) => {
     const { consumed, waitForConsumed } = infra.consumed<InvalidationEvent>(CACHE_CHANNELS.consume);
     const database = await infra.database('catalog', (databaseUrl) =>
@@ -111,6 +113,7 @@ export async function startCatalogFixture(opts: { products?: number } = {}): Pro
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
       ...relaxedRateLimitEnv,
+      ...opts.env,
     });
 
     const { overrides, advanceClock } = componentTestOverrides('catalog');

@@ -1,6 +1,7 @@
 import {
   BadRequestError,
   combineCacheStatus,
+  deadlineOf,
   isAdminUser,
   NotFoundError,
   principalOf,
@@ -70,7 +71,9 @@ export function ordersRouter(deps: OrdersApiDeps): Router {
   router.get('/orders/:id', user, async (req, res) => {
     const { id } = orderIdParamsSchema.parse(req.params);
     const reader = tokenUser(res);
-    const result = await viewOrder(deps, id, (owner) => owner === reader.id || isAdminUser(reader));
+    const result = await viewOrder(deps, id, (owner) => owner === reader.id || isAdminUser(reader), {
+      deadline: deadlineOf(res),
+    });
     if (!result) throw new NotFoundError(`order ${id} not found`);
     setCacheHeader(res, combineCacheStatus(result.statuses));
     res.json(result.value);

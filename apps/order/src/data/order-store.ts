@@ -1,3 +1,4 @@
+import type { ReadDeadline } from '@memshop/service-kit';
 import type { Cache, OutboxRelay } from '@memshop/cache';
 import type { NewOrder, OrderFailure, OrderStore, PricedLines, Read, StoredOrder } from '../domain/order';
 import type { OrderCacheKeys } from './cache-keys';
@@ -51,11 +52,12 @@ export class CachedOrderStore implements OrderStore {
     return this.repository.claimUnsettled(limit);
   }
 
-  async findById(id: number): Promise<Read<StoredOrder | null>> {
+  async findById(id: number, { deadline }: ReadDeadline = {}): Promise<Read<StoredOrder | null>> {
     const result = await this.cache.getOrLoad<StoredOrder>(
       this.keys.order(id),
       () => this.repository.findById(id),
       {
+        deadline,
         entity: 'order',
         ttlSeconds: ORDER_TTL_SECONDS,
         validate: isStoredOrder,

@@ -1,3 +1,4 @@
+import type { ReadDeadline } from '@memshop/service-kit';
 import type { Cache } from '@memshop/cache';
 import type { ProductDirectory, ProductSummary, Read } from '../domain/order';
 import type { CatalogClient } from './catalog-client';
@@ -16,7 +17,10 @@ export class CachedProductDirectory implements ProductDirectory {
     private readonly keys: OrderCacheKeys,
   ) {}
 
-  async getProducts(ids: number[]): Promise<Map<number, Read<ProductSummary | null>>> {
+  async getProducts(
+    ids: number[],
+    { deadline }: ReadDeadline = {},
+  ): Promise<Map<number, Read<ProductSummary | null>>> {
     const distinct = [...new Set(ids)];
     const idOfKey = new Map(distinct.map((id) => [this.keys.product(id), id]));
     const results = await this.cache.getManyOrLoad<ProductSummary>(
@@ -25,7 +29,7 @@ export class CachedProductDirectory implements ProductDirectory {
         const loaded = await this.catalog.getProducts(missingKeys.map((key) => idOfKey.get(key)!));
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
       },
-      { entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },
+      { deadline, entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },
     );
     const byId = new Map<number, Read<ProductSummary | null>>();
     for (const [key, id] of idOfKey) {

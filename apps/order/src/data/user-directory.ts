@@ -1,3 +1,4 @@
+import type { ReadDeadline } from '@memshop/service-kit';
 import type { Cache } from '@memshop/cache';
 import type { Read, UserDirectory, UserSummary } from '../domain/order';
 import type { OrderCacheKeys } from './cache-keys';
@@ -12,8 +13,9 @@ export class CachedUserDirectory implements UserDirectory {
     private readonly keys: OrderCacheKeys,
   ) {}
 
-  async getUser(id: number): Promise<Read<UserSummary | null>> {
+  async getUser(id: number, { deadline }: ReadDeadline = {}): Promise<Read<UserSummary | null>> {
     const result = await this.cache.getOrLoad<UserSummary>(this.keys.user(id), () => this.users.getUser(id), {
+      deadline,
       entity: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUserSummary,

@@ -1,3 +1,4 @@
+import type { ReadDeadline } from '@memshop/service-kit';
 import { UserNotFoundError } from './errors';
 import type {
   OrderStatus,
@@ -52,13 +53,17 @@ export async function viewOrder(
   deps: OrderViewDeps,
   orderId: number,
   mayRead: (userId: number) => boolean,
+  opts: ReadDeadline = {},
 ): Promise<ViewResult<OrderView> | null> {
-  const order = await deps.orders.findById(orderId);
+  const order = await deps.orders.findById(orderId, opts);
   if (!order.value || !mayRead(order.value.userId)) return null;
   const stored = order.value;
   const [user, products] = await Promise.all([
-    deps.users.getUser(stored.userId),
-    deps.products.getProducts(stored.items.map((item) => item.productId)),
+    deps.users.getUser(stored.userId, opts),
+    deps.products.getProducts(
+      stored.items.map((item) => item.productId),
+      opts,
+    ),
   ]);
   const statuses: ReadStatus[] = [order.status, user.status, ...[...products.values()].map((p) => p.status)];
   return { value: composeView(stored, user.value, (id) => products.get(id)?.value ?? null), statuses };

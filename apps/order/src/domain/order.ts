@@ -1,3 +1,4 @@
+import type { ReadDeadline } from '@memshop/service-kit';
 /**
  * The order and the summaries of other services' entities it is shown with. Plain types: the
  * ports below are implemented in data/ (Prisma, the cache, HTTP clients).
@@ -70,12 +71,12 @@ export interface Read<T> {
 
 /** user-service seen through order-service's cache. null: no such user. */
 export interface UserDirectory {
-  getUser(id: number): Promise<Read<UserSummary | null>>;
+  getUser(id: number, opts?: ReadDeadline): Promise<Read<UserSummary | null>>;
 }
 
 /** catalog-service seen through order-service's cache, one batch per call. null: no such product. */
 export interface ProductDirectory {
-  getProducts(ids: number[]): Promise<Map<number, Read<ProductSummary | null>>>;
+  getProducts(ids: number[], opts?: ReadDeadline): Promise<Map<number, Read<ProductSummary | null>>>;
 }
 
 export interface ReservedLine extends OrderLine {
@@ -138,7 +139,7 @@ export interface OrderStore {
    * come, each claimed for this caller by pushing its next turn into the future (backoff).
    */
   claimUnsettled(limit: number): Promise<StoredOrder[]>;
-  findById(id: number): Promise<Read<StoredOrder | null>>;
+  findById(id: number, opts?: ReadDeadline): Promise<Read<StoredOrder | null>>;
   /** From the database, bypassing the cache. */
   findFresh(id: number): Promise<StoredOrder | null>;
   /** Keys are the client's own: the same key from two users names two orders. */

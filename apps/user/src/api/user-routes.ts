@@ -1,5 +1,6 @@
 import {
   allow,
+  deadlineOf,
   idSchema,
   isAdmin,
   isSelf,
@@ -39,7 +40,7 @@ export function userRoutes(users: UserService): Router {
   router.get('/users/:id', allow(isSelf(), isAdmin, isService(ORDER_SERVICE)), async (req, res) => {
     const id = idSchema.parse(req.params.id);
     // Authorised above, before the read: the cached bytes are sent as stored.
-    const { json, cacheStatus } = await users.getUserJson(id);
+    const { json, cacheStatus } = await users.getUserJson(id, { deadline: deadlineOf(res) });
     setCacheHeader(res, cacheStatus);
     if (!json) throw new NotFoundError(`user ${id} not found`);
     sendJsonBytes(res, json);

@@ -1,4 +1,5 @@
 import { keySpace, type Cache, type CacheJsonResult, type CacheStatus } from '@memshop/cache';
+import type { ReadDeadline } from '@memshop/service-kit';
 import { isUser, type User } from '../domain/user';
 
 const USER_TTL_SECONDS = 300;
@@ -23,8 +24,13 @@ export class UserCache {
   }
 
   /** Unknown ids come back as null and are cached briefly (negative caching). */
-  getUser(id: number, load: () => Promise<User | null>): Promise<Cached<User>> {
+  getUser(
+    id: number,
+    load: () => Promise<User | null>,
+    { deadline }: ReadDeadline = {},
+  ): Promise<Cached<User>> {
     return this.#cache.getOrLoad(this.userKey(id), load, {
+      deadline,
       entity: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUser,
@@ -35,8 +41,13 @@ export class UserCache {
   }
 
   /** getUser as JSON bytes for the HTTP response: a hit is the stored bytes, not parsed again. */
-  getUserJson(id: number, load: () => Promise<User | null>): Promise<CacheJsonResult> {
+  getUserJson(
+    id: number,
+    load: () => Promise<User | null>,
+    { deadline }: ReadDeadline = {},
+  ): Promise<CacheJsonResult> {
     return this.#cache.getOrLoadJson(this.userKey(id), load, {
+      deadline,
       entity: 'user',
       ttlSeconds: USER_TTL_SECONDS,
       validate: isUser,

@@ -1,5 +1,6 @@
 import type { InvalidationEvent } from '@memshop/cache';
 import type { CacheStatus } from '@memshop/cache';
+import type { ReadDeadline } from '@memshop/service-kit';
 import type { UserCache } from '../data/user-cache';
 import type { UserRepository } from '../data/user-repository';
 import type { NewUser, User, UserChanges } from './user';
@@ -21,14 +22,28 @@ export class UserService {
   constructor(private readonly deps: UserServiceDeps) {}
 
   /** null for an unknown id (the absence is cached too, hence the status). */
-  async getUser(id: number): Promise<{ value: User | null; cacheStatus: CacheStatus }> {
-    const { value, status } = await this.deps.cache.getUser(id, () => this.deps.repository.findUser(id));
+  async getUser(
+    id: number,
+    opts: ReadDeadline = {},
+  ): Promise<{ value: User | null; cacheStatus: CacheStatus }> {
+    const { value, status } = await this.deps.cache.getUser(
+      id,
+      () => this.deps.repository.findUser(id),
+      opts,
+    );
     return { value, cacheStatus: status };
   }
 
   /** getUser as the user's JSON text (null: not found), for a response that sends it as is. */
-  async getUserJson(id: number): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
-    const { json, status } = await this.deps.cache.getUserJson(id, () => this.deps.repository.findUser(id));
+  async getUserJson(
+    id: number,
+    opts: ReadDeadline = {},
+  ): Promise<{ json: Buffer | null; cacheStatus: CacheStatus }> {
+    const { json, status } = await this.deps.cache.getUserJson(
+      id,
+      () => this.deps.repository.findUser(id),
+      opts,
+    );
     return { json, cacheStatus: status };
   }
 
