@@ -293,20 +293,29 @@ export class Cache {
    * Writes `value` unless the cache already holds a newer or equal version (CAS loop, so two
    * writers racing cannot leave the older version behind). Replacing a lease placeholder
    * revokes that loader's populate. Gives up after a few CAS conflicts by deleting the key,
-   * which is always safe (the next read loads). Resolves once written, skipped or deleted;
-   * rejects (CacheWriteNotConfirmedError) only with `confirm` when that delete did not land.
+   * which is always safe (the next read loads). With `replaceOnly` it only replaces an older
+   * entry: an absent key stays absent and a lease is deleted, so a writer that stalled past a
+   * newer write and an eviction cannot bring its older version back. Resolves once written,
+   * skipped or deleted; rejects (CacheWriteNotConfirmedError) only with `confirm` when that delete did not land.
    */
   async writeThrough<T>(
     key: string,
     value: T,
-    opts: { version: number; ttlSeconds?: number; entity?: string; confirm?: boolean },
+    opts: { version: number; ttlSeconds?: number; entity?: string; confirm?: boolean; replaceOnly?: boolean },
   ): Promise<void> {
     const o = this.#resolve({
       ...(opts.entity === undefined ? {} : { entity: opts.entity }),
       ...(opts.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds }),
     });
     this.#forgetFlights(key);
-    await this.#writer.writeThrough(key, value, o, opts.version, opts.confirm === true);
+    await this.#writer.writeThrough(
+      key,
+      value,
+      o,
+      opts.version,
+      opts.confirm === true,
+      opts.replaceOnly === true,
+    );
   }
 
   /** Current generation of `name` (for list keys: `keySpace.key(id, await keyGeneration('category:7'))`). */

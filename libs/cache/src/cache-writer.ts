@@ -68,6 +68,7 @@ export class CacheWriter {
     o: ResolvedOptions,
     version: number,
     confirm: boolean,
+    replaceOnly = false,
   ): Promise<void> {
     try {
       for (let attempt = 0; attempt < WRITE_THROUGH_ATTEMPTS; attempt += 1) {
@@ -81,11 +82,18 @@ export class CacheWriter {
         }
         const ttl = this.#policy.memcachedTtl(entry, now);
         const item = await this.#store.get(key);
+        // replaceOnly: an absent key may have held a newer version until an eviction, and a
+        // lease's loader may have read a newer row; a late write must bring neither back.
+        if (!item && replaceOnly) return;
         if (!item) {
           if ((await this.#store.add(key, encoded, ttl)) !== null) return;
           continue;
         }
         const decoded = this.#codec.decode(item.value);
+        if (replaceOnly && decoded.kind === 'lease') {
+          await (confirm ? this.deleteConfirmed(key) : this.deleteQuietly(key));
+          return;
+        }
         if (
           decoded.kind === 'entry' &&
           decoded.entry.version !== undefined &&

@@ -548,6 +548,37 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     });
   });
 
+  it('writeThrough with replaceOnly replaces an older entry, fills no absent key and deletes a lease', async () => {
+    const cache = new Cache({ cluster: newCluster() });
+    const key = freshKey('replace-only');
+    // Absent (memcached may have evicted a newer version): nothing is written.
+    await cache.writeThrough(key, { v: 6 }, { version: 6, replaceOnly: true });
+    expect(await cache.peek(key)).toBeUndefined();
+    await cache.writeThrough(key, { v: 7 }, { version: 7 });
+    await cache.writeThrough(key, { v: 8 }, { version: 8, replaceOnly: true });
+    expect(await cache.cachedVersion(key)).toBe(8);
+
+    // A running load's lease is deleted, not replaced: its populate loses, the next read loads.
+    const leased = freshKey('replace-only-lease');
+    const started = gate();
+    const release = gate();
+    const reader = cache.getOrLoad(leased, async () => {
+      started.open();
+      await release.promise;
+      return 'loaded before';
+    });
+    await started.promise;
+    await cache.writeThrough(leased, 'late', { version: 1, replaceOnly: true });
+    release.open();
+    await reader;
+    await cache.drain();
+    expect(await cache.getOrLoad(leased, async () => 'loaded after')).toEqual({
+      value: 'loaded after',
+      status: 'miss',
+    });
+    await cache.drain();
+  });
+
   it('cachedVersion reads the recorded version with one get, and knows nothing about a negative entry', async () => {
     const cache = new Cache({ cluster: newCluster() });
     const key = freshKey('cached-version');

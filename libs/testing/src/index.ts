@@ -24,5 +24,6 @@ export {
   type AuthKeys,
   type SignOptions,
 } from './auth-keys';
+export { loadedMachineMemcachedEnv } from './memcached-timeout-env';
 export { relaxedRateLimitEnv } from './rate-limit-env';
 export { withRecordedReads } from './recorded-reads';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import {
+  loadedMachineMemcachedEnv,
   relaxedRateLimitEnv,
   startMemcachedCluster,
   uniqueName,
@@ -30,7 +31,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'memshop-openapi-'));
   memcached = await startMemcachedCluster(3);
   stack = await startStack({
-    env: relaxedRateLimitEnv,
+    env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv },
     ports: { catalog: 0, user: 0, order: 0 },
     databases: 'fresh',
     rabbit: 'isolated',

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   bearer,
+  loadedMachineMemcachedEnv,
   relaxedRateLimitEnv,
   startMemcachedCluster,
   uniqueName,
@@ -22,7 +23,7 @@ let stack: Stack | undefined;
 beforeAll(async () => {
   memcached = await startMemcachedCluster(3);
   stack = await startStack({
-    env: relaxedRateLimitEnv,
+    env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv },
     ports: { catalog: 0, user: 0, order: 0 },
     databases: 'fresh',
     rabbit: 'isolated',

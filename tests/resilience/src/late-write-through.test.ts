@@ -129,4 +129,35 @@ describe('a write-through that lands after later changes', () => {
     );
     expect(stale).toBe(false);
   });
+  it('does not bring an older version back into a key memcached dropped after the newer write', async () => {
+    const id = 6;
+    const release = holdNextWriteOf(id);
+    const older = requestJson(slowWriter.url, `/products/${id}`, {
+      method: 'PATCH',
+      as: world.as.admin,
+      body: { priceCents: 601 },
+    });
+    await waitFor(async () => (await world.adminRepository.findProduct(id))?.priceCents === 601, {
+      message: 'the held product update committed',
+    });
+    const newer = await requestJson(other.url, `/products/${id}`, {
+      method: 'PATCH',
+      as: world.as.admin,
+      body: { priceCents: 602 },
+    });
+    expect(newer.status).toBe(200);
+    await waitForEventsToDrain(world, [slowWriter, other]);
+    // memcached dropped the newer entry (LRU eviction) and nobody read the product since.
+    await checker.delete(slowWriter.catalogCache.productKey(id));
+
+    release();
+    expect((await older).status).toBe(200);
+    await waitForEventsToDrain(world, [slowWriter, other]);
+    const { cached, truth, stale } = await cachedVersusDatabase(id);
+    console.log(
+      `late write-through into a dropped key: stale entry ${stale ? 1 : 0} ` +
+        `(cached priceCents ${(cached as { priceCents?: number } | null)?.priceCents}, database ${truth?.priceCents})`,
+    );
+    expect(stale).toBe(false);
+  });
 });

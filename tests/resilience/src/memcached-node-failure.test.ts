@@ -20,7 +20,7 @@ const ids = Array.from({ length: PRODUCTS }, (_, i) => i + 1);
 
 beforeAll(async () => {
   world = await startCatalogWorld({ products: PRODUCTS });
-  catalog = await startCatalogInstance(world, 'reader');
+  catalog = await startCatalogInstance(world, 'reader', { productionMemcachedTimeout: true });
 }, 120_000);
 
 afterAll(async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   bearer,
   countUnsettled,
+  loadedMachineMemcachedEnv,
   readStockLedger,
   relaxedRateLimitEnv,
   uniqueName,
@@ -42,7 +43,7 @@ beforeAll(async () => {
     rabbit: 'isolated',
     logLevel: 'warn',
     logDir,
-    env: { ...relaxedRateLimitEnv, ...SETTLE_ENV },
+    env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv, ...SETTLE_ENV },
   });
   order = stack.processes.order[0]!;
 }, 180_000);
@@ -68,6 +69,7 @@ async function restartOrder(): Promise<void> {
       ...process.env,
       ...stack.auth.envFor('order'),
       ...relaxedRateLimitEnv,
+      ...loadedMachineMemcachedEnv,
       ...SETTLE_ENV,
       LOG_LEVEL: 'warn',
       DATABASE_URL: stack.databases.order.url,

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { relaxedRateLimitEnv, uniqueName } from '@memshop/testing';
+import { loadedMachineMemcachedEnv, relaxedRateLimitEnv, uniqueName } from '@memshop/testing';
 import { startStack, type Stack } from '../../../scripts/stack';
 import { requestJson } from './support/http-client';
 import { scrapeCounter } from './support/prom-counters';
@@ -34,7 +34,7 @@ beforeAll(async () => {
     logLevel: 'warn',
     // What is under test is the lease, not the op timeout: on a CPU-starved CI box memcached can
     // answer later than the production 150 ms, and a timed-out get would count as a bypass.
-    env: { ...relaxedRateLimitEnv, MEMCACHED_OP_TIMEOUT_MS: '5000' },
+    env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv },
     logDir: path.join(os.tmpdir(), uniqueName('resilience-stampede-logs')),
   });
   urls = stack.processes.catalog.map((p) => p.url);

@@ -4,6 +4,7 @@ import { createPromCacheMetrics } from '@memshop/cache';
 import { catalogAuditSources } from '../../../apps/catalog/src/data/catalog-audit';
 import type { Product } from '../../../apps/catalog/src/domain/product';
 import { readRawEntry } from './support/cache-inspector';
+import { recordCacheTimeline, type CacheTimeline } from './support/cache-timeline';
 import {
   startCatalogInstance,
   startCatalogWorld,
@@ -31,6 +32,7 @@ let a: CatalogInstance;
 let b: CatalogInstance;
 let order: OrderProductCopies;
 let checker: CacheCluster;
+let timeline: CacheTimeline;
 
 /** Half of the product reads pause up to 20 ms before and after the query. */
 const randomLoaderDelay = () => (Math.random() < 0.5 ? Math.floor(Math.random() * 20) : 0);
@@ -136,7 +138,11 @@ async function runRound(round: number): Promise<RoundCounts> {
       counts.cachedEntriesChecked += 1;
       if (JSON.stringify(catalogEntry.value) !== JSON.stringify(truth)) {
         counts.staleCatalogEntries += 1;
-        console.log(`round ${round}: stale catalog entry`, { cached: catalogEntry.value, truth });
+        console.log(`round ${round}: stale catalog entry`, {
+          cached: catalogEntry.value,
+          truth,
+          timeline: timeline.about(a.catalogCache.productKey(id), `catalog.product:${id}`).slice(-60),
+        });
       }
     }
     const orderEntry = await readRawEntry(checker, order.keys.product(id));
@@ -146,8 +152,13 @@ async function runRound(round: number): Promise<RoundCounts> {
       if (JSON.stringify(orderEntry.value) !== JSON.stringify(summaryOf(truth))) {
         counts.staleOrderEntries += 1;
         console.log(`round ${round}: stale order copy`, {
+          key: order.keys.product(id),
           cached: orderEntry.value,
-          truth: summaryOf(truth),
+          truth: { ...summaryOf(truth), version: truth.version },
+          catalogEntry,
+          timeline: timeline
+            .about(order.keys.product(id), a.catalogCache.productKey(id), `catalog.product:${id}`)
+            .slice(-60),
         });
       }
     }
@@ -187,6 +198,7 @@ async function runRound(round: number): Promise<RoundCounts> {
 // coherent by its own feed: the same rounds must leave the same 0 stale reads.
 describe.each([{ nearCache: false }, { nearCache: true }])('near cache on: $nearCache', ({ nearCache }) => {
   beforeAll(async () => {
+    timeline = recordCacheTimeline();
     world = await startCatalogWorld({ products: 12 });
     a = await startCatalogInstance(world, 'a', { loaderDelayMs: randomLoaderDelay, nearCache });
     b = await startCatalogInstance(world, 'b', { loaderDelayMs: randomLoaderDelay, nearCache });
@@ -196,6 +208,7 @@ describe.each([{ nearCache: false }, { nearCache: true }])('near cache on: $near
   }, 120_000);
 
   afterAll(async () => {
+    timeline?.close();
     await checker?.close().catch(() => undefined);
     await order?.close();
     await b?.close();

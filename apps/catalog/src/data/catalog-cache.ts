@@ -130,16 +130,21 @@ export class CatalogCache {
   }
 
   /**
-   * Write-through: the committed product replaces the entry unless a newer version is there.
+   * Write-through: the committed product replaces an older entry. A writer's write fills no
+   * absent key (and deletes a lease): that key may have held a newer version until memcached
+   * evicted it, and a writer that stalled since its commit would bring its older one back, then
+   * its own event would be skipped as already cached and every copy refetched from here frozen.
+   * `refresh` (event consumers, which read the row just now): an absent key is filled too.
    * `confirm` (event consumers): rejects when neither the write nor the fallback delete
    * reached memcached, so the event is redelivered instead of acked.
    */
-  writeProduct(product: Product, opts: Confirm = {}): Promise<void> {
+  writeProduct(product: Product, opts: Confirm & { refresh?: boolean } = {}): Promise<void> {
     return this.#cache.writeThrough(this.productKey(product.id), product, {
       version: product.version,
       ttlSeconds: PRODUCT_TTL_SECONDS,
       entity: 'product',
       confirm: opts.confirm,
+      replaceOnly: opts.refresh !== true,
     });
   }
 

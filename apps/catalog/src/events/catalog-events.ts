@@ -15,6 +15,9 @@ export const CATALOG_EVENT_BINDINGS = ['catalog.#'];
  */
 const CONFIRM = { confirm: true } as const;
 
+/** A refresh from the row read just now: confirmed, and it fills an absent key. */
+const REFRESH = { confirm: true, refresh: true } as const;
+
 /**
  * The product ids an event is about, as the durable consumer below reads it: a product or stock
  * event names its product; a category event stands for products only the database can list.
@@ -69,7 +72,7 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       // Throws while the database is down: the bus retries the event later.
       const productIds = await repository.categoryProductIds(id);
       const products = await repository.findProducts(productIds);
-      await Promise.all([...products.values()].map((product) => cache.writeProduct(product, CONFIRM)));
+      await Promise.all([...products.values()].map((product) => cache.writeProduct(product, REFRESH)));
       await cache.purgeProducts(
         productIds.filter((pid) => !products.has(pid)),
         CONFIRM,
@@ -107,7 +110,7 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       return;
     }
     if (event.action === 'created') await cache.purgeProducts([id], CONFIRM);
-    else await cache.writeProduct(product, CONFIRM);
+    else await cache.writeProduct(product, REFRESH);
     // Category pages carry no stock: a stock change leaves them alone.
     if (event.entity === 'product') await cache.bumpCategories([product.categoryId], CONFIRM);
   }

@@ -137,7 +137,7 @@ describe('the event consumer on its hot path', () => {
   it('costs one get when the cache holds the version, a reload when it holds an older one', async () => {
     const c = consumer();
     const current = (await f.repository.findProduct(15))!;
-    await f.catalogCache.writeProduct(current);
+    await f.catalogCache.writeProduct(current, { refresh: true });
 
     for (const entity of ['stock', 'product']) {
       c.reset();

@@ -18,6 +18,7 @@ import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
   createAuthKeys,
+  loadedMachineMemcachedEnv,
   rabbitUrl,
   relaxedRateLimitEnv,
   withRecordedReads,
@@ -112,6 +113,7 @@ export async function startCatalogFixture(
       STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...loadedMachineMemcachedEnv,
       ...relaxedRateLimitEnv,
       ...opts.env,
     });

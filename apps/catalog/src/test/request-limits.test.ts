@@ -9,6 +9,7 @@ import { deployMigrations } from '@memshop/migrate';
 import { createLogger, createPrismaClient, createServiceMetrics, parseConfig } from '@memshop/service-kit';
 import {
   createAuthKeys,
+  loadedMachineMemcachedEnv,
   rabbitUrl,
   withTestInfrastructure,
   type MemcachedCluster,
@@ -71,6 +72,7 @@ beforeAll(async () => {
         PRODUCT_VIEWS_FLUSH_INTERVAL_MS: '3600000',
         STOCK_RESERVATION_SWEEP_INTERVAL_MS: '3600000',
         RATE_LIMIT_PER_CLIENT: String(PER_CLIENT),
+        ...loadedMachineMemcachedEnv,
       });
       const service = createCatalogService(config, {
         logger: createLogger({

@@ -6,6 +6,7 @@ import { CACHE_CHANNELS, componentTestOverrides, parseConfig } from '@memshop/se
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
+  loadedMachineMemcachedEnv,
   relaxedRateLimitEnv,
   uniqueName,
   withTestInfrastructure,
@@ -20,13 +21,6 @@ import { orderConfigSchema } from '../config';
 import { createOrderService, type OrderService } from '../order';
 
 export const SCHEMA_PATH = path.join(__dirname, '..', 'prisma', 'schema.prisma');
-
-/**
- * No order suite is about memcached's op timeout (libs/cache's fault tests are): the production
- * 150 ms fires on a healthy node of a loaded 2-core machine, turning an expected hit into a miss
- * or ejecting the node mid-test.
- */
-const LOADED_MACHINE_MEMCACHED_ENV = { MEMCACHED_OP_TIMEOUT_MS: '5000' };
 
 export interface OrderFixture {
   /** order-service; its `app` sits behind a recorder that checks every response against order's OpenAPI document. */
@@ -83,7 +77,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
-      env: { ...relaxedRateLimitEnv, ...LOADED_MACHINE_MEMCACHED_ENV, ...opts.upstreamEnv },
+      env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv, ...opts.upstreamEnv },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());
@@ -108,7 +102,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       // at load 20): a call that hits it turns a 201 into a 202, or a lookup into a 503, so only
       // a suite that owns a slow-catalog fault sets it lower.
       UPSTREAM_TIMEOUT_MS: '10000',
-      ...LOADED_MACHINE_MEMCACHED_ENV,
+      ...loadedMachineMemcachedEnv,
       ...relaxedRateLimitEnv,
       ...opts.env,
     });

@@ -11,6 +11,7 @@ import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
 import {
   bearer,
   createAuthKeys,
+  loadedMachineMemcachedEnv,
   rabbitUrl,
   relaxedRateLimitEnv,
   withRecordedReads,
@@ -81,6 +82,7 @@ export async function startUserFixture(opts: { users?: number } = {}): Promise<U
       // Tests run single audit passes through the route, with no grace wait.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       CACHE_AUDIT_GRACE_MS: '0',
+      ...loadedMachineMemcachedEnv,
       ...relaxedRateLimitEnv,
     });
 

@@ -10,6 +10,7 @@ import {
 import {
   bearer,
   createAuthKeys,
+  loadedMachineMemcachedEnv,
   relaxedRateLimitEnv,
   rabbitUrl,
   withTestInfrastructure,
@@ -121,6 +122,11 @@ export interface CatalogInstanceOptions {
   clock?: () => number;
   /** Hot products held in process (CACHE_NEAR_ENABLED), every product read counted hot. */
   nearCache?: boolean;
+  /**
+   * memcached's op timeout as in production (150 ms), for suites whose subject is a failing
+   * node; otherwise the healthy-node value of loadedMachineMemcachedEnv.
+   */
+  productionMemcachedTimeout?: boolean;
   /** Outbox publish retry backoff; small values keep fault tests short. */
   relay?: { retryBaseSeconds?: number; retryMaxSeconds?: number; pollIntervalMs?: number };
 }
@@ -211,6 +217,7 @@ export async function startCatalogInstance(
       // The tests compare the cache with the truth themselves; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       ...(opts.nearCache ? { CACHE_NEAR_ENABLED: 'true', CACHE_NEAR_HOT_READS_PER_SECOND: '0' } : {}),
+      ...(opts.productionMemcachedTimeout ? {} : loadedMachineMemcachedEnv),
       ...relaxedRateLimitEnv,
     });
     let repository: InstrumentedCatalogRepository | undefined;

@@ -2,7 +2,7 @@ import { deployMigrations } from '@memshop/migrate';
 import path from 'node:path';
 import type { Cache, CacheCluster, InvalidationBus } from '@memshop/cache';
 import { componentTestOverrides, parseConfig } from '@memshop/service-kit';
-import { rabbitUrl, uniqueName, withTestInfrastructure } from '@memshop/testing';
+import { loadedMachineMemcachedEnv, rabbitUrl, uniqueName, withTestInfrastructure } from '@memshop/testing';
 import type { OrderCacheKeys } from '../../../../apps/order/src/data/cache-keys';
 import type { CachedProductDirectory } from '../../../../apps/order/src/data/product-directory';
 import { orderConfigSchema } from '../../../../apps/order/src/config';
@@ -51,6 +51,7 @@ export async function startOrderProductCopies(
       UPSTREAM_TIMEOUT_MS: '5000',
       // The suite compares the copies with the truth itself; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
+      ...loadedMachineMemcachedEnv,
     });
     const { overrides } = componentTestOverrides('order', { cache: { busReconnectMaxDelayMs: 1000 } });
     const service = createOrderService(config, overrides);
