@@ -90,6 +90,13 @@ export class CacheWriter {
           continue;
         }
         const decoded = this.#codec.decode(item.value);
+        // A corrupt item may be another format version's entry (old and new code share the
+        // cluster during a rolling deploy): its version cannot be read, so it may be newer than
+        // ours. Deleting is always safe; the next read loads the row.
+        if (decoded.kind === 'corrupt') {
+          await (confirm ? this.deleteConfirmed(key) : this.deleteQuietly(key));
+          return;
+        }
         if (replaceOnly && decoded.kind === 'lease') {
           await (confirm ? this.deleteConfirmed(key) : this.deleteQuietly(key));
           return;

@@ -5,8 +5,8 @@ export { DEFAULT_MAX_VALUE_BYTES } from './transport/binary-protocol.js';
 
 /**
  * Bumped when the entry's layout changes. An entry written by another format version reads as
- * corrupt (a miss) instead of being misread, so old and new code can share a cluster during a
- * rolling deploy. Version 1 was a JSON envelope around the value; version 2 keeps the metadata
+ * corrupt (a miss, reloaded; a write-through deletes it rather than guess its version) instead
+ * of being misread, so old and new code can share a cluster during a rolling deploy. Version 1 was a JSON envelope around the value; version 2 keeps the metadata
  * in a fixed binary header beside the value's own JSON bytes, so a hit can be served as stored.
  */
 export const FORMAT_VERSION = 2;

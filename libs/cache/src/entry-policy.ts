@@ -90,7 +90,7 @@ export class EntryPolicy {
 
   /**
    * A raw read: the entry checked (layout, length, CRC) but its value not parsed. The value is
-   * parsed and validated once per stored item in this process (ValidatedItems, by CAS), not on
+   * parsed and validated once per stored item in this process (ValidatedItems, by CAS and checksum), not on
    * every hit: a hit on an item already validated here serves its bytes after the CRC check.
    */
   #decodeJson(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {
@@ -107,8 +107,7 @@ export class EntryPolicy {
     }
     const stored = decoded.kind === 'entry' ? decoded.entry.value : null;
     if (!(stored instanceof StoredJson) || !o.validate) return decoded;
-    const length = item.value.length;
-    if (this.#validated.has(key, item.cas, length)) return decoded;
+    if (this.#validated.has(key, item)) return decoded;
     let value: unknown;
     try {
       value = JSON.parse(stored.bytes.toString('utf8'));
@@ -117,7 +116,7 @@ export class EntryPolicy {
       return { kind: 'corrupt', reason: 'not json' };
     }
     if (!safeValidate(o.validate, value)) return this.#failedValidation(key);
-    this.#validated.remember(key, item.cas, length);
+    this.#validated.remember(key, item);
     return decoded;
   }
 

@@ -535,6 +535,16 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     expect(await cache.getOrLoad(key, async () => ({ v: -1 }))).toEqual({ value: { v: 20 }, status: 'hit' });
   });
 
+  it('writeThrough deletes an item it cannot read (another format version may hold a newer value)', async () => {
+    const cluster = newCluster();
+    const cache = new Cache({ cluster });
+    const key = freshKey('write-through-foreign');
+    // What code of another format version wrote: unreadable here, its version unknown.
+    await cluster.set(key, Buffer.from('{"v":1,"version":99,"data":{"v":99}}'), 60);
+    await cache.writeThrough(key, { v: 5 }, { version: 5 });
+    expect(await cluster.get(key)).toBeNull();
+  });
+
   it('a populated entry keeps its version, so a delayed older writeThrough cannot replace it', async () => {
     const cache = new Cache({ cluster: newCluster() });
     const key = freshKey('versioned-populate');
