@@ -2,7 +2,7 @@
  * `npm run bench`: starts its own memcached nodes and its own stack (free ports, fresh
  * databases, isolated RabbitMQ names, so it runs beside `npm run stack`), drives load from a
  * separate process, and prints/writes the table of cases P1..P8 plus context rows.
- * `npm run bench -- --quick`: the same cases with tiny sizes (< 1 min), for CI; no timing is
+ * `npm run bench -- --quick`: the same cases with tiny sizes (about 2 min), for CI; no timing is
  * asserted, but a case that cannot run fails the command.
  * `npm run bench -- --busy`: only P5 and P6, each while the P1 load runs (with --quick: small).
  */
@@ -61,8 +61,8 @@ interface Results {
 
 const HELP = `npm run bench [-- options]
 
-  (none)     every case, 5 runs each (about 5 min on 2 cores); writes bench/results/latest.*
-  --quick    every case with tiny sizes, a smoke run for CI (< 1 min); writes bench/results/quick.*
+  (none)     every case, 5 runs each (about 12 min on 2 cores); writes bench/results/latest.*
+  --quick    every case with tiny sizes, a smoke run for CI (about 2 min); writes bench/results/quick.*
   --busy     only P5 (stampede loader calls) and P6 (invalidation lag) while the P1 hit load
              runs against the same catalog; writes bench/results/busy.json (quick.busy.json with --quick)
   --help     this text`;
