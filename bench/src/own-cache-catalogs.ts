@@ -2,6 +2,8 @@ import { startMemcachedCluster, type MemcachedCluster } from '../../libs/testing
 import type { Stack } from '../../scripts/stack';
 import type { ServiceProcess } from '../../scripts/lib/service-process';
 import { startCatalogVariants } from './catalog-variant';
+import type { LoadGenerator } from './load-client';
+import type { LoadResult } from './load-protocol';
 
 /**
  * memcached nodes of a case's own (started empty, shared with nothing else in the bench) and
@@ -52,4 +54,33 @@ export async function startOwnCacheCatalogs(
       await memcached.stop();
     },
   };
+}
+
+/**
+ * Zipf(1.0) reads of `rankedIds` (most popular first) on every process at once, one seeded
+ * stream per process, no writes: the traffic P9 and P10 watch the hit ratio of.
+ */
+export function zipfReadsOn(
+  load: LoadGenerator,
+  processes: Array<Pick<ServiceProcess, 'url'>>,
+  opts: { rankedIds: string[]; seed: number; connectionsPerProcess: number; durationSeconds: number },
+): Promise<LoadResult[]> {
+  return Promise.all(
+    processes.map((p, i) =>
+      load.run({
+        kind: 'zipf',
+        baseUrl: p.url,
+        ids: opts.rankedIds,
+        s: 1.0,
+        seed: opts.seed + i,
+        writeRatio: 0,
+        readPath: '/products/{id}',
+        writePath: '/products/{id}',
+        writeMethod: 'PATCH',
+        writeBody: '{}',
+        connections: opts.connectionsPerProcess,
+        durationSeconds: opts.durationSeconds,
+      }),
+    ),
+  );
 }

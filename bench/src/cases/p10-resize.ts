@@ -13,7 +13,7 @@ import {
 } from '../hit-timeline';
 import type { LoadGenerator } from '../load-client';
 import { flushAll } from '../memcached-flush';
-import { startOwnCacheCatalogs } from '../own-cache-catalogs';
+import { startOwnCacheCatalogs, zipfReadsOn } from '../own-cache-catalogs';
 import { summarize, type Summary } from '../stats';
 import { mulberry32, shuffledIndexes } from '../zipf';
 
@@ -111,24 +111,12 @@ export async function runResize(
         processes.map((p) => p.adminUrl),
         SAMPLE_INTERVAL_MS,
       );
-      const running = Promise.all(
-        processes.map((p, i) =>
-          load.run({
-            kind: 'zipf',
-            baseUrl: p.url,
-            ids: rankedIds,
-            s: 1.0,
-            seed: SEED + round * 100 + i,
-            writeRatio: 0,
-            readPath: '/products/{id}',
-            writePath: '/products/{id}',
-            writeMethod: 'PATCH',
-            writeBody: '{}',
-            connections: perProcess,
-            durationSeconds: totalSeconds,
-          }),
-        ),
-      );
+      const running = zipfReadsOn(load, processes, {
+        rankedIds,
+        seed: SEED + round * 100,
+        connectionsPerProcess: perProcess,
+        durationSeconds: totalSeconds,
+      });
       const at = async (seconds: number) => {
         const wait = seconds * 1000 - sampling.elapsedMs();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -9,7 +9,7 @@ import {
 } from '../hit-timeline';
 import type { LoadGenerator } from '../load-client';
 import { flushAll } from '../memcached-flush';
-import { startOwnCacheCatalogs } from '../own-cache-catalogs';
+import { startOwnCacheCatalogs, zipfReadsOn } from '../own-cache-catalogs';
 import { summarize, type Summary } from '../stats';
 import { mulberry32, shuffledIndexes } from '../zipf';
 
@@ -97,24 +97,12 @@ export async function runColdStart(
         processes.map((p) => p.adminUrl),
         SAMPLE_INTERVAL_MS,
       );
-      const results = await Promise.all(
-        processes.map((p, i) =>
-          load.run({
-            kind: 'zipf',
-            baseUrl: p.url,
-            ids: rankedIds,
-            s: 1.0,
-            seed: SEED + round * 100 + i,
-            writeRatio: 0,
-            readPath: '/products/{id}',
-            writePath: '/products/{id}',
-            writeMethod: 'PATCH',
-            writeBody: '{}',
-            connections: perProcess,
-            durationSeconds: opts.durationSeconds,
-          }),
-        ),
-      );
+      const results = await zipfReadsOn(load, processes, {
+        rankedIds,
+        seed: SEED + round * 100,
+        connectionsPerProcess: perProcess,
+        durationSeconds: opts.durationSeconds,
+      });
       const samples = await sampling.stop();
       // The last sample is taken after the load ended: its window is partial, so it is only counted in the totals.
       const timeline = timelineOf(samples.slice(0, -1));
