@@ -11,6 +11,7 @@ import {
   type DipAndRecovery,
   type TimelinePoint,
 } from '../hit-timeline';
+import { bearer } from '../../../libs/testing/src';
 import type { LoadGenerator } from '../load-client';
 import { flushAll } from '../memcached-flush';
 import { startOwnCacheCatalogs, zipfReadsOn } from '../own-cache-catalogs';
@@ -87,10 +88,16 @@ export async function runResize(
     const rankedIds = Array.from(order, (i) => String(opts.ids[i]!));
     const moved = movedShares(rankedIds, three, four);
     const perProcess = Math.max(1, Math.round(opts.connections / opts.processes));
+    // Changing a ring is an operator's act: the route wants an admin token like any admin route.
+    const asAdmin = bearer(await stack.auth.adminToken(1, { expiresInSeconds: 3600 }));
     const setRing = (servers: string[]) =>
       Promise.all(
         processes.map((p) =>
-          expectStatus(`${p.url}/bench/cache/nodes`, 200, { method: 'POST', body: { servers } }),
+          expectStatus(`${p.url}/bench/cache/nodes`, 200, {
+            method: 'POST',
+            headers: asAdmin,
+            body: { servers },
+          }),
         ),
       );
 

@@ -1,5 +1,5 @@
 import type { CacheCluster } from '@memshop/cache';
-import { BadRequestError, idSchema, NotFoundError } from '@memshop/service-kit';
+import { BadRequestError, idSchema, NotFoundError, requireAdmin } from '@memshop/service-kit';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { CatalogService } from '../domain/catalog-service';
@@ -32,7 +32,8 @@ const nodeListSchema = z.object({
  * ring (CacheCluster.setNodes), as a StatefulSet scale would, for the bench's resize case.
  */
 function cacheNodeRoutes(cluster: Pick<CacheCluster, 'setNodes'>, router: Router): void {
-  router.post('/bench/cache/nodes', (req, res) => {
+  // An admin's act: whoever sets the ring decides which memcached answers this process's reads.
+  router.post('/bench/cache/nodes', requireAdmin(), (req, res) => {
     const { servers } = nodeListSchema.parse(req.body);
     let change: { added: string[]; removed: string[] };
     try {

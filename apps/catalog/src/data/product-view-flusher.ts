@@ -51,6 +51,7 @@ export class ProductViewFlusher {
   /** counter key -> views counted here and not sent yet */
   readonly #unsent = new Map<string, number>();
   #sendTimer: NodeJS.Timeout | null = null;
+  #closed = false;
 
   constructor(opts: ProductViewFlusherOptions) {
     this.#cluster = opts.cluster;
@@ -78,8 +79,13 @@ export class ProductViewFlusher {
     return Math.floor(now / this.#intervalMs);
   }
 
-  /** Counts one view; never throws and never delays the response (a lost view is acceptable). */
+  /**
+   * Counts one view; never throws and never delays the response (a lost view is acceptable: the
+   * views of the last 50 ms die with a killed process). After close() nothing is counted: a
+   * request still running past shutdown would queue a send to a closed cluster.
+   */
   recordView(productId: number): void {
+    if (this.#closed) return;
     const window = this.#window();
     let ids = this.#touched.get(window);
     if (!ids) this.#touched.set(window, (ids = new Set()));
@@ -133,6 +139,7 @@ export class ProductViewFlusher {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.idle();
