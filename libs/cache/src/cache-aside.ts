@@ -88,6 +88,7 @@ export class Cache {
       clock,
       random,
       gapTtlSeconds: opts.gapTtlSeconds ?? 5,
+      store,
     });
     const leases = new CacheLeases({ store, codec, lease, failures, background: this.#background });
     this.#writer = new CacheWriter({

@@ -88,6 +88,13 @@ export interface CacheStore {
     delta: number | bigint,
     opts?: { initial?: bigint; ttlSeconds?: number },
   ): Promise<bigint>;
+  /**
+   * Optional: epoch ms of the latest change of `key`'s owner whose older entries may still be
+   * served (CacheCluster has it: ring membership changes). Entries of `key` stored before it are
+   * treated as expired: reloaded under the key's lease, still served if that load fails.
+   * undefined: every entry is trusted.
+   */
+  ownerChangedAt?(key: string): number | undefined;
 }
 
 export interface CacheOptions {

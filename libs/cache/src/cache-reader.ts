@@ -90,7 +90,7 @@ export class CacheReader {
       decoded = this.#policy.decode(key, item, o);
       if (decoded.kind === 'entry') {
         const entry = decoded.entry;
-        if (this.#policy.freshness(entry, this.#clock(), o) === 'fresh') {
+        if (this.#policy.freshness(key, entry, this.#clock(), o) === 'fresh') {
           return { ok: true, value: entry.value, status: 'hit', metric: 'hit' };
         }
       }

@@ -25,6 +25,13 @@ export interface CacheClusterOptions {
   opTimeoutMs?: number;
   /** Opening a connection (plus SASL). Default 500. */
   connectTimeoutMs?: number;
+  /**
+   * The longest an entry lives in memcached (its TTL: fresh + grace, jitter included). A ring
+   * change (setNodes) is remembered this long: until then an entry stored before it may still be
+   * served from a node that owns its key again, so a moved key's older entries are reloaded.
+   * Cache's defaults give entries at most 930 s (300 s + 10 % jitter, 600 s grace). Default 3600.
+   */
+  maxEntryLifeSeconds?: number;
   /** Consecutive transport failures (timeouts, refused/reset connections) before ejection. Default 3. */
   ejectAfterFailures?: number;
   /** How often an ejected node is probed with VERSION. Default 1000. */

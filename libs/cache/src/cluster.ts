@@ -5,6 +5,7 @@ import { KetamaRing } from './hash-ring.js';
 import { isValidMemcachedKey } from './keys.js';
 import { errorFields, type LoggerLike, RateLimitedLogger, silentLogger } from './logger.js';
 import { type CacheMetrics, noopCacheMetrics } from './metrics.js';
+import { RingChanges } from './ring-changes.js';
 import type {
   CacheClusterOptions,
   CacheNodeStatus,
@@ -47,6 +48,8 @@ export class CacheCluster {
   readonly #ejectAfterFailures: number;
   readonly #probeIntervalMs: number;
   readonly #opTimeoutMs: number;
+  readonly #retireAfterMs: number;
+  readonly #ringChanges: RingChanges;
   readonly #flushOnRejoin: boolean;
   readonly #maxValueBytes: number;
   readonly #logger: LoggerLike;
@@ -74,6 +77,10 @@ export class CacheCluster {
     this.#log = new RateLimitedLogger(this.#logger, { clock: opts.clock });
     this.#metrics = opts.metrics ?? noopCacheMetrics;
     this.#clock = opts.clock ?? Date.now;
+    this.#ringChanges = new RingChanges({
+      windowMs: positive(opts.maxEntryLifeSeconds, 3600) * 1000,
+      clock: this.#clock,
+    });
 
     this.#poolOptions = {
       poolSize: Math.max(1, Math.floor(opts.poolSize ?? 2)),
@@ -83,6 +90,9 @@ export class CacheCluster {
       password: opts.password,
       tls: opts.tls,
     };
+    // The longest an operation already handed to a pool can still take: one waiting on a link
+    // that is still connecting gets the connect timeout first, then its own op timeout.
+    this.#retireAfterMs = this.#poolOptions.connectTimeoutMs + this.#opTimeoutMs;
     for (const server of opts.servers) this.#addNode(server, 'primary');
     for (const server of gutterServers) this.#addNode(server, 'gutter');
     this.#ring = new KetamaRing(opts.servers);
@@ -266,6 +276,17 @@ export class CacheCluster {
     }
   }
 
+  /**
+   * The latest ring change (setNodes) within `maxEntryLifeSeconds` that gave `key` another owner;
+   * undefined when none did. Its current owner may hold a copy stored before that change which
+   * missed every write and delete sent meanwhile to the key's other owner (a node removed and
+   * added back, or a ring that grew and shrank again), so Cache does not trust entries stored
+   * before it: they are reloaded once, under the key's lease.
+   */
+  ownerChangedAt(key: string): number | undefined {
+    return this.#ringChanges.ownerChangedAt(key);
+  }
+
   /** The servers on the ring now (the constructor's `servers`, or the last setNodes list). */
   get servers(): readonly string[] {
     return this.#ring.servers;
@@ -274,9 +295,12 @@ export class CacheCluster {
   /**
    * Changes ring membership at runtime: new servers get pools, the ring is rebuilt (ketama, so
    * about 1/N of the keys move per node added or removed), and removed servers leave it at once.
-   * Their keys just miss on their new owners and are loaded again. A removed server's pool is
-   * closed after the op timeout, the longest an operation already sent to it can still take, so
-   * no caller sees "cluster closed" from a membership change. Gutter servers are not affected.
+   * A moved key's new owner may be empty for it (a miss) or may still hold a copy from when it
+   * owned the key before (a node added back, a ring shrunk back): that copy missed the writes and
+   * deletes sent elsewhere meanwhile, so the change is remembered (ownerChangedAt) and Cache reloads
+   * a moved key's entries stored before it. A removed server's pool is closed after the connect
+   * plus op timeout, the longest an operation already handed to it can still take, so no caller
+   * sees "cluster closed" from a membership change. Gutter servers are not affected.
    */
   setNodes(servers: readonly string[]): { added: string[]; removed: string[] } {
     if (this.#closed) throw new CacheUnavailableError('cache cluster is closed');
@@ -292,7 +316,9 @@ export class CacheCluster {
     const added = servers.filter((server) => !current.has(server));
     const removed = [...current].filter((server) => !next.has(server));
     for (const server of added) this.#addNode(server, 'primary');
+    const before = this.#ring;
     this.#ring = new KetamaRing(servers);
+    if (added.length > 0 || removed.length > 0) this.#ringChanges.record(before, this.#ring);
     for (const server of removed) {
       const node = this.#nodes.get(server) as CacheNode;
       this.#nodes.delete(server);
@@ -300,7 +326,7 @@ export class CacheCluster {
       if (node.probeTimer) clearInterval(node.probeTimer);
       node.probeTimer = undefined;
       this.#metrics.setNodeUp(server, false);
-      const closing = new Promise<void>((resolve) => setTimeout(resolve, this.#opTimeoutMs).unref())
+      const closing = new Promise<void>((resolve) => setTimeout(resolve, this.#retireAfterMs).unref())
         .then(() => node.pool.close())
         .finally(() => this.#retiring.delete(closing));
       this.#retiring.add(closing);

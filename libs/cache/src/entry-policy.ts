@@ -1,4 +1,4 @@
-import type { CacheItemLike, ResolvedOptions } from './cache-options.js';
+import type { CacheItemLike, CacheStore, ResolvedOptions } from './cache-options.js';
 import { StoredJson, type CacheEntry, type DecodedItem, type EntryCodec } from './entry.js';
 import type { InvalidationFeedStatus } from './invalidation-feed-status.js';
 import type { RateLimitedLogger } from './logger.js';
@@ -16,7 +16,8 @@ export type ItemState =
 
 /**
  * How long an entry is trusted: decoding and validation, freshness (TTL, SWR, grace), the
- * missed-events rule while the invalidation feed is down, and the lifetimes of new entries.
+ * missed-events rule while the invalidation feed is down, the moved-key rule after a change of
+ * the key's owner (the store's ownerChangedAt), and the lifetimes of new entries.
  */
 export class EntryPolicy {
   readonly #codec: EntryCodec;
@@ -25,6 +26,7 @@ export class EntryPolicy {
   readonly #clock: () => number;
   readonly #random: () => number;
   readonly #gapTtlSeconds: number;
+  readonly #ownerChangedAt: ((key: string) => number | undefined) | undefined;
   readonly #validated = new ValidatedItems();
   #feed: { status: InvalidationFeedStatus; entities: Set<string>; off: () => void } | null = null;
 
@@ -35,6 +37,7 @@ export class EntryPolicy {
     clock: () => number;
     random: () => number;
     gapTtlSeconds: number;
+    store: CacheStore;
   }) {
     this.#codec = opts.codec;
     this.#log = opts.log;
@@ -42,6 +45,7 @@ export class EntryPolicy {
     this.#clock = opts.clock;
     this.#random = opts.random;
     this.#gapTtlSeconds = opts.gapTtlSeconds;
+    this.#ownerChangedAt = opts.store.ownerChangedAt?.bind(opts.store);
   }
 
   /** Follows `feed` for `entities`; `onReconnect` runs on every reconnect. Replaces an earlier feed. */
@@ -70,7 +74,7 @@ export class EntryPolicy {
     const d = decoded ?? this.decode(key, item, o);
     if (d.kind === 'corrupt') return { kind: 'corrupt' };
     if (d.kind === 'lease') return { kind: 'lease' };
-    return { kind: this.freshness(d.entry, now, o), entry: d.entry };
+    return { kind: this.freshness(key, d.entry, now, o), entry: d.entry };
   }
 
   decode(key: string, item: CacheItemLike, o: ResolvedOptions): DecodedItem {
@@ -131,8 +135,13 @@ export class EntryPolicy {
     this.#tracing.publish('error', { op: 'decode', key, error: new Error('entry could not be decoded') });
   }
 
-  freshness(entry: CacheEntry<unknown>, now: number, o: ResolvedOptions): 'fresh' | 'stale' | 'expired' {
-    if (this.#distrusted(entry, o.entity)) return 'expired';
+  freshness(
+    key: string,
+    entry: CacheEntry<unknown>,
+    now: number,
+    o: ResolvedOptions,
+  ): 'fresh' | 'stale' | 'expired' {
+    if (this.#distrusted(entry, o.entity) || this.#movedSince(key, entry)) return 'expired';
     if (now < entry.freshUntil) return 'fresh';
     // No SWR while the event feed is down: a stale value could be one whose purge we missed.
     if (this.#gapOpen(o.entity)) return 'expired';
@@ -190,6 +199,20 @@ export class EntryPolicy {
     if (feed.status.connected) return false;
     const since = feed.status.disconnectedSince;
     return since != null && entry.storedAt < since;
+  }
+
+  /**
+   * An entry stored before `key` last changed owner may be a copy its current owner kept from
+   * when it owned the key before, one that missed every write and delete sent to the other owner
+   * meanwhile: reloaded like an entry from before a feed gap (one loader per key, still a
+   * stale-if-error fallback).
+   */
+  #movedSince(key: string, entry: CacheEntry<unknown>): boolean {
+    if (this.#ownerChangedAt === undefined) return false;
+    const changedAt = this.#ownerChangedAt(key);
+    // The same millisecond counts as before: the clock cannot order the two, and the cost of
+    // guessing wrong is one extra reload against serving a value that missed writes.
+    return changedAt !== undefined && entry.storedAt <= changedAt;
   }
 }
 

@@ -271,6 +271,11 @@ export class NearCache implements CacheStore {
     return this.#write(key, () => this.#store.incr(key, delta, opts));
   }
 
+  /** The wrapped store's (a CacheCluster's ring changes): entries it serves here carry the same risk. */
+  ownerChangedAt(key: string): number | undefined {
+    return this.#store.ownerChangedAt?.(key);
+  }
+
   /**
    * Drops the key before the write (this process never reads its old copy once the write
    * started) and after it (a read that raced the write may have brought back the old value).

@@ -1,7 +1,9 @@
 import { startMemcachedCluster, type MemcachedCluster } from '@memshop/testing';
+import { Cache } from '../src/cache-aside.js';
 import { CacheCluster } from '../src/cluster.js';
 import { KetamaRing } from '../src/hash-ring.js';
 import { keySpace } from '../src/keys.js';
+import { NearCache } from '../src/near-cache.js';
 
 const items = keySpace({ prefix: 'test', entity: 'membership', schemaVersion: 1 });
 let run = 0;
@@ -93,6 +95,136 @@ describe('CacheCluster.setNodes on 4 real memcached nodes', () => {
     cluster.setNodes(first3);
     expect(cluster.setNodes([...first3, fourth])).toEqual({ added: [fourth], removed: [] });
     expect((await cluster.get(key))?.value.toString()).toBe('kept');
+  });
+
+  describe('a Cache over a changing ring', () => {
+    // One clock for the cluster (when a change happened) and the Cache (when an entry was
+    // stored), stepped by the test so "stored before the change" never rests on a millisecond.
+    let now: number;
+    const clock = () => now;
+    const step = () => (now += 1_000);
+    const movedKeys = (from: string[], to: string[], count: number): string[] => {
+      const a = new KetamaRing(from);
+      const b = new KetamaRing(to);
+      const found = freshKeys(400).filter((key) => a.nodeFor(key) !== b.nodeFor(key)).slice(0, count);
+      expect(found).toHaveLength(count);
+      return found;
+    };
+    /** A source of truth that counts its reads. */
+    const source = (initial: Record<string, string>) => {
+      const rows = new Map(Object.entries(initial));
+      const loads: string[] = [];
+      return {
+        rows,
+        loads,
+        one: (key: string) => async () => {
+          loads.push(key);
+          return rows.get(key) ?? null;
+        },
+        many: async (missing: string[]) => {
+          loads.push(...missing);
+          return new Map(missing.map((key) => [key, rows.get(key) ?? null]));
+        },
+      };
+    };
+
+    beforeEach(() => {
+      now = Date.now();
+    });
+
+    it('does not serve a copy a shrunk ring sends a key back to (get, getMany, json)', async () => {
+      const grown = [...first3, fourth];
+      const cluster = new CacheCluster({ servers: first3, opTimeoutMs: 5_000, clock });
+      clusters.push(cluster);
+      const cache = new Cache({ cluster, clock });
+      const [single, batched, json] = movedKeys(first3, grown, 3) as [string, string, string];
+      const db = source({ [single]: 'v1', [batched]: 'v1', [json]: 'v1' });
+      await cache.getOrLoad(single, db.one(single));
+      await cache.getManyOrLoad([batched], db.many);
+      await cache.getOrLoadJson(json, db.one(json));
+      await cache.drain();
+      step();
+
+      cluster.setNodes(grown);
+      step();
+      for (const key of [single, batched, json]) {
+        db.rows.set(key, 'v2');
+        await cache.writeThrough(key, 'v2', { version: 2, confirm: true });
+      }
+      expect(cluster.nodeFor(single)).toBe(fourth);
+      // Written after the change: trusted.
+      expect(await cache.getOrLoad(single, db.one(single))).toEqual({ value: 'v2', status: 'hit' });
+      step();
+
+      cluster.setNodes(first3);
+      step();
+      // The old owner still holds v1, which never saw the write.
+      expect((await cache.peek(single))?.value).toBe('v1');
+      db.loads.length = 0;
+      expect(await cache.getOrLoad(single, db.one(single))).toEqual({ value: 'v2', status: 'miss' });
+      expect((await cache.getManyOrLoad([batched], db.many)).get(batched)).toEqual({
+        value: 'v2',
+        status: 'miss',
+      });
+      const raw = await cache.getOrLoadJson(json, db.one(json));
+      expect([raw.json?.toString(), raw.status]).toEqual(['"v2"', 'miss']);
+      expect(db.loads.sort()).toEqual([single, batched, json].sort());
+      await cache.drain();
+      // Reloaded once: the entries written now are trusted again.
+      expect(await cache.getOrLoad(single, db.one(single))).toEqual({ value: 'v2', status: 'hit' });
+      expect(db.loads).toHaveLength(3);
+      await cache.close();
+    });
+
+    it('keeps the hits of keys the changes did not move', async () => {
+      const grown = [...first3, fourth];
+      const cluster = new CacheCluster({ servers: first3, opTimeoutMs: 5_000, clock });
+      clusters.push(cluster);
+      const cache = new Cache({ cluster, clock });
+      const stay = new KetamaRing(grown);
+      const key = freshKeys(50).find((k) => stay.nodeFor(k) === cluster.nodeFor(k)) as string;
+      const db = source({ [key]: 'v1' });
+      await cache.getOrLoad(key, db.one(key));
+      await cache.drain();
+      step();
+      cluster.setNodes(grown);
+      step();
+      cluster.setNodes(first3);
+      step();
+
+      expect(cluster.ownerChangedAt(key)).toBeUndefined();
+      expect(await cache.getOrLoad(key, db.one(key))).toEqual({ value: 'v1', status: 'hit' });
+      expect(db.loads).toEqual([key]);
+      await cache.close();
+    });
+
+    it("does not trust a re-added node's old entry, and serves it only if the reload fails", async () => {
+      const grown = [...first3, fourth];
+      const cluster = new CacheCluster({ servers: grown, opTimeoutMs: 5_000, clock });
+      clusters.push(cluster);
+      // Through a NearCache too: it passes the ring's changes on.
+      const store = new NearCache({ store: cluster, keyPrefixes: ['test:'] });
+      const cache = new Cache({ cluster: store, clock });
+      const [key] = movedKeys(grown, first3, 1) as [string];
+      const db = source({ [key]: 'v1' });
+      await cache.getOrLoad(key, db.one(key));
+      await cache.drain();
+      step();
+      cluster.setNodes(first3);
+      step();
+      db.rows.set(key, 'v2');
+      await cache.writeThrough(key, 'v2', { version: 2, confirm: true });
+      step();
+
+      cluster.setNodes(grown);
+      step();
+      expect(store.ownerChangedAt(key)).toBe(cluster.ownerChangedAt(key));
+      expect((await cache.peek(key))?.value).toBe('v1');
+      const failing = (): Promise<string> => Promise.reject(new Error('database down'));
+      expect(await cache.getOrLoad(key, failing)).toEqual({ value: 'v1', status: 'stale' });
+      expect(await cache.getOrLoad(key, db.one(key))).toEqual({ value: 'v2', status: 'miss' });
+      await cache.close();
+    });
   });
 
   it('rejects an empty list, duplicates and gutter servers, and leaves the ring as it was', () => {
