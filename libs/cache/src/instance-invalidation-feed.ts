@@ -92,7 +92,7 @@ export class InstanceInvalidationFeed {
 
   /** Connects in the background and keeps reconnecting; resolves at once, never throws. */
   async start(): Promise<void> {
-    if (this.#started) return;
+    if (this.#started || this.#closing) return;
     this.#started = true;
     try {
       const model = await amqp.connect(withHeartbeat(this.#url), {
@@ -105,6 +105,11 @@ export class InstanceInvalidationFeed {
           setup: (m: amqp.ChannelModel) => this.#setup(m),
         },
       });
+      if (this.#closing) {
+        // close() ran while we were connecting: it found no connection to close.
+        await model.close().catch(() => undefined);
+        return;
+      }
       this.#model = model;
       model.on('connect', () => this.#setConnected(true));
       model.on('disconnect', (err: Error) => {

@@ -83,6 +83,14 @@ export class NearCache implements CacheStore {
   readonly #reads = new Map<string, ReadToken>();
   readonly #maxBytes: number;
   #active = false;
+  /**
+   * Entries stored (loaded or written) before the last clear are not held. A clear means events
+   * may have been missed (the feed went down or came back) or an event named no keys (every
+   * copy suspect); an entry from before it may be one the event's writer has not fixed in
+   * memcached yet, so only entries stored after it prove they are not. They are still served from
+   * memcached, just not kept here, until the next load or write of their key.
+   */
+  #heldOnlyFrom = 0;
   /** Dropped by the LRU for room, told apart from the drops this class makes itself. */
   #sizeEvictions = 0;
 
@@ -155,6 +163,7 @@ export class NearCache implements CacheStore {
 
   /** Drops everything held (an event whose keys cannot be named, a feed gap). */
   clear(): void {
+    this.#heldOnlyFrom = this.#clock();
     const count = this.#held.size;
     this.#held.clear();
     // Reads in flight started before the clear: what they bring back is not kept.
@@ -330,13 +339,18 @@ export class NearCache implements CacheStore {
     if (isLease(item.value)) return;
     const decoded = this.#codec.decode(item.value);
     if (decoded.kind !== 'entry') return;
-    const { freshUntil, version } = decoded.entry;
+    const { freshUntil, version, storedAt } = decoded.entry;
+    if (storedAt < this.#heldOnlyFrom) return;
     const floor = this.#floors.get(key);
     if (floor !== undefined && (version === undefined || version < floor)) return;
     const ttl = Math.min(this.#ttlMs, freshUntil - this.#clock());
     if (ttl <= 0) return;
     const evictionsBefore = this.#sizeEvictions;
-    this.#held.set(key, { item, freshUntil }, { ttl });
+    // A value read off the socket can be a view into a larger chunk; holding the view would keep
+    // the whole chunk alive beyond the byte bound, so a copy of exactly the value is held.
+    const value = item.value;
+    const own = value.byteLength === value.buffer.byteLength ? item : { ...item, value: Buffer.from(value) };
+    this.#held.set(key, { item: own, freshUntil }, { ttl });
     if (!this.#held.has(key)) return;
     this.#metrics.recordNearCachePromotion();
     const pushedOut = this.#sizeEvictions - evictionsBefore;

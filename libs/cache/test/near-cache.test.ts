@@ -59,7 +59,8 @@ async function instance(
     hotKeys: { minReadsPerSecond: 0 },
     ...opts.near,
   });
-  const cache = new Cache({ cluster: near });
+  // One clock for both tiers, as in a service: entries' times and the near cache's rules agree.
+  const cache = new Cache({ cluster: near, ...(opts.near?.clock ? { clock: opts.near.clock } : {}) });
   closers.push(
     () => cluster.close(),
     () => cache.close(),
@@ -208,8 +209,34 @@ describe('NearCache in front of real memcached, kept coherent over real RabbitMQ
     expect(await reader.feed!.waitUntilConnected(20_000)).toBe(true);
     expect(reader.near.active).toBe(true);
     expect(reader.near.size).toBe(0);
+    // v2 was stored while this instance heard nothing: served, but not held, until it is stored again.
     expect((await read(reader.cache, key)).value?.version).toBe(2);
+    expect(reader.near.holds(key)).toBe(false);
+    await writer.cache.writeThrough(key, { id, version: 3 }, { version: 3 });
+    expect((await read(reader.cache, key)).value?.version).toBe(3);
     expect(reader.near.holds(key)).toBe(true);
+  });
+
+  it('after an event that names no keys, holds only entries stored after it', async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const { cache, near } = await instance({ near: { clock } });
+    near.setFeedConnected(true);
+    const id = randomUUID();
+    const key = PREFIX + id;
+    now += 10;
+    await cache.writeThrough(key, { id, version: 1 }, { version: 1 });
+    await read(cache, key);
+    expect(near.holds(key)).toBe(true);
+    // A category rename, say: every copy is suspect until its writer has fixed it.
+    now += 10;
+    near.clear();
+    now += 10;
+    expect((await read(cache, key)).value?.version).toBe(1);
+    expect(near.holds(key)).toBe(false);
+    await cache.writeThrough(key, { id, version: 2 }, { version: 2 });
+    expect((await read(cache, key)).value?.version).toBe(2);
+    expect(near.holds(key)).toBe(true);
   });
 
   it('stays within its byte bound however much is read', async () => {
