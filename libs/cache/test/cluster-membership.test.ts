@@ -106,7 +106,9 @@ describe('CacheCluster.setNodes on 4 real memcached nodes', () => {
     const movedKeys = (from: string[], to: string[], count: number): string[] => {
       const a = new KetamaRing(from);
       const b = new KetamaRing(to);
-      const found = freshKeys(400).filter((key) => a.nodeFor(key) !== b.nodeFor(key)).slice(0, count);
+      const found = freshKeys(400)
+        .filter((key) => a.nodeFor(key) !== b.nodeFor(key))
+        .slice(0, count);
       expect(found).toHaveLength(count);
       return found;
     };
