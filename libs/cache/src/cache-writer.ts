@@ -92,10 +92,12 @@ export class CacheWriter {
         const decoded = this.#codec.decode(item.value);
         // A corrupt item may be another format version's entry (old and new code share the
         // cluster during a rolling deploy): its version cannot be read, so it may be newer than
-        // ours. Deleting is always safe; the next read loads the row.
+        // ours and is never overwritten. It is deleted, and the key is then what an absent key
+        // is: filled by `add` unless `replaceOnly`.
         if (decoded.kind === 'corrupt') {
           await (confirm ? this.deleteConfirmed(key) : this.deleteQuietly(key));
-          return;
+          if (replaceOnly) return;
+          continue;
         }
         if (replaceOnly && decoded.kind === 'lease') {
           await (confirm ? this.deleteConfirmed(key) : this.deleteQuietly(key));

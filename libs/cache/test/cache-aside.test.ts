@@ -535,14 +535,20 @@ describe('Cache batch, write-through, namespaces, counters', () => {
     expect(await cache.getOrLoad(key, async () => ({ v: -1 }))).toEqual({ value: { v: 20 }, status: 'hit' });
   });
 
-  it('writeThrough deletes an item it cannot read (another format version may hold a newer value)', async () => {
+  it('writeThrough never overwrites an item it cannot read: it deletes it, then treats the key as absent', async () => {
     const cluster = newCluster();
     const cache = new Cache({ cluster });
-    const key = freshKey('write-through-foreign');
+    const foreign = Buffer.from('{"v":1,"version":99,"data":{"v":99}}');
     // What code of another format version wrote: unreadable here, its version unknown.
-    await cluster.set(key, Buffer.from('{"v":1,"version":99,"data":{"v":99}}'), 60);
-    await cache.writeThrough(key, { v: 5 }, { version: 5 });
-    expect(await cluster.get(key)).toBeNull();
+    const replaced = freshKey('write-through-foreign');
+    await cluster.set(replaced, foreign, 60);
+    await cache.writeThrough(replaced, { v: 5 }, { version: 5, replaceOnly: true });
+    expect(await cluster.get(replaced)).toBeNull();
+    // A writer that may fill an absent key (an event consumer that just read the row) does.
+    const filled = freshKey('write-through-foreign-fill');
+    await cluster.set(filled, foreign, 60);
+    await cache.writeThrough(filled, { v: 5 }, { version: 5 });
+    expect(await cache.cachedVersion(filled)).toBe(5);
   });
 
   it('a populated entry keeps its version, so a delayed older writeThrough cannot replace it', async () => {
