@@ -53,4 +53,22 @@ describe('createTestDatabase', () => {
     await db.drop();
     await client.end().catch(() => undefined);
   });
+
+  it('drop() lets a client that is closing finish, instead of terminating it mid-close', async () => {
+    const db = await createTestDatabase('closing');
+    created.push(db);
+    const client = new Client({ connectionString: db.url });
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    await client.connect();
+
+    // The client closes only after drop() has started: what a pool's end() looks like to it.
+    const dropped = db.drop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.end();
+    await dropped;
+
+    expect(await databaseExists(db.name)).toBe(false);
+    expect(errors).toEqual([]);
+  });
 });

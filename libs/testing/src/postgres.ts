@@ -30,6 +30,29 @@ async function runAsAdmin(url: string, sql: string): Promise<void> {
   }
 }
 
+/** How long drop() lets the database's clients finish closing before it terminates them. */
+const CLOSING_CLIENTS_GRACE_MS = 2_000;
+const CLOSING_CLIENTS_POLL_MS = 10;
+
+/**
+ * Waits until no backend serves `database`, or the grace has passed. pg-pool's end() resolves
+ * before its clients' sockets have closed; a forced drop in that moment terminates them
+ * mid-close, and the server's FATAL then reaches an ended pool as an unhandled 'error' that
+ * fails whichever test is running. Clients still connected after the grace (a crashed
+ * service's, a forgotten pool) are what FORCE is for.
+ */
+async function untilClientsLeft(admin: Client, database: string): Promise<void> {
+  const deadline = Date.now() + CLOSING_CLIENTS_GRACE_MS;
+  for (;;) {
+    const { rows } = await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+      [database],
+    );
+    if (rows[0]?.n === 0 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, CLOSING_CLIENTS_POLL_MS));
+  }
+}
+
 /**
  * Creates an empty database named `memshop_test_<prefix>_<random>` on the server at
  * PG_ADMIN_URL. Call drop() in afterAll; a database left behind by a crashed run is dropped
@@ -51,7 +74,14 @@ export async function createTestDatabase(prefix = 'db'): Promise<TestDatabase> {
   url.pathname = `/${name}`;
 
   const drop = async (): Promise<void> => {
-    await runAsAdmin(admin, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    const client = new Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await untilClientsLeft(client, name);
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
     registry.databases.delete(name);
     registry.asyncCleanups.delete(drop);
   };
