@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { cleanupRegistry } from './cleanup';
+import { waitFor } from './wait-for';
 
 export interface TestDatabase {
   name: string;
@@ -32,25 +33,23 @@ async function runAsAdmin(url: string, sql: string): Promise<void> {
 
 /** How long drop() lets the database's clients finish closing before it terminates them. */
 const CLOSING_CLIENTS_GRACE_MS = 2_000;
-const CLOSING_CLIENTS_POLL_MS = 10;
 
 /**
  * Waits until no backend serves `database`, or the grace has passed. pg-pool's end() resolves
  * before its clients' sockets have closed; a forced drop in that moment terminates them
  * mid-close, and the server's FATAL then reaches an ended pool as an unhandled 'error' that
  * fails whichever test is running. Clients still connected after the grace (a crashed
- * service's, a forgotten pool) are what FORCE is for.
+ * service's, a forgotten pool) are what FORCE is for, so running out of grace is no error.
  */
 async function untilClientsLeft(admin: Client, database: string): Promise<void> {
-  const deadline = Date.now() + CLOSING_CLIENTS_GRACE_MS;
-  for (;;) {
+  const noBackends = async () => {
     const { rows } = await admin.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
       [database],
     );
-    if (rows[0]?.n === 0 || Date.now() >= deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, CLOSING_CLIENTS_POLL_MS));
-  }
+    return rows[0]?.n === 0;
+  };
+  await waitFor(noBackends, { timeoutMs: CLOSING_CLIENTS_GRACE_MS, intervalMs: 10 }).catch(() => undefined);
 }
 
 /**
