@@ -7,7 +7,10 @@ export interface TestDatabase {
   name: string;
   /** Connection URL for the new database (the admin URL with the database swapped). */
   url: string;
-  /** Drops the database even while clients are still connected; safe to call twice. */
+  /**
+   * Drops the database, after its clients have finished closing (up to 2 s) and even if some are
+   * still connected then; safe to call twice.
+   */
   drop(): Promise<void>;
 }
 
