@@ -84,11 +84,13 @@ export class NearCache implements CacheStore {
   readonly #maxBytes: number;
   #active = false;
   /**
-   * Entries stored (loaded or written) before the last clear are not held. A clear means events
-   * may have been missed (the feed went down or came back) or an event named no keys (every
-   * copy suspect); an entry from before it may be one the event's writer has not fixed in
-   * memcached yet, so only entries stored after it prove they are not. They are still served from
-   * memcached, just not kept here, until the next load or write of their key.
+   * For `ttlMs` after the last clear, entries stored (loaded or written) before it are not held.
+   * A clear means events may have been missed (the feed went down or came back) or an event
+   * named no keys (every copy suspect); an entry from before it may be one the event's writer has
+   * not fixed in memcached yet. They are still served from memcached, just not kept here. After
+   * `ttlMs` the writers of those events have fixed memcached (at once, or a dead writer's
+   * through its service's consumer of the outbox's publish), and any entry is held again: a warm
+   * cluster's entries, stored long before this process connected, are what a hot key is made of.
    */
   #heldOnlyFrom = 0;
   /** Dropped by the LRU for room, told apart from the drops this class makes itself. */
@@ -340,7 +342,7 @@ export class NearCache implements CacheStore {
     const decoded = this.#codec.decode(item.value);
     if (decoded.kind !== 'entry') return;
     const { freshUntil, version, storedAt } = decoded.entry;
-    if (storedAt < this.#heldOnlyFrom) return;
+    if (storedAt < this.#heldOnlyFrom && this.#clock() < this.#heldOnlyFrom + this.#ttlMs) return;
     const floor = this.#floors.get(key);
     if (floor !== undefined && (version === undefined || version < floor)) return;
     const ttl = Math.min(this.#ttlMs, freshUntil - this.#clock());

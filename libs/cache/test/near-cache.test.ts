@@ -239,6 +239,24 @@ describe('NearCache in front of real memcached, kept coherent over real RabbitMQ
     expect(near.holds(key)).toBe(true);
   });
 
+  it('holds entries stored before a clear again once ttlMs has passed since it', async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const { cache, near } = await instance({ near: { clock, ttlMs: 1000 } });
+    const id = randomUUID();
+    const key = PREFIX + id;
+    await cache.writeThrough(key, { id, version: 1 }, { version: 1 });
+    // The feed connects after the entry was stored, as in a process started beside a warm cluster.
+    now += 10;
+    near.setFeedConnected(true);
+    now += 10;
+    await read(cache, key);
+    expect(near.holds(key)).toBe(false);
+    now += 1000;
+    expect((await read(cache, key)).value?.version).toBe(1);
+    expect(near.holds(key)).toBe(true);
+  });
+
   it('stays within its byte bound however much is read', async () => {
     const maxBytes = 64 * 1024;
     const { cache, near } = await instance({ near: { maxBytes } });
