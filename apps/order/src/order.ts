@@ -1,3 +1,4 @@
+import { VersionFloors } from '@memshop/cache';
 import {
   composeService,
   ServiceTokenSigner,
@@ -15,6 +16,7 @@ import { OrderSettler } from './data/order-settler';
 import { CachedOrderStore } from './data/order-store';
 import { orderAuditSources } from './data/order-audit';
 import { CachedProductDirectory } from './data/product-directory';
+import { PRODUCT_TTL_SECONDS } from './data/summaries';
 import { ServiceClient } from './data/service-client';
 import { UserClient } from './data/user-client';
 import { CachedUserDirectory } from './data/user-directory';
@@ -65,7 +67,14 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       const catalog = new CatalogClient(catalogHttp);
       const userClient = new UserClient(userHttp);
       const users = new CachedUserDirectory(cache, userClient, keys);
-      const products = new CachedProductDirectory(cache, catalog, keys);
+      const productFloors = new VersionFloors<number | string>(cache, {
+        keyOf: keys.productFloor,
+        // catalog fixes its own entry milliseconds after the commit it publishes at, or (its
+        // writer dead) its consumer does within the bus delay: a copy's TTL is far beyond both.
+        ttlSeconds: PRODUCT_TTL_SECONDS,
+        entity: 'product-floor',
+      });
+      const products = new CachedProductDirectory(cache, catalog, keys, productFloors);
       const settleDelayMs = config.ORDER_SETTLE_DELAY_MS ?? 3 * config.UPSTREAM_TIMEOUT_MS;
       const orderRepository = new OrderRepository(prisma, {
         settleDelayMs,
@@ -84,7 +93,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
         logger,
       });
 
-      bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, logger }));
+      bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, productFloors, logger }));
       // Copies purged by events must not outlive a gap in the event feed: events missed while
       // disconnected would otherwise leave them stale until their TTL.
       cache.trackInvalidationFeed(bus, ['product', 'user']);

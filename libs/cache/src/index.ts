@@ -44,6 +44,8 @@ export { InstanceInvalidationFeed } from './instance-invalidation-feed.js';
 export type { InstanceInvalidationFeedOptions } from './instance-invalidation-feed.js';
 export { createNearCacheFeed } from './near-cache-feed.js';
 export type { NearCacheFeedOptions } from './near-cache-feed.js';
+export { VersionFloors } from './version-floors.js';
+export type { VersionFloorsOptions } from './version-floors.js';
 
 export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';

@@ -97,6 +97,7 @@ export class InstanceInvalidationFeed {
     try {
       const model = await amqp.connect(withHeartbeat(this.#url), {
         timeout: 5000,
+        noDelay: true,
         recovery: {
           initialDelay: this.#initialDelayMs,
           maxDelay: this.#maxDelayMs,

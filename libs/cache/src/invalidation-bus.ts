@@ -163,6 +163,7 @@ export class InvalidationBus implements InvalidationFeedStatus {
     try {
       const model = await amqp.connect(withHeartbeat(this.#opts.url), {
         timeout: 5000,
+        noDelay: true,
         recovery: {
           initialDelay: this.#opts.reconnectInitialDelayMs,
           maxDelay: this.#opts.reconnectMaxDelayMs,

@@ -17,8 +17,7 @@ import type { StockReservation } from './stock-reservation';
 export interface CatalogServiceDeps {
   repository: CatalogRepository;
   cache: CatalogCache;
-  /** Publishes the outbox right after a commit (OutboxRelay.kick). */
-  /** Called with the committed events once this service's own entries are fixed: publish them now. */
+  /** Publishes committed events now (OutboxRelay.kick); the relay's poll covers a crash before it. */
   afterCommit: (events: InvalidationEvent[]) => void;
   /** Counts a product view (ProductViewFlusher.recordView); optional. */
   recordView?: (productId: number) => void;
@@ -39,6 +38,12 @@ export interface WithCacheStatus<T> {
  * What the catalog does. Reads go through the cache; writes commit (rows + outbox event in one
  * transaction), then fix this service's own cache entries at once. The event repeats the fix
  * for any instance that died between the commit and its own purge.
+ *
+ * A product's event is published at its commit, before that fix, so other services' copies
+ * are purged as soon as the row is committed; a copy refilled from this cache in between would
+ * read the version before, which is why consumers raise a version floor when they purge
+ * (VersionFloors in order-service's event handler). Stock and category events are published after the fix:
+ * no copy elsewhere is purged by them, and this service's own consumer then finds its work done.
  */
 export class CatalogService {
   constructor(private readonly deps: CatalogServiceDeps) {}
@@ -124,31 +129,29 @@ export class CatalogService {
 
   async createProduct(input: NewProduct): Promise<Product> {
     const { product, categoryIds, events } = await this.deps.repository.createProduct(input);
+    this.deps.afterCommit(events);
     // Categories first: the event consumer takes a cached product entry of this version as
     // proof that the writer's work is done (catalog-events.ts).
     await this.deps.cache.bumpCategories(categoryIds);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeProducts([product.id]);
-    this.deps.afterCommit(events);
     return product;
   }
 
   async updateProduct(id: number, changes: ProductChanges): Promise<Product> {
     const { product, categoryIds, events } = await this.deps.repository.updateProduct(id, changes);
+    this.deps.afterCommit(events);
     // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
     await this.deps.cache.writeProduct(product);
-    // Publish only now: a consumer that purges its copy and refetches from this service must
-    // find the new value here, not the old one (the relay's poll covers a crash before this).
-    this.deps.afterCommit(events);
     return product;
   }
 
   async deleteProduct(id: number): Promise<void> {
     const { categoryId, events } = await this.deps.repository.deleteProduct(id);
+    this.deps.afterCommit(events);
     await this.deps.cache.purgeProducts([id]);
     await this.deps.cache.bumpCategories([categoryId]);
-    this.deps.afterCommit(events);
   }
 
   async updateCategory(id: number, changes: { name: string }): Promise<Category> {

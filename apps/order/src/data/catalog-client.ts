@@ -9,6 +9,16 @@ export const CATALOG_BATCH_MAX = 100;
 
 const RELEASED: StockReservation = { status: 'released', items: [] };
 
+/** A product as catalog answered it: what an order keeps, and the version it was read at. */
+interface VersionedSummary {
+  summary: ProductSummary;
+  version: number;
+}
+
+function summaries(found: Map<number, VersionedSummary | null>): Map<number, ProductSummary | null> {
+  return new Map([...found].map(([id, product]) => [id, product?.summary ?? null]));
+}
+
 /**
  * catalog-service's HTTP API, as much of it as an order needs. Paths, parameters and bodies are
  * typed by catalog's OpenAPI document (api-types/catalog-api.ts, `npm run openapi`): a field
@@ -23,10 +33,28 @@ export class CatalogClient {
 
   /**
    * Products by id through catalog's batch read (one multi-get there), in chunks of
-   * CATALOG_BATCH_MAX. Ids catalog does not return are unknown products.
+   * CATALOG_BATCH_MAX; ids catalog does not return are unknown products. `floorOf` names the
+   * least version an id must have, if any: catalog publishes a product's event at its commit, so for
+   * a moment its cache may still answer the version before. Such an answer (or a "not found"
+   * for an id with a floor) is read again from catalog's database, which holds the committed row.
    */
-  async getProducts(ids: number[]): Promise<Map<number, ProductSummary | null>> {
-    return this.#productBatches('/products', ids);
+  async getProductsAtLeast(
+    ids: number[],
+    floorOf: (id: number) => number | undefined,
+  ): Promise<Map<number, ProductSummary | null>> {
+    const cached = await this.#productBatches('/products', ids);
+    const behind = ids.filter((id) => {
+      const floor = floorOf(id);
+      if (floor === undefined) return false;
+      const version = cached.get(id)?.version;
+      return version === undefined || version < floor;
+    });
+    if (behind.length > 0) {
+      for (const [id, product] of await this.#productBatches('/admin/source/products', behind)) {
+        cached.set(id, product);
+      }
+    }
+    return summaries(cached);
   }
 
   /**
@@ -35,14 +63,14 @@ export class CatalogClient {
    * cannot make a stale copy here look fresh.
    */
   async getProductsFromSource(ids: number[]): Promise<Map<number, ProductSummary | null>> {
-    return this.#productBatches('/admin/source/products', ids);
+    return summaries(await this.#productBatches('/admin/source/products', ids));
   }
 
   async #productBatches(
     path: '/products' | '/admin/source/products',
     ids: number[],
-  ): Promise<Map<number, ProductSummary | null>> {
-    const found = new Map<number, ProductSummary | null>(ids.map((id) => [id, null]));
+  ): Promise<Map<number, VersionedSummary | null>> {
+    const found = new Map<number, VersionedSummary | null>(ids.map((id) => [id, null]));
     for (let i = 0; i < ids.length; i += CATALOG_BATCH_MAX) {
       const chunk = ids.slice(i, i + CATALOG_BATCH_MAX);
       const { data, response } = await this.#api.GET(path, { params: { query: { ids: chunk.join(',') } } });
@@ -50,8 +78,10 @@ export class CatalogClient {
       if (response.status === 404) continue;
       if (response.status !== 200 || !data) throw this.#unexpected('GET', path, response.status);
       for (const p of this.#list(path, data.products)) {
-        if (found.has(p.id))
-          found.set(p.id, { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency });
+        if (found.has(p.id)) {
+          const summary = { id: p.id, name: p.name, priceCents: p.priceCents, currency: p.currency };
+          found.set(p.id, { summary, version: p.version });
+        }
       }
     }
     return found;

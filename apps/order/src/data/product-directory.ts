@@ -1,5 +1,5 @@
 import type { ReadDeadline } from '@memshop/service-kit';
-import type { Cache } from '@memshop/cache';
+import type { Cache, VersionFloors } from '@memshop/cache';
 import type { ProductDirectory, ProductSummary, Read } from '../domain/order';
 import type { CatalogClient } from './catalog-client';
 import type { OrderCacheKeys } from './cache-keys';
@@ -8,13 +8,15 @@ import { isProductSummary, PRODUCT_TTL_SECONDS } from './summaries';
 /**
  * catalog's products through order-service's cache: one multi-get for all of an order's
  * products, one batch call to catalog for the misses. Entries are purged by catalog.product.*
- * events (events/), so the TTL only bounds how long a lost event could matter.
+ * events (events/), so the TTL only bounds how long a lost event could matter. A refill caches
+ * nothing older than the version floor the purge left (events/upstream-invalidation.ts).
  */
 export class CachedProductDirectory implements ProductDirectory {
   constructor(
     private readonly cache: Cache,
     private readonly catalog: CatalogClient,
     private readonly keys: OrderCacheKeys,
+    private readonly floors: Pick<VersionFloors<number | string>, 'read'>,
   ) {}
 
   async getProducts(
@@ -26,7 +28,11 @@ export class CachedProductDirectory implements ProductDirectory {
     const results = await this.cache.getManyOrLoad<ProductSummary>(
       [...idOfKey.keys()],
       async (missingKeys) => {
-        const loaded = await this.catalog.getProducts(missingKeys.map((key) => idOfKey.get(key)!));
+        const missingIds = missingKeys.map((key) => idOfKey.get(key)!);
+        // Read once this refill holds its leases: a purge before them raised its floor first,
+        // and a purge after them makes this refill's populate fail.
+        const floors = await this.floors.read(missingIds);
+        const loaded = await this.catalog.getProductsAtLeast(missingIds, (id) => floors.get(id));
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
       },
       { deadline, entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },

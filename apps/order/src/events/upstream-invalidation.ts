@@ -1,4 +1,4 @@
-import type { InvalidationEvent } from '@memshop/cache';
+import type { InvalidationEvent, VersionFloors } from '@memshop/cache';
 import type { Logger } from '@memshop/service-kit';
 import type { OrderCacheKeys } from '../data/cache-keys';
 
@@ -18,6 +18,8 @@ export interface UpstreamInvalidationDeps {
     cachedVersion(key: string): Promise<number | undefined>;
   };
   keys: OrderCacheKeys;
+  /** The least version a refill of a product's copy may cache (CachedProductDirectory). */
+  productFloors: Pick<VersionFloors<number | string>, 'raise'>;
   logger: Logger;
 }
 
@@ -26,7 +28,12 @@ export interface UpstreamInvalidationDeps {
  * order-service's copy is purged (not refreshed: the next read loads it once, and an entity
  * nobody reads again costs nothing). Idempotent, so redelivery is harmless.
  */
-export function createUpstreamInvalidationHandler({ cache, keys, logger }: UpstreamInvalidationDeps) {
+export function createUpstreamInvalidationHandler({
+  cache,
+  keys,
+  productFloors,
+  logger,
+}: UpstreamInvalidationDeps) {
   return async function purgeUpstreamCopy(event: InvalidationEvent): Promise<void> {
     if (event.source === 'order' && event.entity === 'order') {
       await purgeOlderOrder(event);
@@ -45,8 +52,20 @@ export function createUpstreamInvalidationHandler({ cache, keys, logger }: Upstr
       );
       return;
     }
-    // Confirmed: a purge that did not reach memcached throws, so the broker redelivers the
-    // event instead of it being acked and lost.
+    // Every purge is confirmed: one that did not reach memcached throws, so the broker
+    // redelivers the event instead of it being acked and lost.
+    if (event.source !== 'catalog' || event.version === undefined) {
+      await cache.invalidate(key, { confirm: true });
+      return;
+    }
+    // catalog publishes at its commit, before its own cache holds the new row, so a refill could
+    // read the version this event replaced. The purge does not wait for the floor that stops
+    // such refills: a refill in between (the floor's two round trips) is purged again once the
+    // floor is in place, which also fails the populate of one still loading.
+    await Promise.all([
+      productFloors.raise(event.entityId, event.version),
+      cache.invalidate(key, { confirm: true }),
+    ]);
     await cache.invalidate(key, { confirm: true });
   };
 

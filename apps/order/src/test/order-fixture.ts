@@ -37,6 +37,8 @@ export interface OrderFixture {
   rabbitProxy: TcpProxy;
   /** catalog's database, for changes made behind catalog's back. */
   catalogDatabaseUrl: string;
+  /** order-service's invalidation queue: a test can deliver an event to order-service alone. */
+  orderQueue: string;
   memcached: MemcachedCluster;
   database: TestDatabase;
   /** Events order-service's consumer has handled since the fixture started. */
@@ -132,6 +134,7 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       catalogProxy,
       rabbitProxy,
       catalogDatabaseUrl: stack.databases.catalog.url,
+      orderQueue: queue,
       memcached,
       database,
       consumed,

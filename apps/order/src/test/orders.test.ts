@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import * as amqp from 'amqplib';
+import { createInvalidationEvent } from '@memshop/cache';
 import { waitFor } from '@memshop/testing';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -329,6 +331,37 @@ describe('GET /users/:id/orders', () => {
   });
 });
 
+/** A committed change in catalog's database at a new version, as catalog's write makes it, without its event or cache fix. */
+async function commitBehindCatalogsBack(productId: number, priceCents: number): Promise<number> {
+  const db = new Client({ connectionString: f.catalogDatabaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ version: number }>(
+      'UPDATE products SET price_cents = $1, version = version + 1 WHERE id = $2 RETURNING version',
+      [priceCents, productId],
+    );
+    return rows[0]!.version;
+  } finally {
+    await db.end();
+  }
+}
+
+/** Puts an event straight into order-service's queue, as the exchange would route it there. */
+async function deliverToOrderService(event: ReturnType<typeof createInvalidationEvent>): Promise<void> {
+  const connection = await amqp.connect(f.stack.rabbit.url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    channel.sendToQueue(f.orderQueue, Buffer.from(JSON.stringify(event)), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: event.id,
+    });
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
 describe('invalidation from the owning services', () => {
   it("purges order-service's copy of a product when catalog changes its price", async () => {
     const before = await catalogProduct(31);
@@ -352,6 +385,41 @@ describe('invalidation from the owning services', () => {
       unitPriceCents: before.priceCents,
       product: { id: 31, priceCents: before.priceCents + 500 },
     });
+  });
+
+  it("refills a purged copy from catalog's database while catalog's cache still holds the version before", async () => {
+    // catalog publishes at its commit and fixes its own entry right after; this is the moment in
+    // between, held open: the row is committed at a new version, catalog's cache still answers
+    // the old one, and the event reaches order-service alone.
+    const order = await placeOrder(9, [{ productId: 47, quantity: 1 }]);
+    const before = await catalogProduct(47);
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+    await f.service.cache.drain();
+    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+    const newPrice = before.priceCents + 700;
+    const version = await commitBehindCatalogsBack(47, newPrice);
+    expect(version).toBe(before.version + 1);
+    expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
+
+    const event = createInvalidationEvent({
+      source: 'catalog',
+      entity: 'product',
+      action: 'updated',
+      entityId: '47',
+      version,
+    });
+    await deliverToOrderService(event);
+    await f.waitForConsumed((e) => e.id === event.id, 'the event delivered to order-service');
+
+    const refilled = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+    expect(refilled.headers['x-cache']).toBe('miss');
+    expect(refilled.body.items[0].product.priceCents).toBe(newPrice);
+    await f.service.cache.drain();
+    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+    expect(cached.headers['x-cache']).toBe('hit');
+    expect(cached.body.items[0].product.priceCents).toBe(newPrice);
+    // Still stale there: the refill above did not come from catalog's cache.
+    expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
   });
 
   it("purges order-service's copy of a user when user-service renames them", async () => {

@@ -19,10 +19,11 @@ export interface OutboxRelayOptions {
   /** Poll for pending rows this often (rows of crashed or other writers). Default 1000 ms. */
   pollIntervalMs?: number;
   /**
-   * The poll leaves rows younger than this to their writer, which publishes them itself right
-   * after fixing its own cache entry (`kick(events)`). Published before that fix, a consumer
-   * that purges its copy and refetches from the writer's service can cache the old value again,
-   * and the writer's own publish is then dropped as a duplicate. Explicit rounds (`kick()`,
+   * The poll leaves rows younger than this to their writer, which publishes them itself
+   * (`kick(events)`), usually right after fixing its own cache entry. Published by the poll before
+   * that fix, a consumer that purges its copy and refetches from the writer's service can cache
+   * the old value again (unless it keeps its copies behind `VersionFloors`), and the writer's own
+   * publish is then dropped as a duplicate. Explicit rounds (`kick()`,
    * `publishPending()`, `start()`) take every row. Default 1000 ms.
    */
   pollGraceMs?: number;
