@@ -32,16 +32,22 @@ export class VersionFloors<Id> {
 
   /**
    * Raises the floor of `id` to `version` (a versioned write: an older event arriving late never
-   * lowers it). Rejects when the write did not reach memcached, so a consumer does not ack an
-   * event whose floor is missing.
+   * lowers it). Rejects unless a floor of at least `version` is read back, so a consumer does not
+   * ack an event whose floor is missing: `writeThrough` settles a failed or contended write by
+   * deleting the key, which is safe for a copy and not for a floor.
    */
   async raise(id: Id, version: number): Promise<void> {
-    await this.#cache.writeThrough(this.#opts.keyOf(id), version, {
+    const key = this.#opts.keyOf(id);
+    await this.#cache.writeThrough(key, version, {
       version,
       ttlSeconds: this.#opts.ttlSeconds,
       entity: this.#opts.entity,
       confirm: true,
     });
+    const stored = await this.#cache.cachedVersion(key);
+    if (stored === undefined || stored < version) {
+      throw new Error(`version floor ${key} not raised to ${version} (read back ${stored ?? 'none'})`);
+    }
   }
 
   /** The floors of those of `ids` that have one; a floor that cannot be read counts as none. */

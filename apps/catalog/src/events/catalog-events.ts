@@ -50,9 +50,9 @@ export interface CatalogEventDeps {
 }
 
 /**
- * The catalog consumes its own events too. The writing instance already fixed its cache right
- * after the commit; this repeats it for the case where that instance died in between (the
- * outbox still published the event). Idempotent: a purge or a versioned write-through can
+ * The catalog consumes its own events too. The writing instance fixes its cache right after
+ * the commit; this repeats it for the case where that instance died in between (the outbox
+ * still published the event). Idempotent: a purge or a versioned write-through can
  * run any number of times.
  */
 export function createCatalogEventHandler({ repository, cache, logger }: CatalogEventDeps) {
@@ -85,9 +85,10 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
       await cache.purgeProducts([id], CONFIRM);
       return;
     }
-    // Every instance consumes its own events, so usually the writer's write-through (or a read
-    // after the commit) already holds this version: one get instead of a Postgres read, a CAS
-    // write and a category bump per event. The writer bumps its categories before it fixes the
+    // Every instance consumes its own events. For stock events the writer's write-through (or a
+    // read after the commit) usually already holds this version: one get instead of a Postgres
+    // read, a CAS write and a category bump. Product events are published at the commit, so they
+    // often arrive before the writer's fix and repeat it; both writes are versioned. The writer bumps its categories before it fixes the
     // product entry, so its entry implies its bump; the case left (a writer that died before
     // both, then a read that cached the new row before this event) leaves the category's pages
     // to their 60 s TTL.

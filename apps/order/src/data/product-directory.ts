@@ -29,8 +29,9 @@ export class CachedProductDirectory implements ProductDirectory {
       [...idOfKey.keys()],
       async (missingKeys) => {
         const missingIds = missingKeys.map((key) => idOfKey.get(key)!);
-        // Read once this refill holds its leases: a purge before them raised its floor first,
-        // and a purge after them makes this refill's populate fail.
+        // Read once this refill holds its leases: a refill that leased before the floor landed
+        // is removed by the handler's second purge, which follows the floor; one that leased
+        // after it reads the floor.
         const floors = await this.floors.read(missingIds);
         const loaded = await this.catalog.getProductsAtLeast(missingIds, (id) => floors.get(id));
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
