@@ -67,7 +67,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       const catalog = new CatalogClient(catalogHttp);
       const userClient = new UserClient(userHttp);
       const users = new CachedUserDirectory(cache, userClient, keys);
-      const productFloors = new VersionFloors<number | string>(cache, {
+      const productFloors = new VersionFloors<number>(cache, {
         keyOf: keys.productFloor,
         // catalog fixes its own entry milliseconds after the commit it publishes at, or (its
         // writer dead) its consumer does within the bus delay: a copy's TTL is far beyond both.

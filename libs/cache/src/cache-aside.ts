@@ -9,6 +9,7 @@ import type {
   CacheResult,
   CacheStore,
   GetOrLoadOptions,
+  PeekOptions,
   ResolvedOptions,
 } from './cache-options.js';
 import { CacheReader, type Flight } from './cache-reader.js';
@@ -246,22 +247,26 @@ export class Cache {
    * populate), or undefined when there is none: no item, a "not found", a lease, a corrupt entry,
    * or the cache did not answer. One get, no lease, no load, not counted as a request: an event
    * consumer uses it to skip reloading a row the cache already holds at the event's version.
+   * With `strict`, a cache that did not answer rejects instead: for a reader to whom "no
+   * entry" and "unknown" must lead to different actions.
    */
-  async cachedVersion(key: string): Promise<number | undefined> {
-    return (await this.peek(key))?.version;
+  async cachedVersion(key: string, opts: PeekOptions = {}): Promise<number | undefined> {
+    return (await this.peek(key, opts))?.version;
   }
 
   /**
    * The entry under `key` as stored (value, version, storedAt), or undefined when there is
-   * none, a lease, a corrupt entry, or the cache did not answer. One get: no lease, no load,
-   * not counted as a request (the staleness auditor and event consumers read through it).
+   * none, a lease, a corrupt entry, or the cache did not answer (with `strict`, that rejects
+   * with the transport's error instead). One get: no lease, no load, not counted as a request
+   * (the staleness auditor and event consumers read through it).
    */
-  async peek(key: string): Promise<CacheEntry<unknown> | undefined> {
+  async peek(key: string, opts: PeekOptions = {}): Promise<CacheEntry<unknown> | undefined> {
     let item;
     try {
       item = await this.#store.get(key);
     } catch (err) {
       this.#failures.report('get', key, err);
+      if (opts.strict) throw err;
       return undefined;
     }
     if (item === null) return undefined;

@@ -52,6 +52,11 @@ export interface GetOrLoadOptions<T> {
   deadline?: AbortSignal | number;
 }
 
+export interface PeekOptions {
+  /** Reject with the transport's error when the cache did not answer, instead of undefined. */
+  strict?: boolean;
+}
+
 export type CacheDefaults = Required<
   Omit<GetOrLoadOptions<unknown>, 'validate' | 'versionOf' | 'deadline'>
 > & {

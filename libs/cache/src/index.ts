@@ -12,6 +12,7 @@ export type {
   CacheStatus,
   CacheStore,
   GetOrLoadOptions,
+  PeekOptions,
 } from './cache-options.js';
 export { CacheCluster } from './cluster.js';
 export type {

@@ -5,7 +5,9 @@ export interface VersionFloorsOptions<Id> {
   keyOf: (id: Id) => string;
   /**
    * How long a floor is kept: longer than the owner may take to fix its own cache after the
-   * commit it published at (its own write, or its consumer of the same event if it died).
+   * commit it published at (its own write, or its consumer of the same event if it died). The
+   * cache's TTL jitter applies (default +-10%, so at least 0.9 of this), and the entry stays
+   * readable through the grace window after it.
    */
   ttlSeconds: number;
   /** Metrics and per-entity policy of the floor entries. Default 'version-floor'. */
@@ -20,6 +22,12 @@ export interface VersionFloorsOptions<Id> {
  * consumer raises the floor to the event's version before (or with, purging again after) its
  * purge; a refill reads the floors of what it loads, and reads below them from the owner's
  * database instead.
+ *
+ * What it relies on: the copies are filled under leases (the consumer's second purge fails a
+ * populate that read before the floor), the owner's API returns each entity's version, and the
+ * floor keys are not in a near-cached (L1) entity. A floor is a cache entry: memcached may
+ * evict it early, or lose it with its node. A lost floor reopens only the window it guards,
+ * from the owner's commit to its own cache fix, milliseconds after the event.
  */
 export class VersionFloors<Id> {
   readonly #cache: Pick<Cache, 'writeThrough' | 'cachedVersion'>;
@@ -50,13 +58,21 @@ export class VersionFloors<Id> {
     }
   }
 
-  /** The floors of those of `ids` that have one; a floor that cannot be read counts as none. */
+  /**
+   * The floors of those of `ids` that have one. A floor that cannot be read (its node did not
+   * answer) is Infinity: nothing cached is known to be new enough, so the caller reads the
+   * owner's database. Treating it as "no floor" would let a refill take the version before from
+   * the owner's cache in exactly the window the floor exists for.
+   */
   async read(ids: readonly Id[]): Promise<Map<Id, number>> {
-    const versions = await Promise.all(ids.map((id) => this.#cache.cachedVersion(this.#opts.keyOf(id))));
+    const reads = await Promise.allSettled(
+      ids.map((id) => this.#cache.cachedVersion(this.#opts.keyOf(id), { strict: true })),
+    );
     const floors = new Map<Id, number>();
     ids.forEach((id, i) => {
-      const version = versions[i];
-      if (version !== undefined) floors.set(id, version);
+      const read = reads[i]!;
+      if (read.status === 'rejected') floors.set(id, Number.POSITIVE_INFINITY);
+      else if (read.value !== undefined) floors.set(id, read.value);
     });
     return floors;
   }

@@ -82,8 +82,11 @@ function registerCatalogRoutes(registry: OpenAPIRegistry): void {
     operationId: 'getProductsFromSource',
     security: security.userOrService,
     tags: ['operations'],
-    summary: "Products by id from the database, never the cache (other services' staleness auditors)",
-    description: 'The ids as in `GET /products`; `products` may be empty (every id `missing`).',
+    summary: "Products by id from the database, never the cache (other services' auditors and refills)",
+    description:
+      'The ids as in `GET /products`; `products` may be empty (every id `missing`). For order-service ' +
+      "(its staleness auditor, and a refill of a copy whose version floor is above what catalog's cache " +
+      'answered) and admins: every call reads Postgres.',
     request: { query: idsQuerySchema },
     responses: {
       200: jsonResponse('The products found, in request order, and the ids not found.', productBatchSchema),

@@ -35,8 +35,8 @@ export function productRoutes(catalog: CatalogService): Router {
 
   /**
    * `GET /admin/source/products?ids=1,2,3`: the same batch from the database, never the cache, for
-   * other services' staleness auditors (an operator route, like /admin/cache-audit): order-service
-   * or an admin only, since every call goes to Postgres.
+   * order-service (its staleness auditor, and refills below a version floor, which catalog's cache
+   * may not hold yet) or an admin only, since every call goes to Postgres.
    */
   router.get('/admin/source/products', allow(isService(ORDER_SERVICE), isAdmin), async (req, res) => {
     const { ids } = idsQuerySchema.parse(req.query);

@@ -16,7 +16,7 @@ export class CachedProductDirectory implements ProductDirectory {
     private readonly cache: Cache,
     private readonly catalog: CatalogClient,
     private readonly keys: OrderCacheKeys,
-    private readonly floors: Pick<VersionFloors<number | string>, 'read'>,
+    private readonly floors: Pick<VersionFloors<number>, 'read'>,
   ) {}
 
   async getProducts(
@@ -29,11 +29,11 @@ export class CachedProductDirectory implements ProductDirectory {
       [...idOfKey.keys()],
       async (missingKeys) => {
         const missingIds = missingKeys.map((key) => idOfKey.get(key)!);
-        // Read once this refill holds its leases: a refill that leased before the floor landed
-        // is removed by the handler's second purge, which follows the floor; one that leased
-        // after it reads the floor.
-        const floors = await this.floors.read(missingIds);
-        const loaded = await this.catalog.getProductsAtLeast(missingIds, (id) => floors.get(id));
+        // Read once this refill holds its leases (beside the catalog call: only the floor read's
+        // own moment matters): a refill that read before the floor landed is removed by the
+        // handler's second purge, which follows the floor; one that read after it sees the floor.
+        const floors = this.floors.read(missingIds);
+        const loaded = await this.catalog.getProductsAtLeast(missingIds, floors);
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
       },
       { deadline, entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },

@@ -19,7 +19,7 @@ export interface UpstreamInvalidationDeps {
   };
   keys: OrderCacheKeys;
   /** The least version a refill of a product's copy may cache (CachedProductDirectory). */
-  productFloors: Pick<VersionFloors<number | string>, 'raise'>;
+  productFloors: Pick<VersionFloors<number>, 'raise'>;
   logger: Logger;
 }
 
@@ -63,7 +63,7 @@ export function createUpstreamInvalidationHandler({
     // such refills: a refill in between (the floor's two round trips) is purged again once the
     // floor is in place, which also fails the populate of one still loading.
     await Promise.all([
-      productFloors.raise(event.entityId, event.version),
+      productFloors.raise(Number(event.entityId), event.version),
       cache.invalidate(key, { confirm: true }),
     ]);
     await cache.invalidate(key, { confirm: true });

@@ -51,8 +51,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Products by id from the database, never the cache (other services' staleness auditors)
-     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`).
+     * Products by id from the database, never the cache (other services' auditors and refills)
+     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`). For order-service (its staleness auditor, and a refill of a copy whose version floor is above what catalog's cache answered) and admins: every call reads Postgres.
      */
     get: operations['getProductsFromSource'];
     put?: never;
