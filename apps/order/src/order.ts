@@ -32,6 +32,8 @@ export type OrderService = ComposedService<
     settler: OrderSettler;
     /** order-service's cached copies of catalog products. */
     products: CachedProductDirectory;
+    /** catalog's API with order-service's own credential (what the copies are refilled from). */
+    catalog: CatalogClient;
     keys: OrderCacheKeys;
   }
 >;
@@ -127,7 +129,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
         healthChecks,
         tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
         preflight: [() => signer.load()],
-        parts: { settler, products, keys },
+        parts: { settler, products, catalog, keys },
       };
     },
   );

@@ -100,8 +100,9 @@ export class CatalogService {
 
   /**
    * Products read from the database, never from the cache: what other services' auditors compare
-   * their copies with. Read through the cache, a stale entry here would make a copy just as stale
-   * there look fresh.
+   * their copies with (read through the cache, a stale entry here would make a copy just as stale
+   * there look fresh), and what order-service refills a copy from when this cache may still hold
+   * a version below the copy's floor.
    */
   async getProductsFromSource(ids: number[]): Promise<{ products: Product[]; missing: number[] }> {
     const found = await this.deps.repository.findProducts(ids);

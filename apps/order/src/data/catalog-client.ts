@@ -33,17 +33,17 @@ export class CatalogClient {
 
   /**
    * Products by id through catalog's batch read (one multi-get there), in chunks of
-   * CATALOG_BATCH_MAX; ids catalog does not return are unknown products. `floors` names the
-   * least version an id must have, if any (awaited beside the batch read, so the lookup costs no
+   * CATALOG_BATCH_MAX; ids catalog does not return are unknown products. `readFloors` gives the
+   * least version each id must have, if any (run beside the batch read, so the lookup costs no
    * round trip of its own): catalog publishes a product's event at its commit, so for a moment
    * its cache may still answer the version before. Such an answer (or a "not found" for an id
    * with a floor) is read again from catalog's database, which holds the committed row.
    */
   async getProductsAtLeast(
     ids: number[],
-    floors: Promise<ReadonlyMap<number, number>>,
+    readFloors: (ids: number[]) => Promise<ReadonlyMap<number, number>>,
   ): Promise<Map<number, ProductSummary | null>> {
-    const [cached, floorOf] = await Promise.all([this.#productBatches('/products', ids), floors]);
+    const [cached, floorOf] = await Promise.all([this.#productBatches('/products', ids), readFloors(ids)]);
     const behind = ids.filter((id) => {
       const floor = floorOf.get(id);
       if (floor === undefined) return false;

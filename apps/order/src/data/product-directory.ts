@@ -29,11 +29,10 @@ export class CachedProductDirectory implements ProductDirectory {
       [...idOfKey.keys()],
       async (missingKeys) => {
         const missingIds = missingKeys.map((key) => idOfKey.get(key)!);
-        // Read once this refill holds its leases (beside the catalog call: only the floor read's
-        // own moment matters): a refill that read before the floor landed is removed by the
-        // handler's second purge, which follows the floor; one that read after it sees the floor.
-        const floors = this.floors.read(missingIds);
-        const loaded = await this.catalog.getProductsAtLeast(missingIds, floors);
+        // Floors are read once this refill holds its leases (beside the catalog call: only the
+        // floor read's own moment matters): a refill that read before the floor landed is removed
+        // by the handler's second purge, which follows the floor; one that read after it sees it.
+        const loaded = await this.catalog.getProductsAtLeast(missingIds, (ids) => this.floors.read(ids));
         return new Map(missingKeys.map((key) => [key, loaded.get(idOfKey.get(key)!) ?? null]));
       },
       { deadline, entity: 'product', ttlSeconds: PRODUCT_TTL_SECONDS, validate: isProductSummary },

@@ -58,16 +58,36 @@ export function createUpstreamInvalidationHandler({
       await cache.invalidate(key, { confirm: true });
       return;
     }
-    // catalog publishes at its commit, before its own cache holds the new row, so a refill could
-    // read the version this event replaced. The purge does not wait for the floor that stops
-    // such refills: a refill in between (the floor's two round trips) is purged again once the
-    // floor is in place, which also fails the populate of one still loading.
-    await Promise.all([
-      productFloors.raise(Number(event.entityId), event.version),
+    await purgeAboveFloor(event, key, event.version);
+  };
+
+  /**
+   * catalog publishes at its commit, before its own cache holds the new row, so a refill could
+   * read the version this event replaced. The purge does not wait for the floor that stops such
+   * refills: a refill in between (the floor's two round trips) is purged again once the floor is
+   * in place, which also fails the populate of one still loading. The second purge runs even
+   * when the floor failed (the event is then redelivered), so no such refill outlives it.
+   */
+  async function purgeAboveFloor(event: InvalidationEvent, rawKey: string, version: number): Promise<void> {
+    const productId = Number(event.entityId);
+    if (!Number.isInteger(productId) || productId < 1) {
+      // No copy is kept under such an id, and no floor can name it: purged as sent, not floored.
+      logger.warn(
+        { eventId: event.id, entityId: event.entityId },
+        'product event with a bad id: purged only',
+      );
+      await cache.invalidate(rawKey, { confirm: true });
+      return;
+    }
+    // The copy's key from the same number as the floor's, so the two always name one product.
+    const key = keys.product(productId);
+    const [floor, firstPurge] = await Promise.allSettled([
+      productFloors.raise(productId, version),
       cache.invalidate(key, { confirm: true }),
     ]);
     await cache.invalidate(key, { confirm: true });
-  };
+    for (const step of [floor, firstPurge]) if (step.status === 'rejected') throw step.reason;
+  }
 
   /**
    * The writer wrote its order through (versioned) before publishing, so usually the entry

@@ -5,6 +5,7 @@ import { waitFor } from '@memshop/testing';
 import { Client } from 'pg';
 import request from 'supertest';
 import { orderCacheKeys } from '../data/cache-keys';
+import { createUpstreamInvalidationHandler } from '../events/upstream-invalidation';
 import { startOrderFixture, type OrderFixture } from './order-fixture';
 
 let f: OrderFixture;
@@ -358,6 +359,37 @@ async function deliverToOrderService(event: ReturnType<typeof createInvalidation
   }
 }
 
+/**
+ * The event of a commit catalog has not fixed its cache for yet reaches order-service alone:
+ * its copy is purged, then refilled from catalog's database, above the floor the event raised.
+ */
+async function refillAfterEventWhileCatalogIsStale(
+  orderId: number,
+  version: number,
+  stalePriceCents: number,
+  newPriceCents: number,
+): Promise<void> {
+  const event = createInvalidationEvent({
+    source: 'catalog',
+    entity: 'product',
+    action: 'updated',
+    entityId: '47',
+    version,
+  });
+  await deliverToOrderService(event);
+  await f.waitForConsumed((e) => e.id === event.id, 'the event delivered to order-service');
+
+  const refilled = await request(f.service.app).get(`/orders/${orderId}`).set(f.as.admin).expect(200);
+  expect(refilled.headers['x-cache']).toBe('miss');
+  expect(refilled.body.items[0].product.priceCents).toBe(newPriceCents);
+  await f.service.cache.drain();
+  const cached = await request(f.service.app).get(`/orders/${orderId}`).set(f.as.admin).expect(200);
+  expect(cached.headers['x-cache']).toBe('hit');
+  expect(cached.body.items[0].product.priceCents).toBe(newPriceCents);
+  // Still stale there: the refill above did not come from catalog's cache.
+  expect((await catalogProduct(47)).priceCents).toBe(stalePriceCents);
+}
+
 describe('invalidation from the owning services', () => {
   it("purges order-service's copy of a product when catalog changes its price", async () => {
     const before = await catalogProduct(31);
@@ -394,31 +426,80 @@ describe('invalidation from the owning services', () => {
     await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
     const newPrice = before.priceCents + 700;
     const version = await changeBehindCatalogsBack(47, newPrice, { bumpVersion: true });
-    expect(version).toBe(before.version + 1);
-    expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
+    try {
+      expect(version).toBe(before.version + 1);
+      expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
+      await refillAfterEventWhileCatalogIsStale(order.id, version, before.priceCents, newPrice);
+    } finally {
+      // catalog's own write, which this test held back, so no later test finds catalog stale.
+      await eventBarrier(47);
+    }
+  });
 
+  it("reads catalog's database for a product whose floor is above catalog's answer, missing or unreadable", async () => {
+    const before = await catalogProduct(48);
+    // catalog's cache holds it before the change below, so its cache answers the version before.
+    await waitFor(async () => (await fetch(`${f.catalogUrl}/products/48`)).headers.get('x-cache') === 'hit', {
+      message: "product 48 in catalog's cache",
+    });
+    const newPrice = before.priceCents + 300;
+    await changeBehindCatalogsBack(48, newPrice, { bumpVersion: true });
+    try {
+      const { catalog } = f.service;
+      const unknownId = 999_999;
+      const floors = new Map([[unknownId, 1]]);
+      // No floor: catalog's cache answers, the version before.
+      const plain = await catalog.getProductsAtLeast([48], async () => new Map());
+      expect(plain.get(48)?.priceCents).toBe(before.priceCents);
+      // A floor that could not be read (VersionFloors answers Infinity): the committed row.
+      const unreadable = await catalog.getProductsAtLeast(
+        [48, unknownId],
+        async () => new Map([...floors, [48, Number.POSITIVE_INFINITY]]),
+      );
+      expect(unreadable.get(48)?.priceCents).toBe(newPrice);
+      // A floor above catalog's answer: the committed row; an id with a floor catalog does not
+      // know is read there too, and stays unknown.
+      const above = await catalog.getProductsAtLeast(
+        [48, unknownId],
+        async () => new Map([...floors, [48, before.version + 1]]),
+      );
+      expect(above.get(48)?.priceCents).toBe(newPrice);
+      expect(above.get(unknownId)).toBeNull();
+    } finally {
+      await eventBarrier(48);
+    }
+  });
+
+  it('purges a product again after its floor, and fails the event when the floor cannot be raised', async () => {
+    const { cache, keys, logger } = f.service;
+    const key = keys.product(49);
+    const copy = { id: 49, name: 'copy', priceCents: 1, currency: 'EUR' };
     const event = createInvalidationEvent({
       source: 'catalog',
       entity: 'product',
       action: 'updated',
-      entityId: '47',
-      version,
+      // The copy's key and the floor's come from one number, however the id is spelled.
+      entityId: '049',
+      version: 1_000,
     });
-    await deliverToOrderService(event);
-    await f.waitForConsumed((e) => e.id === event.id, 'the event delivered to order-service');
-
-    const refilled = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
-    expect(refilled.headers['x-cache']).toBe('miss');
-    expect(refilled.body.items[0].product.priceCents).toBe(newPrice);
-    await f.service.cache.drain();
-    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
-    expect(cached.headers['x-cache']).toBe('hit');
-    expect(cached.body.items[0].product.priceCents).toBe(newPrice);
-    // Still stale there: the refill above did not come from catalog's cache.
-    expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
-    // catalog's own write, which this test held back, so no later test finds catalog stale.
-    await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/47`, { priceCents: newPrice });
-    expect((await catalogProduct(47)).priceCents).toBe(newPrice);
+    const handler = createUpstreamInvalidationHandler({
+      cache,
+      keys,
+      logger,
+      productFloors: {
+        // The floor's node fails after a refill filled the copy the first purge removed.
+        raise: async () => {
+          await waitFor(async () => (await cache.cachedVersion(key)) === undefined, {
+            message: 'the first purge',
+          });
+          await cache.writeThrough(key, copy, { version: 999, entity: 'product', ttlSeconds: 60 });
+          throw new Error('floor not raised');
+        },
+      },
+    });
+    await cache.writeThrough(key, copy, { version: 998, entity: 'product', ttlSeconds: 60 });
+    await expect(handler(event)).rejects.toThrow('floor not raised');
+    expect(await cache.cachedVersion(key)).toBeUndefined();
   });
 
   it("purges order-service's copy of a user when user-service renames them", async () => {

@@ -52,7 +52,7 @@ export interface paths {
     };
     /**
      * Products by id from the database, never the cache (other services' auditors and refills)
-     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`). For order-service (its staleness auditor, and a refill of a copy whose version floor is above what catalog's cache answered) and admins: every call reads Postgres.
+     * @description The ids as in `GET /products`; `products` may be empty (every id `missing`). For order-service (its staleness auditor, and a refill of a copy when catalog's cache answered below the copy's version floor, answered "not found" for an id with a floor, or the floor could not be read) and admins: every call reads Postgres.
      */
     get: operations['getProductsFromSource'];
     put?: never;
