@@ -43,6 +43,8 @@ export interface InvalidationConsumerOptions {
 export class InvalidationConsumer {
   readonly #opts: InvalidationConsumerOptions;
   readonly #handled = new Map<string, true>();
+  /** Ids whose handlers are running, settled when they end (either way). */
+  readonly #running = new Map<string, Promise<void>>();
 
   constructor(opts: InvalidationConsumerOptions) {
     this.#opts = opts;
@@ -65,11 +67,31 @@ export class InvalidationConsumer {
       return;
     }
     const event = decoded.event;
+    // A copy delivered while another is being handled (deliveries run concurrently, up to the
+    // prefetch) waits for it: a duplicate once that one succeeded, handled again if it failed.
+    for (let running = this.#running.get(event.id); running; running = this.#running.get(event.id)) {
+      await running;
+    }
     if (this.#handled.has(event.id)) {
       this.#opts.tracing.publish('consume', { event, ok: true, duplicate: true });
       settle(() => channel.ack(msg));
       return;
     }
+    let ended!: () => void;
+    this.#running.set(event.id, new Promise<void>((resolve) => (ended = resolve)));
+    try {
+      await this.#runHandlers(channel, msg, event);
+    } finally {
+      this.#running.delete(event.id);
+      ended();
+    }
+  }
+
+  async #runHandlers(
+    channel: amqp.Channel,
+    msg: amqp.ConsumeMessage,
+    event: InvalidationEvent,
+  ): Promise<void> {
     const parent = extractTraceContext(msg.properties.headers as Record<string, unknown> | undefined);
     try {
       await this.#opts.tracing.span(

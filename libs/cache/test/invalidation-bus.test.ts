@@ -126,6 +126,35 @@ describe('InvalidationBus against real RabbitMQ', () => {
     expect(handled.filter((id) => id === once.id)).toHaveLength(1);
   });
 
+  it('skips a copy delivered while the first is still being handled', async () => {
+    const { exchange, queue } = names();
+    const started: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const once = event();
+    const consumer = newBus({ url: rabbitUrl(), service: 'order', exchange, queue, bindings: ['#'] });
+    consumer.subscribe(async (e) => {
+      started.push(e.id);
+      if (e.id === once.id) await gate;
+    });
+    await consumer.start();
+    await consumer.waitUntilConnected();
+    const publisher = newBus({ url: rabbitUrl(), service: 'catalog', exchange });
+    await publisher.start();
+    await publisher.waitUntilConnected();
+    const marker = event();
+    await publisher.publish(once);
+    await publisher.publish(once);
+    await publisher.publish(marker);
+    // Deliveries arrive in order, so both copies are in the consumer while the first one waits.
+    await waitFor(() => started.includes(marker.id), { message: 'the marker event' });
+    release();
+    const after = event();
+    await publisher.publish(after);
+    await waitFor(() => started.includes(after.id), { message: 'the event after the release' });
+    expect(started.filter((id) => id === once.id)).toHaveLength(1);
+  });
+
   it('retries failed events through the broker and parks one at the delivery limit, with its error', async () => {
     const { exchange, queue } = names();
     const registry = new Registry();
