@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { findFreePort } from '../../libs/testing/src/free-port';
 
 /** The workspace root (scripts/lib/ is two levels below it). */
 export const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..');
@@ -139,19 +140,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** A free loopback port from the kernel (bind 0, release). */
+/** A free port for a service about to start, claimed for this process (libs/testing's findFreePort). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
+  return findFreePort();
 }
 
 /** Whether something already listens on the loopback port. */
