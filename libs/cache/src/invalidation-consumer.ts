@@ -68,7 +68,7 @@ export class InvalidationConsumer {
     }
     const event = decoded.event;
     // A copy delivered while another is being handled (deliveries run concurrently, up to the
-    // prefetch) waits for it: a duplicate once that one succeeded, handled again if it failed.
+    // prefetch) waits for it: a duplicate once that one succeeded, handled if that one failed.
     for (let running = this.#running.get(event.id); running; running = this.#running.get(event.id)) {
       await running;
     }
