@@ -15,6 +15,7 @@ const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
 /** One file per port handed out, so two processes (two suites side by side) never get the same one. */
 const CLAIMS_DIR = path.join(os.tmpdir(), 'memshop-port-claims');
 const ATTEMPTS = 200;
+const UNWRITTEN_CLAIM_MS = 10_000;
 
 const claimed = new Set<string>();
 let exitHookInstalled = false;
@@ -76,12 +77,16 @@ function release(port: number): void {
 
 function holderAlive(file: string): boolean {
   let pid: number;
+  let modifiedAt: number;
   try {
     pid = Number(fs.readFileSync(file, 'utf8'));
+    modifiedAt = fs.statSync(file).mtimeMs;
   } catch {
     return false;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+  // Created but not yet written (its holder is between open and write), or a holder that died
+  // right there: the second only once it is old.
+  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - modifiedAt < UNWRITTEN_CLAIM_MS;
   try {
     process.kill(pid, 0);
     return true;
@@ -91,12 +96,20 @@ function holderAlive(file: string): boolean {
   }
 }
 
+/**
+ * Once per process: removes this process's claims at exit, and the claims of processes that died
+ * without removing theirs (killed by a signal), so the folder holds about the ports in use.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const file of claimed) fs.rmSync(file, { force: true });
   });
+  for (const name of fs.readdirSync(CLAIMS_DIR)) {
+    const file = path.join(CLAIMS_DIR, name);
+    if (!claimed.has(file) && !holderAlive(file)) fs.rmSync(file, { force: true });
+  }
 }
 
 function canBind(host: string, port: number): Promise<boolean> {
