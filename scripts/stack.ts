@@ -31,7 +31,8 @@ import { watchParent } from './lib/parent-watch';
 import { BUNDLE_DIR, bundleService } from './lib/service-bundle';
 import { defaultInvalidationQueue } from '../libs/cache/src/advanced';
 import { BROKER_NAME_PREFIX } from '../libs/service-kit/src/memshop-cache-names';
-import { freePort, portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
+import { findFreePort } from '../libs/testing/src/free-port';
+import { portInUse, ServiceProcess, waitUntilReady, WORKSPACE_ROOT } from './lib/service-process';
 
 // Under Jest, `process` is a per-file copy whose 'exit' never fires; the real one does.
 const realProcess = vm.runInThisContext('process') as NodeJS.Process;
@@ -311,7 +312,7 @@ async function choosePorts(
         `port ${port} (${service}) is already in use: is a stack already running? (npm run demo uses it; stop it with Ctrl-C)`,
       );
     }
-    while (port === 0 || taken.has(port)) port = await freePort();
+    while (port === 0 || taken.has(port)) port = await findFreePort();
     taken.add(port);
     return port;
   };

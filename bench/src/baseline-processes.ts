@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../scripts/lib/service-process';
+import { findFreePort } from '../../libs/testing/src/free-port';
 import { SERVICE_NODE_ARGS } from './settings';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -24,7 +24,7 @@ export async function startBaseline(
   mode: BaselineMode,
   env: Record<string, string>,
 ): Promise<BaselineProcess> {
-  const port = await freePort();
+  const port = await findFreePort();
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', ...SERVICE_NODE_ARGS, path.join(__dirname, 'baseline-server.ts')],

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Stack } from '../../scripts/stack';
 import { bundleService } from '../../scripts/lib/service-bundle';
-import { freePort, ServiceProcess, waitUntilReady } from '../../scripts/lib/service-process';
+import { findFreePort } from '../../libs/testing/src/free-port';
+import { ServiceProcess, waitUntilReady } from '../../scripts/lib/service-process';
 import { relaxedRateLimitEnv } from '../../libs/testing/src';
 import { SERVICE_NODE_ARGS } from './settings';
 
@@ -39,8 +40,8 @@ export async function startCatalogVariants(
           service: 'catalog',
           // Numbered after the stack's instances so log files do not collide.
           instance: stack.processes.catalog.length + i,
-          port: await freePort(),
-          adminPort: await freePort(),
+          port: await findFreePort(),
+          adminPort: await findFreePort(),
           env: {
             ...process.env,
             ...stack.auth.envFor('catalog'),

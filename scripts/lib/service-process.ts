@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { findFreePort } from '../../libs/testing/src/free-port';
 
 /** The workspace root (scripts/lib/ is two levels below it). */
 export const WORKSPACE_ROOT = path.resolve(__dirname, '..', '..');
@@ -138,11 +137,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/** A free port for a service about to start, claimed for this process (libs/testing's findFreePort). */
-export function freePort(): Promise<number> {
-  return findFreePort();
 }
 
 /** Whether something already listens on the loopback port. */

@@ -88,10 +88,10 @@ export function createCatalogEventHandler({ repository, cache, logger }: Catalog
     // Every instance consumes its own events. For stock events the writer's write-through (or a
     // read after the commit) usually already holds this version: one get instead of a Postgres
     // read, a CAS write and a category bump. Product events are published at the commit, so they
-    // often arrive before the writer's fix and repeat it; both writes are versioned. The writer bumps its categories before it fixes the
-    // product entry, so its entry implies its bump; the case left (a writer that died before
-    // both, then a read that cached the new row before this event) leaves the category's pages
-    // to their 60 s TTL.
+    // often arrive before the writer's fix and repeat it; both writes are versioned. The writer
+    // bumps its categories before it fixes the product entry, so its entry implies its bump; the
+    // case left (a writer that died before both, then a read that cached the new row before this
+    // event) leaves the category's pages to their 60 s TTL.
     const cachedVersion = await cache.cachedProductVersion(id);
     if (event.version !== undefined && cachedVersion !== undefined && cachedVersion >= event.version) {
       return;

@@ -364,6 +364,7 @@ async function deliverToOrderService(event: ReturnType<typeof createInvalidation
  * its copy is purged, then refilled from catalog's database, above the floor the event raised.
  */
 async function refillAfterEventWhileCatalogIsStale(
+  productId: number,
   orderId: number,
   version: number,
   stalePriceCents: number,
@@ -373,7 +374,7 @@ async function refillAfterEventWhileCatalogIsStale(
     source: 'catalog',
     entity: 'product',
     action: 'updated',
-    entityId: '47',
+    entityId: String(productId),
     version,
   });
   await deliverToOrderService(event);
@@ -387,7 +388,7 @@ async function refillAfterEventWhileCatalogIsStale(
   expect(cached.headers['x-cache']).toBe('hit');
   expect(cached.body.items[0].product.priceCents).toBe(newPriceCents);
   // Still stale there: the refill above did not come from catalog's cache.
-  expect((await catalogProduct(47)).priceCents).toBe(stalePriceCents);
+  expect((await catalogProduct(productId)).priceCents).toBe(stalePriceCents);
 }
 
 describe('invalidation from the owning services', () => {
@@ -429,7 +430,7 @@ describe('invalidation from the owning services', () => {
     try {
       expect(version).toBe(before.version + 1);
       expect((await catalogProduct(47)).priceCents).toBe(before.priceCents);
-      await refillAfterEventWhileCatalogIsStale(order.id, version, before.priceCents, newPrice);
+      await refillAfterEventWhileCatalogIsStale(47, order.id, version, before.priceCents, newPrice);
     } finally {
       // catalog's own write, which this test held back, so no later test finds catalog stale.
       await eventBarrier(47);
