@@ -48,9 +48,10 @@ async function watchUntilGone(
  * P6, measured from outside the services. For each update: make sure order-service holds its
  * copy of the product (GET an order containing it until X-Cache: hit), then, from just before
  * the PATCH of the product on catalog is sent, poll the memcached node that owns order-service's
- * key (`order:product:v1:<id>`) every millisecond until the key is gone. The commit time is the event's `occurredAt` (stamped
- * inside the transaction just before COMMIT, ms resolution; read back from catalog's outbox
- * table after the purge), so the lag is slightly over-, never under-estimated.
+ * key (`order:product:v1:<id>`) every millisecond until the key is gone. The commit time is the
+ * event's `occurredAt` (stamped inside the transaction, before the outbox INSERT and the COMMIT,
+ * ms resolution; read back from catalog's outbox table after the purge), so the lag is over-,
+ * never under-estimated.
  */
 export async function runInvalidationLag(opts: {
   catalogUrl: string;
