@@ -28,7 +28,9 @@ export async function underP1Load<T>(
   await untilHit(url);
   const background = LoadGenerator.start();
   try {
-    await background.run({ kind: 'burst', urls: [url], timeoutMs: 10_000 });
+    const first = await background.run({ kind: 'burst', urls: [url], timeoutMs: 10_000 });
+    if (first.ok !== 1)
+      throw new Error(`the P1 load's first request failed: ${JSON.stringify(first.statusCodes)}`);
   } catch (err) {
     await background.stop();
     throw err;

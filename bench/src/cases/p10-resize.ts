@@ -1,5 +1,5 @@
+import { catalogProductKeys } from '../catalog-product-keys';
 import { KetamaRing } from '../../../libs/cache/src/hash-ring';
-import { keySpace } from '../../../libs/cache/src/keys';
 import type { Stack } from '../../../scripts/stack';
 import type { ServiceProcess } from '../../../scripts/lib/service-process';
 import { expectStatus, scrapeMetrics, sleep } from '../http-probe';
@@ -220,7 +220,7 @@ export function movedShares(
   from: readonly string[],
   to: readonly string[],
 ): { keysMoved: number; trafficMoved: number } {
-  const products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: 1 });
+  const products = catalogProductKeys();
   const a = new KetamaRing(from);
   const b = new KetamaRing(to);
   let keys = 0;

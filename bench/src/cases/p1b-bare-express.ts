@@ -1,4 +1,4 @@
-import { keySpace } from '../../../libs/cache/src';
+import { catalogProductKeys } from '../catalog-product-keys';
 import { startBaseline, type BaselineProcess } from '../baseline-processes';
 import type { LoadGenerator } from '../load-client';
 import { runThroughput, type ThroughputOptions, type ThroughputResult } from './p1-p2-p7-throughput';
@@ -27,9 +27,7 @@ export async function runThroughputWithBaselines(
     const productUrl = `${opts.catalogUrl}/products/${opts.productId}`;
     const bareExpress = await startBaseline('express', { BASELINE_SOURCE_URL: productUrl });
     started.push(bareExpress);
-    const key = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: schemaVersion ?? 1 }).key(
-      String(opts.productId),
-    );
+    const key = catalogProductKeys(schemaVersion).key(String(opts.productId));
     const nodeHttp = await startBaseline('node-http', {
       BASELINE_MEMCACHED: memcachedServers.join(','),
       BASELINE_KEY: key,

@@ -1,4 +1,5 @@
-import { CacheCluster, keySpace } from '../../../libs/cache/src';
+import { catalogProductKeys } from '../catalog-product-keys';
+import { CacheCluster } from '../../../libs/cache/src';
 import { expectStatus, scrapeMetrics, untilHit } from '../http-probe';
 import { getCounters } from '../memcached-stats';
 import { sumBy } from '../prometheus';
@@ -36,7 +37,7 @@ export async function runBatch(opts: {
   const url = `${opts.catalogUrl}/products?ids=${opts.ids.join(',')}`;
   // Loaded afresh: entries an earlier case cached could pass their soft TTL during the requests
   // and be answered `stale` (a refresh in the background), which is not the all-hit case.
-  const keys = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: opts.schemaVersion ?? 1 });
+  const keys = catalogProductKeys(opts.schemaVersion);
   const cluster = new CacheCluster({ servers: opts.memcachedServers });
   try {
     await Promise.all(opts.ids.map((id) => cluster.delete(keys.key(String(id)))));

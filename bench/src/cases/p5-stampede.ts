@@ -1,4 +1,5 @@
-import { CacheCluster, keySpace } from '../../../libs/cache/src';
+import { catalogProductKeys } from '../catalog-product-keys';
+import { CacheCluster } from '../../../libs/cache/src';
 import type { LoadGenerator } from '../load-client';
 import { scrapeMetrics, sleep } from '../http-probe';
 import { sumOf } from '../prometheus';
@@ -42,7 +43,7 @@ export async function runStampede(
   },
 ): Promise<StampedeResult> {
   const cluster = new CacheCluster({ servers: opts.memcachedServers });
-  const keys = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: opts.schemaVersion ?? 1 });
+  const keys = catalogProductKeys(opts.schemaVersion);
   const calls: number[] = [];
   const xCache: Record<string, number> = {};
   const statusCodes: Record<string, number> = {};

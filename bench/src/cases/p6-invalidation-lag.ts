@@ -31,13 +31,17 @@ const nowWallMs = () => performance.timeOrigin + performance.now();
 const POLL_INTERVAL_MS = 1;
 const PURGE_TIMEOUT_MS = 5_000;
 
-/** When `key` was first seen absent (wall-clock ms), or undefined if it was still there at `deadline`. */
+/**
+ * When `key` was first seen absent (wall-clock ms), or undefined if it was still there at
+ * `deadline` or the watch was stopped.
+ */
 async function watchUntilGone(
   client: memjs.Client,
   key: string,
   deadline: number,
+  stop: AbortSignal,
 ): Promise<number | undefined> {
-  while (nowWallMs() < deadline) {
+  while (nowWallMs() < deadline && !stop.aborted) {
     if (!(await client.get(key)).value) return nowWallMs();
     await sleep(POLL_INTERVAL_MS);
   }
@@ -113,13 +117,22 @@ export async function runInvalidationLag(opts: {
 
       // Watched from before the PATCH is sent: under load the response can reach the bench after
       // order-service's purge did, and a watch started at the response would time the response.
-      const watch = watchUntilGone(client, key, nowWallMs() + PURGE_TIMEOUT_MS);
-      watch.catch(() => undefined); // a failed PATCH throws first; the watch's own error is awaited below
-      const patched = await expectStatus(`${opts.catalogUrl}/products/${pair.productId}`, 200, {
-        method: 'PATCH',
-        headers: asAdmin,
-        body: { priceCents: 1000 + (i % 500) },
-      });
+      const stopWatch = new AbortController();
+      const watch = watchUntilGone(client, key, nowWallMs() + PURGE_TIMEOUT_MS, stopWatch.signal);
+      watch.catch(() => undefined); // handled here while the PATCH runs; awaited (and thrown) below
+      let patched: Awaited<ReturnType<typeof expectStatus>>;
+      try {
+        patched = await expectStatus(`${opts.catalogUrl}/products/${pair.productId}`, 200, {
+          method: 'PATCH',
+          headers: asAdmin,
+          body: { priceCents: 1000 + (i % 500) },
+        });
+      } catch (err) {
+        // Stopped before the clients close, so no poll outlives the case.
+        stopWatch.abort();
+        await watch.catch(() => undefined);
+        throw err;
+      }
       const respondedAt = nowWallMs();
       const version = (patched.body as { version: number }).version;
       const purgedAt = await watch;
@@ -137,7 +150,8 @@ export async function runInvalidationLag(opts: {
       );
       if (!rows[0]) throw new Error(`P6: no outbox row for product ${pair.productId} version ${version}`);
       const occurredAt = Date.parse(rows[0].occurred_at);
-      // Gone before the write was stamped: not this write's purge (evicted?), so the row is void.
+      // Gone before the write was stamped: something other than this write's purge removed it,
+      // so the run cannot be trusted.
       if (purgedAt < occurredAt) throw new Error(`P6: ${key} was gone before version ${version} was written`);
       fromCommit.push(purgedAt - occurredAt);
       fromResponse.push(purgedAt - respondedAt);
