@@ -77,13 +77,16 @@ export class InvalidationConsumer {
       settle(() => channel.ack(msg));
       return;
     }
-    let ended!: () => void;
-    this.#running.set(event.id, new Promise<void>((resolve) => (ended = resolve)));
+    const run = this.#runHandlers(channel, msg, event);
+    // Waiters only need the end, not the outcome: a failure is this delivery's to report.
+    this.#running.set(
+      event.id,
+      run.catch(() => undefined),
+    );
     try {
-      await this.#runHandlers(channel, msg, event);
+      await run;
     } finally {
       this.#running.delete(event.id);
-      ended();
     }
   }
 

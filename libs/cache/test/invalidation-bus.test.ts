@@ -39,10 +39,38 @@ function names(): { exchange: string; queue: string } {
   return { exchange, queue };
 }
 
-function newBus(opts: ConstructorParameters<typeof InvalidationBus>[0]): InvalidationBus {
+function newBus(opts: BusOptions): InvalidationBus {
   const bus = new InvalidationBus({ reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 500, ...opts });
   buses.push(bus);
   return bus;
+}
+
+type BusOptions = ConstructorParameters<typeof InvalidationBus>[0];
+
+/**
+ * A consumer (order-service, bound to every event) running `handler`, and a publisher (catalog)
+ * on the same exchange, both connected.
+ */
+async function connectedPair(
+  handler: Parameters<InvalidationBus['subscribe']>[0],
+  consumerOptions: Partial<BusOptions> = {},
+): Promise<{ consumer: InvalidationBus; publisher: InvalidationBus }> {
+  const { exchange, queue } = names();
+  const consumer = newBus({
+    url: rabbitUrl(),
+    service: 'order',
+    exchange,
+    queue,
+    bindings: ['#'],
+    ...consumerOptions,
+  });
+  consumer.subscribe(handler);
+  await consumer.start();
+  await consumer.waitUntilConnected();
+  const publisher = newBus({ url: rabbitUrl(), service: 'catalog', exchange });
+  await publisher.start();
+  await publisher.waitUntilConnected();
+  return { consumer, publisher };
 }
 
 function event(overrides: Partial<InvalidationEvent> = {}): InvalidationEvent {
@@ -106,17 +134,10 @@ describe('InvalidationBus against real RabbitMQ', () => {
   });
 
   it('skips a redelivered event id (idempotent consumer)', async () => {
-    const { exchange, queue } = names();
     const handled: string[] = [];
-    const consumer = newBus({ url: rabbitUrl(), service: 'order', exchange, queue, bindings: ['#'] });
-    consumer.subscribe(async (e) => {
+    const { publisher } = await connectedPair(async (e) => {
       handled.push(e.id);
     });
-    await consumer.start();
-    await consumer.waitUntilConnected();
-    const publisher = newBus({ url: rabbitUrl(), service: 'catalog', exchange });
-    await publisher.start();
-    await publisher.waitUntilConnected();
     const once = event();
     const marker = event();
     await publisher.publish(once);
@@ -127,21 +148,14 @@ describe('InvalidationBus against real RabbitMQ', () => {
   });
 
   it('skips a copy delivered while the first is still being handled', async () => {
-    const { exchange, queue } = names();
     const started: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const once = event();
-    const consumer = newBus({ url: rabbitUrl(), service: 'order', exchange, queue, bindings: ['#'] });
-    consumer.subscribe(async (e) => {
+    const { publisher } = await connectedPair(async (e) => {
       started.push(e.id);
       if (e.id === once.id) await gate;
     });
-    await consumer.start();
-    await consumer.waitUntilConnected();
-    const publisher = newBus({ url: rabbitUrl(), service: 'catalog', exchange });
-    await publisher.start();
-    await publisher.waitUntilConnected();
     const marker = event();
     await publisher.publish(once);
     await publisher.publish(once);
@@ -156,31 +170,18 @@ describe('InvalidationBus against real RabbitMQ', () => {
   });
 
   it('retries failed events through the broker and parks one at the delivery limit, with its error', async () => {
-    const { exchange, queue } = names();
     const registry = new Registry();
     const attempts = new Map<string, number>();
     const flaky = event();
     const poison = event();
-    const consumer = newBus({
-      url: rabbitUrl(),
-      service: 'order',
-      exchange,
-      queue,
-      bindings: ['#'],
-      deliveryLimit: 2,
-      retryDelayMs: 5,
-      metrics: createPromCacheMetrics(registry),
-    });
-    consumer.subscribe(async (e) => {
-      const n = (attempts.get(e.id) ?? 0) + 1;
-      attempts.set(e.id, n);
-      if (e.id === poison.id || n < 3) throw new Error(`handler failed (${n})`);
-    });
-    await consumer.start();
-    await consumer.waitUntilConnected();
-    const publisher = newBus({ url: rabbitUrl(), service: 'catalog', exchange });
-    await publisher.start();
-    await publisher.waitUntilConnected();
+    const { consumer, publisher } = await connectedPair(
+      async (e) => {
+        const n = (attempts.get(e.id) ?? 0) + 1;
+        attempts.set(e.id, n);
+        if (e.id === poison.id || n < 3) throw new Error(`handler failed (${n})`);
+      },
+      { deliveryLimit: 2, retryDelayMs: 5, metrics: createPromCacheMetrics(registry) },
+    );
     await publisher.publish(flaky);
     await publisher.publish(poison);
 
@@ -198,7 +199,7 @@ describe('InvalidationBus against real RabbitMQ', () => {
     const connection = await amqp.connect(rabbitUrl());
     try {
       const channel = await connection.createChannel();
-      await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 0, {
+      await waitFor(async () => (await channel.checkQueue(consumer.topology.queue)).messageCount === 0, {
         message: 'an empty queue',
       });
     } finally {

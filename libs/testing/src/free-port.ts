@@ -99,6 +99,8 @@ function holderAlive(file: string): boolean {
 /**
  * Once per process: removes this process's claims at exit, and the claims of processes that died
  * without removing theirs (killed by a signal), so the folder holds about the ports in use.
+ * Under Jest a test file's `process` never emits 'exit'; a worker's claims go with that sweep,
+ * or are taken over, once the worker is gone.
  */
 function installExitHook(): void {
   if (exitHookInstalled) return;
