@@ -38,6 +38,7 @@ RUN set -e; \
                  --packages=external --sourcemap --tsconfig=tsconfig.base.json --outfile="$2"; }; \
     for svc in catalog user order; do \
       bundle "apps/$svc/src/main.ts" "dist/$svc/main.js"; \
+      bundle libs/service-kit/src/outbox-relay-worker.ts "dist/$svc/outbox-relay-worker.js"; \
       bundle "apps/$svc/src/prisma/seed.ts" "dist/$svc/seed.js"; \
     done; \
     bundle libs/migrate/src/cli.ts dist/migrate/cli.js
@@ -57,7 +58,8 @@ COPY package.json ./
 USER node
 
 FROM runtime AS catalog
-COPY --from=build /repo/dist/catalog/main.js /repo/dist/catalog/main.js.map ./dist/catalog/
+COPY --from=build /repo/dist/catalog/main.js /repo/dist/catalog/main.js.map \
+     /repo/dist/catalog/outbox-relay-worker.js /repo/dist/catalog/outbox-relay-worker.js.map ./dist/catalog/
 ENV PORT=3001
 EXPOSE 3001
 # --liftoff-only: Prisma's WebAssembly query compiler stays on V8's baseline tier (about 30 MB
@@ -68,13 +70,15 @@ EXPOSE 3001
 CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/catalog/main.js"]
 
 FROM runtime AS user
-COPY --from=build /repo/dist/user/main.js /repo/dist/user/main.js.map ./dist/user/
+COPY --from=build /repo/dist/user/main.js /repo/dist/user/main.js.map \
+     /repo/dist/user/outbox-relay-worker.js /repo/dist/user/outbox-relay-worker.js.map ./dist/user/
 ENV PORT=3002
 EXPOSE 3002
 CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/user/main.js"]
 
 FROM runtime AS order
-COPY --from=build /repo/dist/order/main.js /repo/dist/order/main.js.map ./dist/order/
+COPY --from=build /repo/dist/order/main.js /repo/dist/order/main.js.map \
+     /repo/dist/order/outbox-relay-worker.js /repo/dist/order/outbox-relay-worker.js.map ./dist/order/
 ENV PORT=3003
 EXPOSE 3003
 CMD ["node", "--liftoff-only", "--heap-growing-percent=50", "--enable-source-maps", "dist/order/main.js"]

@@ -1,10 +1,16 @@
-import { composeService, type ComposedService, type ServiceOverrides } from '@memshop/service-kit';
+import { randomBytes } from 'node:crypto';
+import {
+  composeService,
+  OUTBOX_TABLE,
+  type ComposedService,
+  type ServiceOverrides,
+} from '@memshop/service-kit';
 import { benchCacheLeases } from './api/bench-routes';
 import { createApp } from './app';
 import type { CatalogConfig } from './config';
 import { catalogAuditSources } from './data/catalog-audit';
 import { CatalogCache, productKeySpace } from './data/catalog-cache';
-import { CatalogRepository } from './data/catalog-repository';
+import { CatalogRepository, type CatalogRepositoryOptions } from './data/catalog-repository';
 import { ProductViewFlusher } from './data/product-view-flusher';
 import { ReservationSweeper } from './data/reservation-sweeper';
 import { CatalogService } from './domain/catalog-service';
@@ -17,8 +23,11 @@ import {
 import { PrismaClient } from './prisma/generated/client';
 
 export interface CatalogOverrides extends ServiceOverrides {
-  /** The repository the service reads and writes through (tests slow it or hold its commits). */
-  repository?: (prisma: PrismaClient) => CatalogRepository;
+  /**
+   * The repository the service reads and writes through (tests slow it or hold its commits);
+   * `options` are the production ones (this instance's announce channel), to pass on.
+   */
+  repository?: (prisma: PrismaClient, options: CatalogRepositoryOptions) => CatalogRepository;
   /** What the event consumer reloads products with; default the service's repository. */
   eventRepository?: (repository: CatalogRepository, prisma: PrismaClient) => CatalogEventDeps['repository'];
 }
@@ -40,11 +49,15 @@ export type CatalogHandle = ComposedService<
  */
 export function createCatalogService(config: CatalogConfig, overrides: CatalogOverrides = {}): CatalogHandle {
   const products = productKeySpace(config.CACHE_SCHEMA_VERSION);
+  // This instance's own channel: only its relay thread hears its writes, so each announced event
+  // is published once, however many instances run.
+  const announceChannel = `${OUTBOX_TABLE}_${randomBytes(6).toString('hex')}`;
   const options = {
     service: 'catalog',
     config,
     PrismaClient,
     bindings: CATALOG_EVENT_BINDINGS,
+    announceChannel,
     // The stock endpoints are order-service's only; its tokens name catalog as their audience.
     serviceTokens: { jwksFile: config.SERVICE_JWKS_FILE, audience: 'catalog' },
     // Hot products in process; category pages stay in memcached (a namespace bump per change).
@@ -64,8 +77,10 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
   return composeService(
     options,
     ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
-      const { cluster, cache, bus, relay } = runtime;
-      const repository = overrides.repository?.(prisma) ?? new CatalogRepository(prisma);
+      const { cluster, cache, bus, relay, relayThread } = runtime;
+      const repositoryOptions = { announceChannel };
+      const repository =
+        overrides.repository?.(prisma, repositoryOptions) ?? new CatalogRepository(prisma, repositoryOptions);
       const catalogCache = new CatalogCache({ cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
       const flusher = new ProductViewFlusher({
         cluster,
@@ -77,7 +92,9 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
       const catalog = new CatalogService({
         repository,
         cache: catalogCache,
-        afterCommit: (events) => relay.kick(events),
+        afterCommit: (events, { announced } = { announced: false }) => {
+          if (!(announced && relayThread?.publishing)) relay.kick(events);
+        },
         recordView: (id) => flusher.recordView(id),
         reservationTtlSeconds: config.STOCK_RESERVATION_TTL_SECONDS,
         logger,

@@ -51,6 +51,8 @@ export type { VersionFloorsOptions } from './version-floors.js';
 export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
+export { OutboxListener } from './outbox/outbox-listener.js';
+export type { OutboxListenerOptions, PgListenConnection } from './outbox/outbox-listener.js';
 export type { OutboxPublisher, OutboxRelayOptions, ParkedOutboxRow } from './outbox/outbox-relay.js';
 export type { SqlExecutor } from './outbox/sql-executor.js';
 export { prismaSqlExecutor } from './outbox/prisma-sql-executor.js';

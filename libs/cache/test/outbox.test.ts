@@ -16,6 +16,7 @@ import { enqueueOutboxEvent, outboxTableSql, type OutboxTransaction } from '../s
 import { pgSqlExecutor } from '../src/outbox/pg-sql-executor.js';
 import { prismaSqlExecutor } from '../src/outbox/prisma-sql-executor.js';
 import type { SqlExecutor } from '../src/outbox/sql-executor.js';
+import { productEvent } from './outbox-test-event';
 
 jest.setTimeout(60_000);
 
@@ -56,13 +57,6 @@ async function transaction<T>(
     client.release();
   }
 }
-
-const productEvent = (entityId: string) => ({
-  source: 'catalog',
-  entity: 'product',
-  action: 'updated' as const,
-  entityId,
-});
 
 beforeAll(async () => {
   db = await createTestDatabase('outbox');
@@ -277,6 +271,17 @@ describe.each<[string, TransactionAdapter]>([
     await waitFor(() => events.every((e) => received.some((r) => r.id === e.id)), { message: '120 events' });
   });
 
+  it('with poll: false publishes only what it is given, neither at start nor later', async () => {
+    const relay = new OutboxRelay({ db: pgSqlExecutor(pool), publisher, pollIntervalMs: 50, poll: false });
+    const left = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('left-to-the-poll')));
+    relay.start();
+    const given = await transaction((tx) => enqueueOutboxEvent(tx, productEvent('given')));
+    relay.kick([given]);
+    await waitFor(() => received.some((e) => e.id === given.id), { message: 'the given event' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await relay.stop();
+    expect(received.some((e) => e.id === left.id)).toBe(false);
+  });
   it('publishes right after commit on kick(), without waiting for the poll', async () => {
     const relay = new OutboxRelay({ db: pgSqlExecutor(pool), publisher, pollIntervalMs: 600_000 });
     relay.start();

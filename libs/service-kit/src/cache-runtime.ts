@@ -20,6 +20,7 @@ import { databaseCheck, memcachedCheck, rabbitmqCheck, type HealthCheck } from '
 import type { Closable } from './lifecycle';
 import type { Logger } from './logger';
 import { readMemcachedTls } from './memcached-tls';
+import { OutboxRelayThread } from './outbox-relay-thread';
 import {
   BROKER_NAME_PREFIX,
   DIAGNOSTICS_CHANNEL_PREFIX,
@@ -34,6 +35,7 @@ type ServiceEnv = z.infer<z.ZodObject<typeof serviceEnvShape>>;
 /** The serviceEnvShape fields the cache runtime reads. */
 export type CacheRuntimeConfig = Pick<
   ServiceEnv,
+  | 'DATABASE_URL'
   | 'MEMCACHED_SERVERS'
   | 'MEMCACHED_GUTTER_SERVERS'
   | 'MEMCACHED_USERNAME'
@@ -73,6 +75,12 @@ export interface CacheRuntimeOptions {
   tuning?: CacheRuntimeTuning;
   /** An in-process tier in front of memcached for hot keys of these prefixes. Default: none. */
   nearCache?: NearCacheRuntimeOptions;
+  /**
+   * The LISTEN channel of the events this service's writes announce at commit
+   * (`enqueueOutboxEvent(tx, event, { notify })`): a relay thread publishes them from there.
+   * Default: none (every event is published by the writer after its commit, or by the poll).
+   */
+  announceChannel?: string;
 }
 
 /** What a service opts into the near cache (L1), from its config. */
@@ -102,6 +110,8 @@ export interface CacheRuntime {
   cache: Cache;
   bus: InvalidationBus;
   relay: OutboxRelay;
+  /** The thread publishing announced events at their commit, when the service has a channel. */
+  relayThread: OutboxRelayThread | null;
   /** The near cache and the per-instance feed that keeps it coherent, when the service opted in. */
   nearCache: NearCache | null;
   nearCacheFeed: InstanceInvalidationFeed | null;
@@ -115,7 +125,7 @@ export interface CacheRuntime {
   createAuditor(sources: AuditSource[]): CacheAuditor;
   auditEnabled: boolean;
   /**
-   * relay, bus, cache, memcached, prisma: the relay stops publishing before the bus it
+   * relay thread, relay, bus, cache, memcached, prisma: the relay stops publishing before the bus it
    * publishes on closes, and Prisma goes last because the relay and event handlers use it.
    */
   closers: Closable[];
@@ -135,6 +145,7 @@ export function createCacheRuntime({
   bindings,
   tuning = {},
   nearCache: nearCacheOptions,
+  announceChannel,
 }: CacheRuntimeOptions): CacheRuntime {
   const cacheMetrics = createPromCacheMetrics(registry, { prefix: METRIC_PREFIX });
   const cluster = new CacheCluster({
@@ -207,7 +218,26 @@ export function createCacheRuntime({
     logger,
     metrics: cacheMetrics,
   });
+  const relayThread =
+    announceChannel === undefined
+      ? null
+      : new OutboxRelayThread(
+          {
+            service,
+            logLevel: logger.level,
+            databaseUrl: config.DATABASE_URL,
+            rabbitmqUrl: config.RABBITMQ_URL,
+            namePrefix: BROKER_NAME_PREFIX,
+            exchange: config.INVALIDATION_EXCHANGE,
+            table: OUTBOX_TABLE,
+            channel: announceChannel,
+            diagnosticsChannelPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
+          },
+          logger,
+          cacheMetrics,
+        );
   const closers: Closable[] = [
+    ...(relayThread ? [{ name: 'outbox-relay-thread', close: () => relayThread.close() }] : []),
     { name: 'outbox-relay', close: () => relay.stop() },
     { name: 'invalidation-bus', close: () => bus.close() },
     ...(nearCacheFeed ? [{ name: 'near-cache-feed', close: () => nearCacheFeed.close() }] : []),
@@ -221,6 +251,7 @@ export function createCacheRuntime({
     cache,
     bus,
     relay,
+    relayThread,
     nearCache,
     nearCacheFeed,
     healthChecks: {

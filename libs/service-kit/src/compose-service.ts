@@ -25,6 +25,7 @@ import type { serviceEnvShape } from './config';
 import type { HealthCheck } from './health';
 import { createLogger, type Logger } from './logger';
 import { createServiceMetrics, type ServiceMetrics } from './metrics';
+import type { OutboxRelayThread } from './outbox-relay-thread';
 import { createPrismaClient } from './prisma';
 import { RequestRateLimits } from './request-rate-limits';
 import { serviceHandle, type ServiceHandle } from './service-handle';
@@ -94,6 +95,8 @@ export interface ComposeServiceOptions<P> {
   serviceTokens?: ServiceTokenAudience;
   /** Hot keys the service holds in process, in front of memcached. Default: none. */
   nearCache?: NearCacheRuntimeOptions;
+  /** The channel its writes announce events on, published at commit by a relay thread. Default: none. */
+  announceChannel?: string;
   overrides?: ServiceOverrides;
 }
 
@@ -105,6 +108,7 @@ export type ComposedService<P, E> = ServiceHandle &
     cache: Cache;
     bus: InvalidationBus;
     relay: OutboxRelay;
+    relayThread: OutboxRelayThread | null;
     auditor: CacheAuditor;
     nearCache: NearCache | null;
     nearCacheFeed: InstanceInvalidationFeed | null;
@@ -113,7 +117,7 @@ export type ComposedService<P, E> = ServiceHandle &
 /**
  * The part of a composition root that is the same in every service: logger, metrics, Prisma,
  * the cache runtime, the rate limits and the token verifier from the config, then the service's own `wire`, the
- * admin app over its metrics and checks, then one start order (bus, relay, loops, auditor) and
+ * admin app over its metrics and checks, then one start order (bus, relay, relay thread, loops, auditor) and
  * one shutdown order (see ServiceHandle.stop).
  */
 export function composeService<P extends CacheRuntimePrisma, E extends object>(
@@ -124,6 +128,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     bindings,
     serviceTokens,
     nearCache,
+    announceChannel,
     overrides = {},
   }: ComposeServiceOptions<P>,
   wire: (clients: ServiceClients<P>) => ServiceWiring<E>,
@@ -144,6 +149,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     bindings,
     tuning: overrides.cache,
     nearCache,
+    announceChannel,
   });
   const verifier = new TokenVerifier(config, serviceTokens);
   const rateLimits = new RequestRateLimits({
@@ -189,6 +195,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
       await bus.start();
       await runtime.nearCacheFeed?.start();
       relay.start();
+      runtime.relayThread?.start();
       for (const task of tasks) task.start();
       if (runtime.auditEnabled) auditor.start();
     },
@@ -201,6 +208,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     cache,
     bus,
     relay,
+    relayThread: runtime.relayThread,
     auditor,
     nearCache: runtime.nearCache,
     nearCacheFeed: runtime.nearCacheFeed,

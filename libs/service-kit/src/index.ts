@@ -83,6 +83,7 @@ export {
   type CacheRuntimeTuning,
   type NearCacheRuntimeOptions,
 } from './cache-runtime';
+export { OutboxRelayThread } from './outbox-relay-thread';
 export {
   composeService,
   type BackgroundTask,

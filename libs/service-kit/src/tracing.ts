@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -44,6 +44,14 @@ export interface Tracing {
  * Registers the OpenTelemetry SDK globally: W3C `traceparent` propagation and an
  * AsyncLocalStorage context manager. Call once, first thing in main.ts.
  */
+/** The SDK setupTracing registered in this thread, for spans recorded in other threads. */
+let registered: { processors: SpanProcessor[]; resource: Resource } | null = null;
+
+/** What setupTracing registered (null: tracing is off), for thread-tracing.ts. */
+export function registeredTracing(): { processors: SpanProcessor[]; resource: Resource } | null {
+  return registered;
+}
+
 export function setupTracing(opts: TracingOptions): Tracing {
   const processors: SpanProcessor[] = [];
   if (opts.spanExporter) processors.push(new SimpleSpanProcessor(opts.spanExporter));
@@ -54,17 +62,17 @@ export function setupTracing(opts: TracingOptions): Tracing {
   }
   if (processors.length === 0) return { enabled: false, shutdown: async () => {} };
 
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': opts.serviceName,
-      ...(opts.serviceInstanceId ? { 'service.instance.id': opts.serviceInstanceId } : {}),
-    }),
-    spanProcessors: processors,
+  const resource = resourceFromAttributes({
+    'service.name': opts.serviceName,
+    ...(opts.serviceInstanceId ? { 'service.instance.id': opts.serviceInstanceId } : {}),
   });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
   provider.register({ propagator: new W3CTraceContextPropagator() });
+  registered = { processors, resource };
   return {
     enabled: true,
     async shutdown() {
+      registered = null;
       await provider.shutdown();
       trace.disable();
       context.disable();

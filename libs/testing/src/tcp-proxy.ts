@@ -5,6 +5,11 @@ export interface TcpProxy {
   host: string;
   /** Resets every live connection and resets new ones until restore(): a network partition. */
   cut(): void;
+  /**
+   * Live connections stop carrying bytes but stay open, with no reset and no FIN: a peer gone
+   * silent (a dropped route, a paused VM). New connections work.
+   */
+  freeze(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -12,6 +17,7 @@ export interface TcpProxy {
 /** A loopback TCP proxy a test owns, so it can break one client's link without touching the server. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const links = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
 
   const track = (socket: net.Socket): void => {
@@ -39,6 +45,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('close', endBoth);
     client.pipe(upstream);
     upstream.pipe(client);
+    const link = { client, upstream };
+    links.add(link);
+    client.once('close', () => links.delete(link));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -60,6 +69,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut() {
       isCut = true;
       resetAll();
+    },
+    freeze() {
+      for (const { client, upstream } of links) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+      links.clear();
     },
     restore() {
       isCut = false;

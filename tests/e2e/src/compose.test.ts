@@ -535,6 +535,10 @@ describe('Dockerfile', () => {
       expect(users.length).toBeGreaterThan(0);
       expect(users.at(-1)).not.toMatch(/^USER\s+(root|0)\b/i);
       expect(lines.find((l) => /^CMD\s/i.test(l))).toContain(`dist/${contract.name}/main.js`);
+      // service-kit's relay thread loads its script from beside main.js.
+      expect(lines.find((l) => /^COPY\s/i.test(l) && l.includes(`dist/${contract.name}/main.js`))).toContain(
+        `dist/${contract.name}/outbox-relay-worker.js`,
+      );
       expect(lines).toContain(`EXPOSE ${contract.port}`);
       expect(lines).toContain(`ENV PORT=${contract.port}`);
     }
@@ -546,6 +550,7 @@ describe('Dockerfile', () => {
     expect(build).toMatch(/for svc in catalog user order/);
     expect(build).toContain('apps/$svc/src/main.ts');
     expect(build).toContain('apps/$svc/src/prisma/seed.ts');
+    expect(build).toContain('libs/service-kit/src/outbox-relay-worker.ts');
     expect(build).toContain('libs/migrate/src/cli.ts');
   });
 

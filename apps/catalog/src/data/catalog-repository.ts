@@ -57,6 +57,16 @@ export interface ProductWrite {
   /** Categories whose product lists changed (two when the product moved). */
   categoryIds: number[];
   events: InvalidationEvent[];
+  /** Announced at commit (`CatalogRepositoryOptions.announceChannel`): the relay thread publishes them. */
+  announced: boolean;
+}
+
+export interface CatalogRepositoryOptions {
+  /**
+   * The LISTEN channel product writes announce their events on, delivered by Postgres at their
+   * commit (the service's relay thread listens). Default: none, the writer publishes them.
+   */
+  announceChannel?: string;
 }
 
 /**
@@ -68,8 +78,14 @@ export class CatalogRepository {
   /** Stock reservations by reference, in the same database. */
   readonly reservations: ReservationRepository;
 
-  constructor(private readonly prisma: PrismaClient) {
+  readonly #announceChannel: string | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: CatalogRepositoryOptions = {},
+  ) {
     this.reservations = new ReservationRepository(prisma);
+    this.#announceChannel = options.announceChannel;
   }
 
   async findProduct(id: number): Promise<Product | null> {
@@ -128,8 +144,13 @@ export class CatalogRepository {
           },
           include: productInclude,
         });
-        const event = await this.#enqueue(tx, 'product', 'created', row.id, row.version);
-        return { product: toProduct(row), categoryIds: [row.categoryId], events: [event] };
+        const event = await this.#announce(tx, 'created', row.id, row.version);
+        return {
+          product: toProduct(row),
+          categoryIds: [row.categoryId],
+          events: [event],
+          announced: this.#announces,
+        };
       });
     } catch (err) {
       if (isKnownError(err, 'P2002')) throw new DuplicateSkuError(input.sku);
@@ -159,9 +180,9 @@ export class CatalogRepository {
             },
             include: productInclude,
           });
-          const event = await this.#enqueue(tx, 'product', 'updated', id, row.version);
+          const event = await this.#announce(tx, 'updated', id, row.version);
           const categoryIds = [...new Set([before.categoryId, row.categoryId])];
-          return { product: toProduct(row), categoryIds, events: [event] };
+          return { product: toProduct(row), categoryIds, events: [event], announced: this.#announces };
         }, STOCK_TRANSACTION_OPTIONS),
       );
     } catch (err) {
@@ -171,12 +192,14 @@ export class CatalogRepository {
     }
   }
 
-  async deleteProduct(id: number): Promise<{ categoryId: number; events: InvalidationEvent[] }> {
+  async deleteProduct(
+    id: number,
+  ): Promise<{ categoryId: number; events: InvalidationEvent[]; announced: boolean }> {
     try {
       return await this.prisma.$transaction(async (tx) => {
         const row = await tx.product.delete({ where: { id }, select: { categoryId: true, version: true } });
-        const event = await this.#enqueue(tx, 'product', 'deleted', id, row.version + 1);
-        return { categoryId: row.categoryId, events: [event] };
+        const event = await this.#announce(tx, 'deleted', id, row.version + 1);
+        return { categoryId: row.categoryId, events: [event], announced: this.#announces };
       });
     } catch (err) {
       if (isKnownError(err, 'P2025')) throw new ProductNotFoundError(id);
@@ -268,17 +291,31 @@ export class CatalogRepository {
     if (!category) throw new UnknownCategoryError(categoryId);
   }
 
+  get #announces(): boolean {
+    return this.#announceChannel !== undefined;
+  }
+
   #enqueue(
     tx: Tx,
     entity: CatalogEventEntity,
     action: InvalidationEvent['action'],
     id: number,
     version: number,
+    notify?: string,
   ) {
     return enqueueOutboxEvent(
       tx,
       { source: 'catalog', entity, action, entityId: String(id), version },
-      { table: OUTBOX_TABLE },
+      { table: OUTBOX_TABLE, notify },
     );
+  }
+
+  /**
+   * A product write's event, announced at commit when the service listens: other services'
+   * copies are purged from the commit on (catalog-service.ts), so nothing is gained by waiting
+   * for this process to read its COMMIT's reply, a turn of a loop that may be busy with reads.
+   */
+  #announce(tx: Tx, action: InvalidationEvent['action'], id: number, version: number) {
+    return this.#enqueue(tx, 'product', action, id, version, this.#announceChannel);
   }
 }

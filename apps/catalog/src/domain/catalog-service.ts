@@ -17,8 +17,11 @@ import type { StockReservation } from './stock-reservation';
 export interface CatalogServiceDeps {
   repository: CatalogRepository;
   cache: CatalogCache;
-  /** Publishes committed events now (OutboxRelay.kick); the relay's poll covers a crash before it. */
-  afterCommit: (events: InvalidationEvent[]) => void;
+  /**
+   * Publishes committed events now (OutboxRelay.kick), unless they were announced at commit and
+   * the relay thread publishes them; the relay's poll covers a crash before either.
+   */
+  afterCommit: (events: InvalidationEvent[], opts?: { announced: boolean }) => void;
   /** Counts a product view (ProductViewFlusher.recordView); optional. */
   recordView?: (productId: number) => void;
   logger: Logger;
@@ -129,8 +132,8 @@ export class CatalogService {
   }
 
   async createProduct(input: NewProduct): Promise<Product> {
-    const { product, categoryIds, events } = await this.deps.repository.createProduct(input);
-    this.deps.afterCommit(events);
+    const { product, categoryIds, events, announced } = await this.deps.repository.createProduct(input);
+    this.deps.afterCommit(events, { announced });
     // Categories first: the event consumer takes a cached product entry of this version as
     // proof that the writer's work is done (catalog-events.ts).
     await this.deps.cache.bumpCategories(categoryIds);
@@ -140,8 +143,8 @@ export class CatalogService {
   }
 
   async updateProduct(id: number, changes: ProductChanges): Promise<Product> {
-    const { product, categoryIds, events } = await this.deps.repository.updateProduct(id, changes);
-    this.deps.afterCommit(events);
+    const { product, categoryIds, events, announced } = await this.deps.repository.updateProduct(id, changes);
+    this.deps.afterCommit(events, { announced });
     // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
     await this.deps.cache.writeProduct(product);
@@ -149,8 +152,8 @@ export class CatalogService {
   }
 
   async deleteProduct(id: number): Promise<void> {
-    const { categoryId, events } = await this.deps.repository.deleteProduct(id);
-    this.deps.afterCommit(events);
+    const { categoryId, events, announced } = await this.deps.repository.deleteProduct(id);
+    this.deps.afterCommit(events, { announced });
     await this.deps.cache.purgeProducts([id]);
     await this.deps.cache.bumpCategories([categoryId]);
   }

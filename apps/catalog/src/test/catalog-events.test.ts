@@ -1,5 +1,6 @@
 import { Cache, createInvalidationEvent, type CacheStore, type InvalidationEvent } from '@memshop/cache';
 import { createLogger } from '@memshop/service-kit';
+import { waitFor } from '@memshop/testing';
 import request from 'supertest';
 import { CatalogCache } from '../data/catalog-cache';
 import { createCatalogEventHandler } from '../events/catalog-events';
@@ -31,6 +32,89 @@ async function outboxRows(productId: number) {
     String(productId),
   );
 }
+
+describe('product writes', () => {
+  const patchPrice = async (id: number, priceCents: number) =>
+    (await request(f.app).patch(`/products/${id}`).set(f.as.admin).send({ priceCents }).expect(200)).body as {
+      version: number;
+    };
+  const theEventOf = (id: number, version: number) =>
+    f.waitForConsumed(
+      (e) => e.entity === 'product' && e.entityId === String(id) && e.version === version,
+      `product ${id} version ${version}`,
+    );
+  const publishedAt = async (eventId: string) =>
+    (
+      await f.adminPrisma.$queryRawUnsafe<Array<{ published: Date | null }>>(
+        `SELECT published_at AS published FROM memshop_outbox WHERE event_id = $1::uuid`,
+        eventId,
+      )
+    )[0]?.published ?? null;
+
+  const productEventsPublished = async () => {
+    const metric = await f.metrics.registry.getSingleMetric('memshop_invalidations_published_total')?.get();
+    return metric?.values.find((v) => v.labels['entity'] === 'product')?.value ?? 0;
+  };
+
+  it('are published at their commit by the relay thread, not by the writer, and counted by the service', async () => {
+    const kick = jest.spyOn(f.relay, 'kick');
+    const publishedBefore = await productEventsPublished();
+    try {
+      const { version } = await patchPrice(5, 4321);
+      const event = await theEventOf(5, version);
+      expect(kick).not.toHaveBeenCalledWith([expect.objectContaining({ id: event.id })]);
+      // The thread's metrics reach the service's registry (its /metrics).
+      await waitFor(async () => (await productEventsPublished()) === publishedBefore + 1, {
+        message: 'the publish never counted',
+      });
+      await waitFor(async () => (await publishedAt(event.id)) !== null, {
+        message: 'never marked published',
+      });
+    } finally {
+      kick.mockRestore();
+    }
+  });
+
+  it("are all published while the relay thread's LISTEN connection is cut between them", async () => {
+    const versions: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      if (i === 10) {
+        // The service's listener in this test's own database: its session's last statement is
+        // its LISTEN or its heartbeat.
+        const cut = await f.adminPrisma.$queryRawUnsafe<Array<{ ok: boolean }>>(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+              AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')`,
+        );
+        expect(cut.length).toBeGreaterThan(0);
+      }
+      versions.push((await patchPrice(7, 5000 + i)).version);
+    }
+    // A notification sent while nobody listened is published by the writer or the poll.
+    for (const version of versions) await theEventOf(7, version);
+    await waitFor(() => f.relayThread.publishing, {
+      timeoutMs: 30_000,
+      message: 'the thread never listened again',
+    });
+  });
+
+  it('are published by the writer while the relay thread is down', async () => {
+    await f.relayThread.close();
+    const kick = jest.spyOn(f.relay, 'kick');
+    try {
+      const { version } = await patchPrice(6, 4322);
+      const event = await theEventOf(6, version);
+      expect(kick).toHaveBeenCalledWith([expect.objectContaining({ id: event.id })]);
+    } finally {
+      kick.mockRestore();
+      f.relayThread.start();
+    }
+    await waitFor(() => f.relayThread.publishing, {
+      timeoutMs: 30_000,
+      message: 'the relay thread never came back',
+    });
+  });
+});
 
 describe('stock changes', () => {
   it('publish catalog.stock.updated (product id, product version), never catalog.product.updated', async () => {

@@ -12,6 +12,7 @@ import {
   componentTestOverrides,
   createPrismaClient,
   parseConfig,
+  type OutboxRelayThread,
   type ServiceMetrics,
 } from '@memshop/service-kit';
 import { ApiContract, contractCheckedApp } from '@memshop/testing/contract';
@@ -21,6 +22,7 @@ import {
   loadedMachineMemcachedEnv,
   rabbitUrl,
   relaxedRateLimitEnv,
+  waitFor,
   withRecordedReads,
   withTestInfrastructure,
   type AuthKeys,
@@ -52,6 +54,8 @@ export interface CatalogFixture {
   catalogCache: CatalogCache;
   repository: CatalogRepository;
   relay: OutboxRelay;
+  /** Publishes product events at their commit (the production wiring). */
+  relayThread: OutboxRelayThread;
   bus: InvalidationBus;
   flusher: ProductViewFlusher;
   metrics: ServiceMetrics;
@@ -125,6 +129,12 @@ export async function startCatalogFixture(
       eventRepository: (repository) => withRecordedReads(repository, 'findProduct', eventReloads),
     });
     await infra.start(service, 'catalog');
+    // Product events are published by the relay thread once it runs (from sources, through tsx:
+    // seconds on a cold, busy machine); tests expect the production path from the start.
+    await waitFor(() => service.relayThread!.publishing, {
+      timeoutMs: 30_000,
+      message: 'the outbox relay thread never started publishing',
+    });
 
     const contract = new ApiContract(catalogApiDocument(), { ignore: [/^\/docs\//] });
     const as = {
@@ -140,6 +150,7 @@ export async function startCatalogFixture(
       catalogCache: service.catalogCache,
       repository: service.repository,
       relay: service.relay,
+      relayThread: service.relayThread!,
       bus: service.bus,
       flusher: service.flusher,
       metrics: service.metrics,

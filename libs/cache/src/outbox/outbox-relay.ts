@@ -19,6 +19,11 @@ export interface OutboxRelayOptions {
   /** Poll for pending rows this often (rows of crashed or other writers). Default 1000 ms. */
   pollIntervalMs?: number;
   /**
+   * false: no poll and no round at start; the relay publishes what it is given (`kick(events)`,
+   * or an explicit `kick()`), beside another relay on the same table that polls. Default true.
+   */
+  poll?: boolean;
+  /**
    * The poll leaves rows younger than this to their writer, which publishes them itself
    * (`kick(events)`), usually right after fixing its own cache entry. Published by the poll before
    * that fix, a consumer that purges its copy and refetches from the writer's service can cache
@@ -90,6 +95,7 @@ export class OutboxRelay {
   readonly #tracing: CacheTracing;
   readonly #publisher: OutboxPublisher;
   readonly #pollIntervalMs: number;
+  readonly #poll: boolean;
   readonly #pollGraceMs: number;
   readonly #batchSize: number;
   readonly #claimTimeoutSeconds: number;
@@ -114,6 +120,7 @@ export class OutboxRelay {
     this.#tracing = new CacheTracing({ channelPrefix: opts.diagnosticsChannelPrefix });
     this.#publisher = opts.publisher;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.#poll = opts.poll ?? true;
     this.#pollGraceMs = Math.max(0, opts.pollGraceMs ?? 1000);
     this.#batchSize = opts.batchSize ?? 100;
     this.#claimTimeoutSeconds = opts.claimTimeoutSeconds ?? 30;
@@ -129,7 +136,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
-    this.kick();
+    if (this.#poll) this.kick();
   }
 
   /**
@@ -166,6 +173,7 @@ export class OutboxRelay {
         this.kick();
         return;
       }
+      if (!this.#poll) return;
       // Back off polling while the database keeps failing (up to 30 s).
       const delay = Math.min(30_000, this.#pollIntervalMs * 2 ** Math.min(this.#consecutiveFailures, 5));
       this.#timer = setTimeout(() => this.#round(this.#pollGraceMs), delay);

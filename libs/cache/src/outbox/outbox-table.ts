@@ -10,12 +10,15 @@ import type { SqlExecutor } from './sql-executor.js';
 export const DEFAULT_OUTBOX_TABLE = 'cache_outbox';
 
 /** The name is put into SQL as an identifier: only plain lower-case names are accepted. */
-export function checkedTableName(table: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(table)) {
-    throw new TypeError(`outbox table must be a plain lower-case SQL name, got ${JSON.stringify(table)}`);
+function checkedSqlName(name: string, what: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new TypeError(`${what} must be a plain lower-case SQL name, got ${JSON.stringify(name)}`);
   }
-  return table;
+  return name;
 }
+
+export const checkedTableName = (table: string): string => checkedSqlName(table, 'outbox table');
+export const checkedChannelName = (channel: string): string => checkedSqlName(channel, 'outbox channel');
 
 /**
  * The outbox table, as Prisma's migration for the model in the README creates it (so a service
@@ -47,22 +50,45 @@ export interface OutboxTransaction {
 }
 
 /**
+ * Postgres refuses a NOTIFY payload of 8000 bytes or more; a larger event is announced by its id
+ * alone, and the listener then claims it from the table.
+ */
+const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
+
+/**
  * Writes the event in the caller's transaction, so it commits or rolls back with the change
  * (no lost invalidation when the process dies between commit and publish). `db` is Prisma's
  * `tx`, or a `SqlExecutor` over the transaction's connection (`pgSqlExecutor(client)` between
  * `BEGIN` and `COMMIT`). Returns the stored event; call `relay.kick([event])` after the commit
  * to publish it at once. `options.table` is the outbox table (default 'cache_outbox'), the
  * same as the relay's `table`.
+ *
+ * `options.notify` names a LISTEN channel: the same statement queues a `pg_notify` carrying the
+ * event, which Postgres delivers at the moment the transaction commits, and never if it rolls
+ * back. An `OutboxListener` on that channel publishes it from there, so the publish does not wait
+ * for the writer to read its COMMIT's reply (a turn of a busy event loop). The cost: Postgres
+ * serializes the commits of notifying transactions (one lock, held through the commit's WAL
+ * flush), which matters at thousands of such commits per second, not at a catalog's edit rate.
  */
 export async function enqueueOutboxEvent(
   db: OutboxTransaction | SqlExecutor,
   fields: NewInvalidationEvent,
-  options: { table?: string } = {},
+  options: { table?: string; notify?: string } = {},
 ): Promise<InvalidationEvent> {
   const event = createInvalidationEvent(fields);
   const table = checkedTableName(options.table ?? DEFAULT_OUTBOX_TABLE);
-  const sql = `INSERT INTO "${table}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
-  const params = [event.id, invalidationRoutingKey(event), JSON.stringify(event)];
+  const payload = JSON.stringify(event);
+  const params: unknown[] = [event.id, invalidationRoutingKey(event), payload];
+  let sql = `INSERT INTO "${table}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
+  if (options.notify !== undefined) {
+    // One statement, so the notification costs no round trip of its own (a CTE calling a
+    // volatile function is evaluated exactly once, never inlined away).
+    sql = `WITH "notified" AS (SELECT pg_notify($4, $5))
+           INSERT INTO "${table}" ("event_id", "routing_key", "payload")
+           SELECT $1::uuid, $2, $3::jsonb FROM "notified"`;
+    const announced = Buffer.byteLength(payload) <= MAX_NOTIFY_PAYLOAD_BYTES ? payload : event.id;
+    params.push(checkedChannelName(options.notify), announced);
+  }
   if ('execute' in db) await db.execute(sql, params);
   else await db.$executeRawUnsafe(sql, ...params);
   return event;

@@ -23,7 +23,11 @@ import type { Express } from 'express';
 import { createCatalogService } from '../../../../apps/catalog/src/catalog';
 import { catalogConfigSchema } from '../../../../apps/catalog/src/config';
 import type { CatalogCache } from '../../../../apps/catalog/src/data/catalog-cache';
-import { CatalogRepository, type ProductWrite } from '../../../../apps/catalog/src/data/catalog-repository';
+import {
+  CatalogRepository,
+  type CatalogRepositoryOptions,
+  type ProductWrite,
+} from '../../../../apps/catalog/src/data/catalog-repository';
 import type { CatalogService } from '../../../../apps/catalog/src/domain/catalog-service';
 import type { Product, ProductChanges } from '../../../../apps/catalog/src/domain/product';
 import { PrismaClient } from '../../../../apps/catalog/src/prisma/generated/client';
@@ -165,10 +169,11 @@ class InstrumentedCatalogRepository extends CatalogRepository {
   loads = 0;
   constructor(
     prisma: PrismaClient,
+    options: CatalogRepositoryOptions,
     private readonly delayMs: () => number,
     private readonly afterProductCommit: (id: number) => Promise<void>,
   ) {
-    super(prisma);
+    super(prisma, options);
   }
 
   override async updateProduct(id: number, changes: ProductChanges): Promise<ProductWrite> {
@@ -233,9 +238,10 @@ export async function startCatalogInstance(
     });
     const service = createCatalogService(config, {
       ...overrides,
-      repository: (prisma) =>
+      repository: (prisma, options) =>
         (repository = new InstrumentedCatalogRepository(
           prisma,
+          options,
           opts.loaderDelayMs ?? (() => 0),
           opts.afterProductCommit ?? (async () => undefined),
         )),
