@@ -65,6 +65,9 @@ const HELP = `npm run bench [-- options]
   --quick    every case with tiny sizes, a smoke run for CI (about 2 min); writes bench/results/quick.*
   --busy     only P5 (stampede loader calls) and P6 (invalidation lag) while the P1 hit load
              runs against the same catalog; writes bench/results/busy.json (quick.busy.json with --quick)
+  --publish-after-commit
+             catalog without its relay thread (OUTBOX_PUBLISH_AT_COMMIT=false): the writer publishes
+             after reading its COMMIT's reply, for comparison; adds .after-commit to the file names
   --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
@@ -447,11 +450,12 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const busy = process.argv.includes('--busy');
+  const afterCommit = process.argv.includes('--publish-after-commit');
   const s = settingsFor(quick);
   const startedAt = new Date();
   const started = performance.now();
   log(
-    `memshop bench (${s.mode}${busy ? ', busy' : ''}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
+    `memshop bench (${s.mode}${busy ? ', busy' : ''}${afterCommit ? ', publish after commit' : ''}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
   );
 
   const failures = new Map<string, string>();
@@ -502,7 +506,11 @@ async function main(): Promise<void> {
       memcached: { count: 3, memoryMb: 128 },
       logLevel: 'warn',
       logDir: path.join(__dirname, '..', '..', 'tmp', 'bench-stack'),
-      env: { ...relaxedRateLimitEnv, BENCH_ROUTES: '1' },
+      env: {
+        ...relaxedRateLimitEnv,
+        BENCH_ROUTES: '1',
+        ...(afterCommit ? { OUTBOX_PUBLISH_AT_COMMIT: 'false' } : {}),
+      },
       runtime: SERVICE_RUNTIME,
       nodeArgs: [...SERVICE_NODE_ARGS],
       onProgress: (m) => log(`  stack: ${m}`),
@@ -675,7 +683,7 @@ async function main(): Promise<void> {
   const rows = busy ? busyRows(results, s, failures) : buildRows(results, s, failures);
   const totalSeconds = (performance.now() - started) / 1000;
   log(
-    `\nmemshop bench (${s.mode}${busy ? ', busy' : ''}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
+    `\nmemshop bench (${s.mode}${busy ? ', busy' : ''}${afterCommit ? ', publish after commit' : ''}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
   );
   log(renderTable(rows));
   const optionRows = busy ? [] : memoryOptionRows(results, failures);
@@ -718,7 +726,9 @@ async function main(): Promise<void> {
     failures: Object.fromEntries(failures),
   };
   // A quick run (CI's smoke test) must not replace the full run's numbers that the README shows.
-  const base = busy ? (quick ? 'quick.busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest';
+  const base =
+    (busy ? (quick ? 'quick.busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest') +
+    (afterCommit ? '.after-commit' : '');
   const jsonPath = path.join(RESULTS_DIR, `${base}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   if (busy) {

@@ -51,7 +51,9 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
   const products = productKeySpace(config.CACHE_SCHEMA_VERSION);
   // This instance's own channel: only its relay thread hears its writes, so each announced event
   // is published once, however many instances run.
-  const announceChannel = `${OUTBOX_TABLE}_${randomBytes(6).toString('hex')}`;
+  const announceChannel = config.OUTBOX_PUBLISH_AT_COMMIT
+    ? `${OUTBOX_TABLE}_${randomBytes(6).toString('hex')}`
+    : undefined;
   const options = {
     service: 'catalog',
     config,

@@ -31,6 +31,16 @@ export const catalogConfigSchema = z
       .enum(['true', 'false', '1', '0'])
       .default('false')
       .transform((v) => v === 'true' || v === '1'),
+    /**
+     * Product writes announce their event at commit (`pg_notify` in the outbox INSERT) and a
+     * worker thread publishes it (OutboxRelayThread). Off: the writer publishes after reading its
+     * COMMIT's reply, as every other write does. Needs a session connection to Postgres for
+     * LISTEN (not a pooler in transaction mode).
+     */
+    OUTBOX_PUBLISH_AT_COMMIT: z
+      .enum(['true', 'false', '1', '0'])
+      .default('true')
+      .transform((v) => v === 'true' || v === '1'),
     /** Bytes the near cache may hold per instance (16 MiB). */
     CACHE_NEAR_MAX_BYTES: z.coerce.number().int().min(1024).max(4_294_967_296).default(16_777_216),
     /** Longest a product is held in process (5 s: the gap rule's bound for a missed event). */

@@ -13,7 +13,7 @@ export interface InvalidationEvent {
   action: InvalidationAction;
   entityId: string;
   version?: number;
-  /** ISO time of the commit */
+  /** ISO time the writer stamped it, in its transaction just before the outbox INSERT */
   occurredAt: string;
   /** trace context (traceparent) of the write */
   headers?: Record<string, string>;

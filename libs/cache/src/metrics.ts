@@ -36,7 +36,7 @@ export interface CacheMetrics {
   recordInvalidationPublished(entity: string): void;
   recordInvalidationConsumed(entity: string): void;
   recordInvalidationFailed(stage: InvalidationFailureStage): void;
-  /** Commit time of the change to the moment its cache entries were purged. */
+  /** The event's `occurredAt` (stamped just before the commit) to the moment its entries were purged. */
   observeInvalidationLag(entity: string, seconds: number): void;
   setOutboxBacklog(count: number): void;
   setOutboxOldestAge(seconds: number): void;

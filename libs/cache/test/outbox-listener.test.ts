@@ -12,10 +12,10 @@ let db: TestDatabase;
 let pool: Pool;
 const channel = uniqueName('outbox_announced').replace(/[^a-z0-9_]/g, '_');
 
-/** What a relay is asked to do: each kick, with the events it was given (undefined: a claim round). */
+/** What a relay is asked to do: each kick, with the events it was given. */
 function recordingRelay() {
-  const kicks: Array<readonly InvalidationEvent[] | undefined> = [];
-  return { kicks, kick: (events?: readonly InvalidationEvent[]) => void kicks.push(events) };
+  const kicks: Array<readonly InvalidationEvent[]> = [];
+  return { kicks, kick: (events: readonly InvalidationEvent[]) => void kicks.push(events) };
 }
 
 /**
@@ -111,7 +111,7 @@ describe('OutboxListener against real Postgres', () => {
     }
   });
 
-  it('announces an event too large for NOTIFY by its id: the relay claims it from the table', async () => {
+  it('stores an event too large for NOTIFY without announcing it: the polling relay publishes it', async () => {
     const relay = recordingRelay();
     const { listener } = startListener(relay);
     try {
@@ -119,8 +119,11 @@ describe('OutboxListener against real Postgres', () => {
       await inTransaction(async (tx) => {
         await enqueueOutboxEvent(tx, productEvent('x'.repeat(9000)), { notify: channel });
       });
+      await inTransaction(async (tx) => {
+        await enqueueOutboxEvent(tx, productEvent('small'), { notify: channel });
+      });
       await waitFor(() => relay.kicks.length === 1);
-      expect(relay.kicks[0]).toBeUndefined();
+      expect(relay.kicks[0]?.map((e) => e.entityId)).toEqual(['small']);
       const { rows } = await pool.query(
         `SELECT count(*)::int AS n FROM cache_outbox WHERE length(payload->>'entityId') = 9000`,
       );

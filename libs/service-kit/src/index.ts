@@ -84,6 +84,7 @@ export {
   type NearCacheRuntimeOptions,
 } from './cache-runtime';
 export { OutboxRelayThread } from './outbox-relay-thread';
+export type { OutboxRelayThreadSettings } from './outbox-relay-protocol';
 export {
   composeService,
   type BackgroundTask,

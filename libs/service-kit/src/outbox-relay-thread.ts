@@ -1,37 +1,38 @@
 import { noopCacheMetrics } from '@memshop/cache/advanced';
 import type { CacheMetrics } from '@memshop/cache';
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from './logger';
 import { recordThreadSpans, threadSpansWanted } from './thread-tracing';
 import {
+  OUTBOX_RELAY_ROLE,
   PUBLISHING_STAMP_INTERVAL_MS,
+  type OutboxRelayThreadSettings,
+  type OutboxRelayWorkerData,
   type OutboxRelayWorkerMessage,
-  type OutboxRelayWorkerSettings,
-} from './outbox-relay-worker';
+} from './outbox-relay-protocol';
 
 const WORKER_FILE = 'outbox-relay-worker';
-
-/** What the service gives the thread; the thread manager adds the shared stamp and the tracing flag. */
-type ThreadSettings = Omit<OutboxRelayWorkerSettings, 'publishingSince' | 'tracing'>;
 const RESTART_BASE_MS = 1000;
 const RESTART_MAX_MS = 30_000;
-/** A thread that published this long is healthy again: the next failure restarts it at once. */
+/** A thread that ran this long before it failed is restarted at once, with the backoff reset. */
 const STABLE_AFTER_MS = 60_000;
 const CLOSE_TIMEOUT_MS = 5000;
-/** Missed stamps after which the main thread stops trusting the thread (a hung or dead loop). */
-const STAMP_TRUST_MS = 4 * PUBLISHING_STAMP_INTERVAL_MS;
+/** A stamp older than this means a hung or dead thread loop: the main thread stops trusting it. */
+const STAMP_TRUST_NS = BigInt(4 * PUBLISHING_STAMP_INTERVAL_MS) * 1_000_000n;
 
 /**
  * The thread's script: from the TypeScript sources (the native stack and the tests) through tsx's
  * CommonJS hook, else the bundle's sibling file, which the Dockerfile and the bench build as a
  * second entry point. A bundle without it fails the thread, loudly, and the writer publishes.
  */
-function startWorker(workerData: ThreadSettings, shared: BigInt64Array): Worker {
-  const data: OutboxRelayWorkerSettings = {
-    ...workerData,
-    publishingSince: shared,
+function startWorker(settings: OutboxRelayThreadSettings, shared: BigInt64Array): Worker {
+  const data: OutboxRelayWorkerData = {
+    ...settings,
+    role: OUTBOX_RELAY_ROLE,
+    publishingConfirmedAt: shared,
     tracing: threadSpansWanted(),
   };
   if (__filename.endsWith('.ts')) {
@@ -56,17 +57,17 @@ function startWorker(workerData: ThreadSettings, shared: BigInt64Array): Worker 
  * publishes the events itself. A thread that dies is restarted with backoff.
  */
 export class OutboxRelayThread {
-  readonly #settings: ThreadSettings;
+  readonly #settings: OutboxRelayThreadSettings;
   readonly #logger: Logger;
   readonly #metrics: CacheMetrics;
-  readonly #publishingSince = new BigInt64Array(new SharedArrayBuffer(8));
+  readonly #publishingConfirmedAt = new BigInt64Array(new SharedArrayBuffer(8));
   #worker: Worker | null = null;
   #closed = true;
   #restartTimer: NodeJS.Timeout | null = null;
   #failures = 0;
   #startedAt = 0;
 
-  constructor(settings: ThreadSettings, logger: Logger, metrics: CacheMetrics = noopCacheMetrics) {
+  constructor(settings: OutboxRelayThreadSettings, logger: Logger, metrics: CacheMetrics = noopCacheMetrics) {
     this.#settings = settings;
     this.#logger = logger;
     this.#metrics = metrics;
@@ -74,8 +75,10 @@ export class OutboxRelayThread {
 
   /** True while the thread publishes announced events at their commit. */
   get publishing(): boolean {
-    const since = Number(Atomics.load(this.#publishingSince, 0));
-    return since !== 0 && Date.now() - since < STAMP_TRUST_MS;
+    const confirmedAt = Atomics.load(this.#publishingConfirmedAt, 0);
+    if (confirmedAt === 0n) return false;
+    const age = process.hrtime.bigint() - confirmedAt;
+    return age >= 0n && age < STAMP_TRUST_NS;
   }
 
   start(): void {
@@ -86,7 +89,7 @@ export class OutboxRelayThread {
 
   async close(): Promise<void> {
     this.#closed = true;
-    Atomics.store(this.#publishingSince, 0, 0n);
+    Atomics.store(this.#publishingConfirmedAt, 0, 0n);
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
     const worker = this.#worker;
@@ -112,7 +115,7 @@ export class OutboxRelayThread {
     this.#startedAt = Date.now();
     let worker: Worker;
     try {
-      worker = startWorker(this.#settings, this.#publishingSince);
+      worker = startWorker(this.#settings, this.#publishingConfirmedAt);
     } catch (err) {
       this.#logger.error({ err: { message: (err as Error).message } }, 'outbox relay thread could not start');
       this.#restartLater();
@@ -122,8 +125,9 @@ export class OutboxRelayThread {
     worker.unref();
     worker.on('message', (message: OutboxRelayWorkerMessage) => {
       if (message.type === 'spans') recordThreadSpans(message.spans);
-      if (message.type !== 'metric' || !(message.name in noopCacheMetrics)) return;
-      (this.#metrics[message.name] as (...args: unknown[]) => void)(...message.args);
+      if (message.type === 'diagnostics') diagnostics.channel(message.channel).publish(message.message);
+      if (message.type !== 'metric' || !Object.hasOwn(noopCacheMetrics, message.name)) return;
+      (this.#metrics[message.name] as (...args: unknown[]) => void).apply(this.#metrics, message.args);
     });
     worker.on('error', (err) =>
       this.#logger.error({ err: { message: err.message, stack: err.stack } }, 'outbox relay thread failed'),
@@ -131,7 +135,7 @@ export class OutboxRelayThread {
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;
       this.#worker = null;
-      Atomics.store(this.#publishingSince, 0, 0n);
+      Atomics.store(this.#publishingConfirmedAt, 0, 0n);
       if (this.#closed) return;
       this.#logger.warn({ code }, 'outbox relay thread exited, restarting it');
       this.#restartLater();

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   InvalidationBus,
@@ -6,40 +7,16 @@ import {
   pgSqlExecutor,
   type CacheMetrics,
 } from '@memshop/cache';
-import { noopCacheMetrics } from '@memshop/cache/advanced';
+import { cacheChannelNames, noopCacheMetrics } from '@memshop/cache/advanced';
 import pg from 'pg';
 import { createLogger } from './logger';
 import { TRACER_NAME } from './memshop-cache-names';
-import { forwardThreadSpans, type ThreadSpan } from './thread-tracing';
-
-/** What the thread is started with (OutboxRelayThread). */
-export interface OutboxRelayWorkerSettings {
-  service: string;
-  logLevel: string;
-  databaseUrl: string;
-  rabbitmqUrl: string;
-  namePrefix: string;
-  exchange: string;
-  table: string;
-  channel: string;
-  diagnosticsChannelPrefix: string;
-  /** The service records traces: the thread's spans are posted to it (thread-tracing.ts). */
-  tracing: boolean;
-  /**
-   * Shared with the service's main thread, which reads it without waiting for its own event
-   * loop: [0] is the last moment (epoch ms) the thread was publishing at commit, 0 when it is not.
-   */
-  publishingSince: BigInt64Array;
-}
-
-/** Messages the thread posts: its cache metrics and spans, recorded as the service's own; closed. */
-export type OutboxRelayWorkerMessage =
-  | { type: 'metric'; name: keyof CacheMetrics; args: unknown[] }
-  | { type: 'spans'; spans: ThreadSpan[] }
-  | { type: 'closed' };
-
-/** How often the thread renews its "publishing" stamp; the main thread trusts it 4 times as long. */
-export const PUBLISHING_STAMP_INTERVAL_MS = 250;
+import {
+  OUTBOX_RELAY_ROLE,
+  PUBLISHING_STAMP_INTERVAL_MS,
+  type OutboxRelayWorkerData,
+  type OutboxRelayWorkerMessage,
+} from './outbox-relay-protocol';
 
 /** Cache metrics recorded by posting them to the main thread, where the registry lives. */
 function forwardedMetrics(port: NonNullable<typeof parentPort>): CacheMetrics {
@@ -57,18 +34,24 @@ function forwardedMetrics(port: NonNullable<typeof parentPort>): CacheMetrics {
  * announce at commit and publishes each at once; the service's own relay keeps polling for
  * whatever this thread missed.
  */
-async function main(
-  port: NonNullable<typeof parentPort>,
-  settings: OutboxRelayWorkerSettings,
-): Promise<void> {
+async function main(port: NonNullable<typeof parentPort>, settings: OutboxRelayWorkerData): Promise<void> {
   const logger = createLogger({ service: settings.service, level: settings.logLevel }).child({
     thread: 'outbox-relay',
   });
   const metrics = forwardedMetrics(port);
-  if (settings.tracing)
+  // diagnostics_channel is per thread: what the bus and relay publish here is republished there.
+  const channels = cacheChannelNames(settings.diagnosticsChannelPrefix);
+  for (const channel of [channels.publish, channels.outbox])
+    diagnostics.subscribe(channel, (message) =>
+      port.postMessage({ type: 'diagnostics', channel, message } satisfies OutboxRelayWorkerMessage),
+    );
+  if (settings.tracing) {
+    // Loaded only here: the thread of a service that does not trace never loads the SDK.
+    const { forwardThreadSpans } = await import('./thread-tracing');
     forwardThreadSpans((spans) =>
       port.postMessage({ type: 'spans', spans } satisfies OutboxRelayWorkerMessage),
     );
+  }
   // Bounded like the service's Prisma pool: a statement on a connection gone silent fails.
   const connection = {
     connectionString: settings.databaseUrl,
@@ -120,7 +103,7 @@ async function main(
   let closing = false;
   const stamp = () => {
     const publishing = !closing && listener.listening && bus.connected;
-    Atomics.store(settings.publishingSince, 0, publishing ? BigInt(Date.now()) : 0n);
+    Atomics.store(settings.publishingConfirmedAt, 0, publishing ? process.hrtime.bigint() : 0n);
   };
   bus.onConnectionChange(() => stamp());
   const stamping = setInterval(stamp, PUBLISHING_STAMP_INTERVAL_MS);
@@ -146,4 +129,5 @@ async function main(
   listener.start();
 }
 
-if (parentPort) void main(parentPort, workerData as OutboxRelayWorkerSettings);
+const data = workerData as Partial<OutboxRelayWorkerData> | null;
+if (parentPort && data?.role === OUTBOX_RELAY_ROLE) void main(parentPort, data as OutboxRelayWorkerData);

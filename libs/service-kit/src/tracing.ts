@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import type { RequestHandler } from 'express';
 import { routeLabel } from './metrics';
+import { rememberThreadSpanProcessors } from './thread-tracing';
 
 export type TracesExporter = 'none' | 'console' | 'otlp';
 
@@ -44,14 +45,6 @@ export interface Tracing {
  * Registers the OpenTelemetry SDK globally: W3C `traceparent` propagation and an
  * AsyncLocalStorage context manager. Call once, first thing in main.ts.
  */
-/** The SDK setupTracing registered in this thread, for spans recorded in other threads. */
-let registered: { processors: SpanProcessor[]; resource: Resource } | null = null;
-
-/** What setupTracing registered (null: tracing is off), for thread-tracing.ts. */
-export function registeredTracing(): { processors: SpanProcessor[]; resource: Resource } | null {
-  return registered;
-}
-
 export function setupTracing(opts: TracingOptions): Tracing {
   const processors: SpanProcessor[] = [];
   if (opts.spanExporter) processors.push(new SimpleSpanProcessor(opts.spanExporter));
@@ -68,11 +61,12 @@ export function setupTracing(opts: TracingOptions): Tracing {
   });
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
   provider.register({ propagator: new W3CTraceContextPropagator() });
-  registered = { processors, resource };
+  // Spans a worker thread records (thread-tracing.ts) go to the same processors.
+  rememberThreadSpanProcessors({ processors, resource });
   return {
     enabled: true,
     async shutdown() {
-      registered = null;
+      rememberThreadSpanProcessors(null);
       await provider.shutdown();
       trace.disable();
       context.disable();

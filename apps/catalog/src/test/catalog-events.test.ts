@@ -1,5 +1,6 @@
+import diagnostics from 'node:diagnostics_channel';
 import { Cache, createInvalidationEvent, type CacheStore, type InvalidationEvent } from '@memshop/cache';
-import { createLogger } from '@memshop/service-kit';
+import { CACHE_CHANNELS, createLogger } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request from 'supertest';
 import { CatalogCache } from '../data/catalog-cache';
@@ -59,6 +60,10 @@ describe('product writes', () => {
   it('are published at their commit by the relay thread, not by the writer, and counted by the service', async () => {
     const kick = jest.spyOn(f.relay, 'kick');
     const publishedBefore = await productEventsPublished();
+    // The thread's diagnostics_channel messages are republished in the service's thread.
+    const seen: string[] = [];
+    const onPublish = (message: unknown) => seen.push((message as { event: InvalidationEvent }).event.id);
+    diagnostics.subscribe(CACHE_CHANNELS.publish, onPublish);
     try {
       const { version } = await patchPrice(5, 4321);
       const event = await theEventOf(5, version);
@@ -67,10 +72,14 @@ describe('product writes', () => {
       await waitFor(async () => (await productEventsPublished()) === publishedBefore + 1, {
         message: 'the publish never counted',
       });
+      await waitFor(() => seen.includes(event.id), {
+        message: 'the publish never reached diagnostics_channel',
+      });
       await waitFor(async () => (await publishedAt(event.id)) !== null, {
         message: 'never marked published',
       });
     } finally {
+      diagnostics.unsubscribe(CACHE_CHANNELS.publish, onPublish);
       kick.mockRestore();
     }
   });

@@ -30,18 +30,16 @@ export interface OutboxListenerOptions {
   connect: () => Promise<PgListenConnection>;
   /** The channel `enqueueOutboxEvent(..., { notify })` names. */
   channel: string;
-  /**
-   * Each announced event goes to `relay.kick([event])`; one announced by its id alone (too large
-   * for NOTIFY), or undecodable, to `relay.kick()` (a claim round).
-   */
-  relay: { kick(events?: readonly InvalidationEvent[]): void };
+  /** Each announced event goes to `relay.kick([event])`. */
+  relay: { kick(events: readonly InvalidationEvent[]): void };
   /** Reconnect backoff: base * 2^(failures-1), capped. Defaults 100 ms and 5 s. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   /**
-   * A connection that went silent (peer gone without a FIN, a paused VM) raises no error: a
-   * `SELECT 1` this often, and LISTEN itself, must answer within `queryTimeoutMs` or the
-   * connection is dropped and replaced. Defaults 5000 ms and 2000 ms.
+   * A connection that went silent (peer gone without a FIN, a paused VM) raises no error, and a
+   * pooler in transaction mode accepts LISTEN but delivers nothing: this often the listener
+   * notifies its own channel and must hear it back within `queryTimeoutMs` (LISTEN itself must
+   * answer as fast), or the connection is dropped and replaced. Defaults 5000 ms and 2000 ms.
    */
   heartbeatIntervalMs?: number;
   queryTimeoutMs?: number;
@@ -70,6 +68,8 @@ export class OutboxListener {
   #timer: NodeJS.Timeout | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #connecting: Promise<void> | null = null;
+  /** Resolves the heartbeat waiting for its own notification to come back. */
+  #echo: (() => void) | null = null;
   /** Bumped by start() and close(): a connect begun before belongs to a listener no longer wanted. */
   #generation = 0;
 
@@ -93,10 +93,12 @@ export class OutboxListener {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#generation += 1;
+    const generation = ++this.#generation;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#connecting;
+    // start() ran meanwhile: the connection now is the new listener's.
+    if (generation !== this.#generation) return;
     const connection = this.#connection;
     this.#setConnection(null);
     await connection?.end().catch(() => undefined);
@@ -144,20 +146,26 @@ export class OutboxListener {
     this.#beat(connection, lost);
   }
 
-  /** Proves the connection alive every interval; a query not answered in time drops it. */
+  /**
+   * Proves, every interval, that notifications still arrive: a NOTIFY of its own channel (empty
+   * payload) must come back in time, or the connection is dropped.
+   */
   #beat(connection: PgListenConnection, lost: (err: unknown) => void): void {
     this.#heartbeat = setTimeout(() => {
       this.#heartbeat = null;
       if (this.#connection !== connection) return;
-      this.#answered(connection.query('SELECT 1')).then(
-        () => this.#beat(connection, lost),
+      const echoed = new Promise<void>((resolve) => (this.#echo = resolve));
+      this.#answered(Promise.all([connection.query(`NOTIFY "${this.#channel}"`), echoed])).then(
+        () => {
+          if (this.#connection === connection) this.#beat(connection, lost);
+        },
         (err: unknown) => lost(err),
       );
     }, this.#opts.heartbeatIntervalMs ?? 5000);
     this.#heartbeat.unref();
   }
 
-  #answered<T>(query: Promise<T>): Promise<T> {
+  #answered<T>(work: Promise<T>): Promise<T> {
     const timeoutMs = this.#opts.queryTimeoutMs ?? 2000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -165,23 +173,26 @@ export class OutboxListener {
         () => reject(new Error(`no answer from Postgres within ${timeoutMs} ms`)),
         timeoutMs,
       );
+      timer.unref();
     });
-    return Promise.race([query, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   #onNotification(payload: string): void {
-    // A payload too large for NOTIFY is announced by its id: the relay claims it from the table.
-    if (!payload.startsWith('{')) {
-      this.#opts.relay.kick();
+    if (payload === '') {
+      this.#echo?.();
+      this.#echo = null;
       return;
     }
     const decoded = decodeInvalidationEvent(Buffer.from(payload, 'utf8'));
-    if (decoded.ok) {
-      this.#opts.relay.kick([decoded.event]);
-      return;
-    }
-    this.#log.warn('outbox-notification', { reason: decoded.reason }, 'outbox notification is not an event');
-    this.#opts.relay.kick();
+    if (decoded.ok) this.#opts.relay.kick([decoded.event]);
+    // Not one of ours: the polling relay publishes whatever this announcement was about.
+    else
+      this.#log.warn(
+        'outbox-notification',
+        { reason: decoded.reason },
+        'outbox notification is not an event',
+      );
   }
 
   #retry(generation: number): void {

@@ -50,8 +50,8 @@ export interface OutboxTransaction {
 }
 
 /**
- * Postgres refuses a NOTIFY payload of 8000 bytes or more; a larger event is announced by its id
- * alone, and the listener then claims it from the table.
+ * Postgres refuses a NOTIFY payload of 8000 bytes or more: a larger event is stored but not
+ * announced, and the polling relay publishes it.
  */
 const MAX_NOTIFY_PAYLOAD_BYTES = 7999;
 
@@ -77,17 +77,17 @@ export async function enqueueOutboxEvent(
 ): Promise<InvalidationEvent> {
   const event = createInvalidationEvent(fields);
   const table = checkedTableName(options.table ?? DEFAULT_OUTBOX_TABLE);
+  const channel = options.notify === undefined ? undefined : checkedChannelName(options.notify);
   const payload = JSON.stringify(event);
   const params: unknown[] = [event.id, invalidationRoutingKey(event), payload];
   let sql = `INSERT INTO "${table}" ("event_id", "routing_key", "payload") VALUES ($1::uuid, $2, $3::jsonb)`;
-  if (options.notify !== undefined) {
+  if (channel !== undefined && Buffer.byteLength(payload) <= MAX_NOTIFY_PAYLOAD_BYTES) {
     // One statement, so the notification costs no round trip of its own (a CTE calling a
     // volatile function is evaluated exactly once, never inlined away).
     sql = `WITH "notified" AS (SELECT pg_notify($4, $5))
            INSERT INTO "${table}" ("event_id", "routing_key", "payload")
            SELECT $1::uuid, $2, $3::jsonb FROM "notified"`;
-    const announced = Buffer.byteLength(payload) <= MAX_NOTIFY_PAYLOAD_BYTES ? payload : event.id;
-    params.push(checkedChannelName(options.notify), announced);
+    params.push(channel, payload); // $5: the text, where $3 is cast to jsonb
   }
   if ('execute' in db) await db.execute(sql, params);
   else await db.$executeRawUnsafe(sql, ...params);

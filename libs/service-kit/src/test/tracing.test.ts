@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { Router } from 'express';
 import request from 'supertest';
 import { createLogger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { createServiceApp } from '../service-app';
+import { recordThreadSpans, type ThreadSpan } from '../thread-tracing';
 import { setupTracing, traceHeaders, type Tracing } from '../tracing';
 
 const exporter = new InMemorySpanExporter();
@@ -53,4 +56,57 @@ it('continues the caller trace, names the span by route, and puts the trace id i
   expect(span?.spanContext().traceId).toBe(traceId);
   expect(span?.attributes['http.response.status_code']).toBe(200);
   expect(JSON.parse(lines.find((l) => l.includes('inside'))!).trace_id).toBe(traceId);
+});
+
+/** In a real worker thread: forwardThreadSpans, then one PRODUCER span under a remote parent with a tracestate. */
+const workerScript = `
+  require('tsx/cjs');
+  const { parentPort } = require('node:worker_threads');
+  const api = require('@opentelemetry/api');
+  const { TraceState } = require('@opentelemetry/core');
+  const { forwardThreadSpans } = require(${JSON.stringify(path.join(__dirname, '..', 'thread-tracing.ts'))});
+  forwardThreadSpans((spans) => parentPort.postMessage(spans));
+  const parent = api.trace.setSpanContext(api.context.active(), {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: 1,
+    isRemote: true,
+    traceState: new TraceState('vendor=a1'),
+  });
+  const span = api.trace.getTracer('thread').startSpan('invalidation.publish', { kind: api.SpanKind.PRODUCER, attributes: { n: 1 } }, parent);
+  span.end();
+`;
+
+it("records a worker thread's spans as this thread's own: same ids, parent and tracestate", async () => {
+  const worker = new Worker(workerScript, { eval: true });
+  const spans = await new Promise<ThreadSpan[]>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+
+  exporter.reset();
+  recordThreadSpans(spans);
+  const [span] = exporter.getFinishedSpans();
+  expect(span).toBeDefined();
+  expect({
+    name: span!.name,
+    traceId: span!.spanContext().traceId,
+    spanId: span!.spanContext().spanId,
+    parentSpanId: span!.parentSpanContext?.spanId,
+    // Exporters serialize it: a TraceState that crossed threads must still be one.
+    traceState: span!.spanContext().traceState?.serialize(),
+    parentTraceState: span!.parentSpanContext?.traceState?.serialize(),
+    attributes: span!.attributes,
+    service: span!.resource.attributes['service.name'],
+  }).toEqual({
+    name: 'invalidation.publish',
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: spans[0]!.context.spanId,
+    parentSpanId: '00f067aa0ba902b7',
+    traceState: 'vendor=a1',
+    parentTraceState: 'vendor=a1',
+    attributes: { n: 1 },
+    service: 'test',
+  });
 });
