@@ -82,15 +82,19 @@ describe('OutboxListener against real Postgres', () => {
       try {
         await client.query('BEGIN');
         enqueued = await enqueueOutboxEvent(pgSqlExecutor(client), productEvent('7'), { notify: channel });
-        // Queued, not sent: Postgres delivers a notification at commit.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        expect(relay.kicks).toHaveLength(0);
+        // Queued, not sent: Postgres delivers a notification at commit. Notifications arrive in
+        // commit order, so once a later-committed marker is heard, '7' would have been too.
+        await inTransaction(async (tx) => {
+          await enqueueOutboxEvent(tx, productEvent('marker'), { notify: channel });
+        });
+        await waitFor(() => relay.kicks.length === 1);
+        expect(relay.kicks[0]?.map((e) => e.entityId)).toEqual(['marker']);
         await client.query('COMMIT');
       } finally {
         client.release();
       }
-      await waitFor(() => relay.kicks.length === 1);
-      expect(relay.kicks[0]).toEqual([enqueued]);
+      await waitFor(() => relay.kicks.length === 2);
+      expect(relay.kicks[1]).toEqual([enqueued]);
 
       await inTransaction(async (tx) => {
         await enqueueOutboxEvent(tx, productEvent('8'), { notify: channel });
@@ -98,14 +102,17 @@ describe('OutboxListener against real Postgres', () => {
       await inTransaction(async (tx) => {
         await enqueueOutboxEvent(tx, productEvent('9'), { notify: channel });
       });
-      await waitFor(() => relay.kicks.length === 2);
-      expect(relay.kicks[1]?.map((e) => e.entityId)).toEqual(['9']);
-      // Written without `notify`: stored, not announced.
+      await waitFor(() => relay.kicks.length === 3);
+      expect(relay.kicks[2]?.map((e) => e.entityId)).toEqual(['9']);
+      // Written without `notify`: stored, not announced (the next announced event comes next).
       await inTransaction(async (tx) => {
         await enqueueOutboxEvent(tx, productEvent('10'));
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(relay.kicks).toHaveLength(2);
+      await inTransaction(async (tx) => {
+        await enqueueOutboxEvent(tx, productEvent('11'), { notify: channel });
+      });
+      await waitFor(() => relay.kicks.length === 4);
+      expect(relay.kicks[3]?.map((e) => e.entityId)).toEqual(['11']);
     } finally {
       await listener.close();
     }
