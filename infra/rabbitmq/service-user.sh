@@ -9,9 +9,10 @@
 #   exchange <exchange>.dead-letter (parked messages go there), its quorum queue
 #   <prefix>.<service>.invalidation.quorum and that queue's parking queue <queue>.parked.
 #   configure also covers <prefix>.<service>.invalidation, the classic queue earlier versions
-#   declared, which the service deletes on start. With the near cache on, each instance also
-#   declares an exclusive, auto-delete queue <prefix>.<service>.near.<uuid> (a new uuid per
-#   connection) bound to the exchange, so it hears every event itself.
+#   declared, which the service deletes on start. Each instance may also declare exclusive,
+#   auto-delete queues of its own, bound to the exchange so it hears every event itself (a new
+#   uuid per connection): <prefix>.<service>.near.<uuid> for the near cache and
+#   <prefix>.<service>.purge.<uuid> for order-service's early purge.
 # Another service's queue matches none of the patterns, so declaring, binding or consuming it is
 # refused with ACCESS_REFUSED. The default exchange (amq.default) is not writable: replaying
 # parked messages is an operator's job (npm run invalidation), under the operator's account.
@@ -31,10 +32,10 @@ regex_escape() { printf '%s' "$1" | sed 's/[].[^$*+?(){}|\\]/\\&/g'; }
 patterns() {
   ex="$(regex_escape "$exchange")"
   queue="$(regex_escape "$prefix.$1.invalidation")"
-  near="$(regex_escape "$prefix.$1.near")\\.[0-9a-f-]+"
+  own="$(regex_escape "$prefix.$1")\\.(near|purge)\\.[0-9a-f-]+"
   exchanges="$ex|$ex\\.dead-letter"
-  configure="^($exchanges|$queue(\\.quorum(\\.parked)?)?|$near)\$"
-  write="^($exchanges|$queue\\.quorum(\\.parked)?|$near)\$"
+  configure="^($exchanges|$queue(\\.quorum(\\.parked)?)?|$own)\$"
+  write="^($exchanges|$queue\\.quorum(\\.parked)?|$own)\$"
   read="$write"
 }
 

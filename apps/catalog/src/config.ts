@@ -1,5 +1,6 @@
 import {
   authEnvShape,
+  booleanEnv,
   requireOneJwksSource,
   serviceJwksEnvShape,
   portSchema,
@@ -27,20 +28,14 @@ export const catalogConfigSchema = z
      * coherent by a per-instance queue on the invalidation exchange. Off by default: it costs
      * each instance a broker connection and memory, and pays off only under skewed read load.
      */
-    CACHE_NEAR_ENABLED: z
-      .enum(['true', 'false', '1', '0'])
-      .default('false')
-      .transform((v) => v === 'true' || v === '1'),
+    CACHE_NEAR_ENABLED: booleanEnv(false),
     /**
      * Product writes announce their event at commit (`pg_notify` in the outbox INSERT) and a
      * worker thread publishes it (OutboxRelayThread). Off: the writer publishes after reading its
      * COMMIT's reply, as every other write does. Needs a session connection to Postgres for
      * LISTEN (not a pooler in transaction mode).
      */
-    OUTBOX_PUBLISH_AT_COMMIT: z
-      .enum(['true', 'false', '1', '0'])
-      .default('true')
-      .transform((v) => v === 'true' || v === '1'),
+    OUTBOX_PUBLISH_AT_COMMIT: booleanEnv(true),
     /** Bytes the near cache may hold per instance (16 MiB). */
     CACHE_NEAR_MAX_BYTES: z.coerce.number().int().min(1024).max(4_294_967_296).default(16_777_216),
     /** Longest a product is held in process (5 s: the gap rule's bound for a missed event). */

@@ -1,5 +1,6 @@
 import {
   authEnvShape,
+  booleanEnv,
   requireOneJwksSource,
   serviceTokenKeyEnvShape,
   httpUrlSchema,
@@ -40,6 +41,12 @@ export const orderConfigSchema = z
      * three upstream timeouts (the request's reservation and confirmation calls, and a margin).
      */
     ORDER_SETTLE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+    /**
+     * Each instance also hears catalog's and user's events on a queue of its own and purges its
+     * copy at once (events/early-purge-feed.ts); the durable queue's delivery purges again either
+     * way. Off: one connection and queue fewer per instance, copies purged a few ms later.
+     */
+    INVALIDATION_EARLY_PURGE: booleanEnv(true),
   })
   .superRefine(requireOneJwksSource);
 

@@ -1,4 +1,4 @@
-import { VersionFloors } from '@memshop/cache';
+import { VersionFloors, type InstanceInvalidationFeed } from '@memshop/cache';
 import {
   composeService,
   ServiceTokenSigner,
@@ -20,6 +20,7 @@ import { PRODUCT_TTL_SECONDS } from './data/summaries';
 import { ServiceClient } from './data/service-client';
 import { UserClient } from './data/user-client';
 import { CachedUserDirectory } from './data/user-directory';
+import { createEarlyPurgeFeed } from './events/early-purge-feed';
 import { createUpstreamInvalidationHandler, ORDER_EVENT_BINDINGS } from './events/upstream-invalidation';
 import type { StockReservations } from './domain/order';
 import { PrismaClient } from './prisma/generated/client';
@@ -35,6 +36,8 @@ export type OrderService = ComposedService<
     /** catalog's API with order-service's own credential (what the copies are refilled from). */
     catalog: CatalogClient;
     keys: OrderCacheKeys;
+    /** Purges copies ahead of the durable queue's delivery; null with INVALIDATION_EARLY_PURGE=false. */
+    earlyPurgeFeed: InstanceInvalidationFeed | null;
   }
 >;
 
@@ -96,6 +99,15 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       });
 
       bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, productFloors, logger }));
+      const earlyPurgeFeed = config.INVALIDATION_EARLY_PURGE
+        ? createEarlyPurgeFeed({
+            url: config.RABBITMQ_URL,
+            exchange: config.INVALIDATION_EXCHANGE,
+            cache,
+            keys,
+            logger,
+          })
+        : null;
       // Copies purged by events must not outlive a gap in the event feed: events missed while
       // disconnected would otherwise leave them stale until their TTL.
       cache.trackInvalidationFeed(bus, ['product', 'user']);
@@ -127,9 +139,20 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
         app,
         auditor,
         healthChecks,
-        tasks: [{ name: 'order-settler', start: () => settler.start(), close: () => settler.close() }],
+        tasks: [
+          { name: 'order-settler', start: () => settler.start(), close: () => settler.close() },
+          ...(earlyPurgeFeed
+            ? [
+                {
+                  name: 'early-purge-feed',
+                  start: () => void earlyPurgeFeed.start(),
+                  close: () => earlyPurgeFeed.close(),
+                },
+              ]
+            : []),
+        ],
         preflight: [() => signer.load()],
-        parts: { settler, products, catalog, keys },
+        parts: { settler, products, catalog, keys, earlyPurgeFeed },
       };
     },
   );

@@ -16,6 +16,14 @@ export function portSchema(defaultPort: number) {
   return z.coerce.number().int().min(1).max(65_535).default(defaultPort);
 }
 
+/** A switch, e.g. `CACHE_NEAR_ENABLED: booleanEnv(false)`: true/false or 1/0. */
+export function booleanEnv(defaultValue: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0'])
+    .default(defaultValue ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+}
+
 /** An http(s) URL, e.g. CATALOG_URL. */
 export const httpUrlSchema = z
   .string()

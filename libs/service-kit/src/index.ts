@@ -1,5 +1,6 @@
 export {
   ConfigError,
+  booleanEnv,
   httpUrlSchema,
   loadConfig,
   parseConfig,

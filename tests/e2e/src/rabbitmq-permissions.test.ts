@@ -1,8 +1,8 @@
 /**
  * infra/rabbitmq/service-user.sh against the real local broker (through rabbitmqctl, as compose
  * runs it): in a throwaway vhost each service's user runs the library's own InvalidationBus
- * (declares its exchanges and queues, binds, publishes, consumes) and the near cache's
- * per-instance feed, and is refused
+ * (declares its exchanges and queues, binds, publishes, consumes) and the per-instance feeds
+ * (near cache, early purge), and is refused
  * (ACCESS_REFUSED, 403) on another service's queues and on objects that are nobody's. The
  * vhost and the users are named memshop_test_* and deleted in afterAll.
  */
@@ -75,6 +75,10 @@ afterAll(async () => {
   for (const service of SERVICES) await rabbitmqctl('delete_user', username(service)).catch(() => undefined);
 }, RABBITMQCTL_HOOK_TIMEOUT_MS);
 
+/** An event no consumer acts on: these tests only show where it may go. */
+const probeEvent = (service: Service, entityId: string) =>
+  createInvalidationEvent({ source: service, entity: 'probe', action: 'updated', entityId });
+
 describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
   test('runs the invalidation bus: declares, binds, publishes and consumes its own queue', async () => {
     const received: InvalidationEvent[] = [];
@@ -91,12 +95,7 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
       await bus.start();
       expect(await bus.waitUntilConnected(10_000)).toBe(true);
       expect(bus.queue).toBe(`memshop.${service}.invalidation.quorum`);
-      const event = createInvalidationEvent({
-        source: service,
-        entity: 'probe',
-        action: 'updated',
-        entityId: '1',
-      });
+      const event = probeEvent(service, '1');
       await bus.publish(event);
       await waitFor(() => received.some((e) => e.id === event.id), {
         message: `${service} to receive its own event`,
@@ -106,36 +105,40 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
     }
   });
 
-  test("runs the near cache's own feed: its exclusive queue, bound to the exchange", async () => {
-    const heard: InvalidationEvent[] = [];
-    const feed = new InstanceInvalidationFeed({
-      url: urlFor(service),
-      service,
-      namePrefix: BROKER_NAME_PREFIX,
-      bindings: ['#'],
-      onEvent: (event) => heard.push(event),
-    });
-    const publisher = new InvalidationBus({ url: urlFor(service), service, namePrefix: BROKER_NAME_PREFIX });
-    try {
-      await feed.start();
-      expect(await feed.waitUntilConnected(10_000)).toBe(true);
-      await publisher.start();
-      expect(await publisher.waitUntilConnected(10_000)).toBe(true);
-      const event = createInvalidationEvent({
-        source: service,
-        entity: 'probe',
-        action: 'updated',
-        entityId: '2',
+  // `near`: the near cache's feed (its default name); `purge`: order-service's early purge.
+  test.each(['near', 'purge'])(
+    "runs an instance's own feed (%s): its exclusive queue, bound to the exchange",
+    async (kind) => {
+      const heard: InvalidationEvent[] = [];
+      const feed = new InstanceInvalidationFeed({
+        url: urlFor(service),
+        service,
+        namePrefix: BROKER_NAME_PREFIX,
+        ...(kind === 'near' ? {} : { queuePrefix: `${BROKER_NAME_PREFIX}.${service}.${kind}` }),
+        bindings: ['#'],
+        onEvent: (event) => heard.push(event),
       });
-      await publisher.publish(event);
-      await waitFor(() => heard.some((e) => e.id === event.id), {
-        message: `${service}'s feed to hear its event`,
+      const publisher = new InvalidationBus({
+        url: urlFor(service),
+        service,
+        namePrefix: BROKER_NAME_PREFIX,
       });
-    } finally {
-      await publisher.close();
-      await feed.close();
-    }
-  });
+      try {
+        await feed.start();
+        expect(await feed.waitUntilConnected(10_000)).toBe(true);
+        await publisher.start();
+        expect(await publisher.waitUntilConnected(10_000)).toBe(true);
+        const event = probeEvent(service, '2');
+        await publisher.publish(event);
+        await waitFor(() => heard.some((e) => e.id === event.id), {
+          message: `${service}'s feed to hear its event`,
+        });
+      } finally {
+        await publisher.close();
+        await feed.close();
+      }
+    },
+  );
 
   test("is refused (403 ACCESS_REFUSED) on another service's queues", async () => {
     for (const other of SERVICES.filter((s) => s !== service)) {
@@ -154,6 +157,9 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
         declareNear: await replyCode(service, (c) =>
           c.assertQueue(`memshop.${other}.near.${randomUUID()}`, { exclusive: true, autoDelete: true }),
         ),
+        declarePurge: await replyCode(service, (c) =>
+          c.assertQueue(`memshop.${other}.purge.${randomUUID()}`, { exclusive: true, autoDelete: true }),
+        ),
       };
       expect({ other, attempts }).toEqual({
         other,
@@ -165,6 +171,7 @@ describe.each(SERVICES)('%s: its own RabbitMQ user', (service) => {
           purge: 403,
           delete: 403,
           declareNear: 403,
+          declarePurge: 403,
         },
       });
     }

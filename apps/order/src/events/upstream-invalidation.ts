@@ -2,6 +2,9 @@ import type { InvalidationEvent, VersionFloors } from '@memshop/cache';
 import type { Logger } from '@memshop/service-kit';
 import type { OrderCacheKeys } from '../data/cache-keys';
 
+/** The events that make one of order-service's copies of another service's data stale. */
+export const UPSTREAM_COPY_BINDINGS = ['catalog.product.*', 'user.user.*'];
+
 /**
  * What order-service's queue is bound to: changes of the data it keeps copies of, and its own
  * order events. Category changes are not among them (an order shows no category), nor are
@@ -10,7 +13,14 @@ import type { OrderCacheKeys } from '../data/cache-keys';
  * publishes `mandatory`: an event no queue takes comes back as a failed publish, and because
  * they repeat the writer's cache fix when the writer died between its commit and that fix.
  */
-export const ORDER_EVENT_BINDINGS = ['catalog.product.*', 'user.user.*', 'order.order.*'];
+export const ORDER_EVENT_BINDINGS = [...UPSTREAM_COPY_BINDINGS, 'order.order.*'];
+
+/** The key of the copy `event` makes stale, or undefined when order-service keeps no copy of it. */
+export function upstreamCopyKey(keys: OrderCacheKeys, event: InvalidationEvent): string | undefined {
+  if (event.source === 'catalog' && event.entity === 'product') return keys.product(event.entityId);
+  if (event.source === 'user' && event.entity === 'user') return keys.user(event.entityId);
+  return undefined;
+}
 
 export interface UpstreamInvalidationDeps {
   cache: {
@@ -39,12 +49,7 @@ export function createUpstreamInvalidationHandler({
       await purgeOlderOrder(event);
       return;
     }
-    const key =
-      event.source === 'catalog' && event.entity === 'product'
-        ? keys.product(event.entityId)
-        : event.source === 'user' && event.entity === 'user'
-          ? keys.user(event.entityId)
-          : undefined;
+    const key = upstreamCopyKey(keys, event);
     if (!key) {
       logger.debug(
         { eventId: event.id, source: event.source, entity: event.entity },

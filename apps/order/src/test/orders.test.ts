@@ -360,6 +360,10 @@ async function deliverToOrderService(event: ReturnType<typeof createInvalidation
 }
 
 describe('invalidation from the owning services', () => {
+  it("hears the owners' events on a queue of its own too, to purge copies ahead of the durable queue", async () => {
+    expect(await f.service.earlyPurgeFeed?.waitUntilConnected(10_000)).toBe(true);
+  });
+
   it("purges order-service's copy of a product when catalog changes its price", async () => {
     const before = await catalogProduct(31);
     const order = await placeOrder(7, [{ productId: 31, quantity: 1 }]);
