@@ -11,8 +11,8 @@
 #   configure also covers <prefix>.<service>.invalidation, the classic queue earlier versions
 #   declared, which the service deletes on start. Each instance may also declare exclusive,
 #   auto-delete queues of its own, bound to the exchange so it hears every event itself (a new
-#   uuid per connection): <prefix>.<service>.near.<uuid> for the near cache and
-#   <prefix>.<service>.purge.<uuid> for order-service's early purge.
+#   uuid per connection): <prefix>.<service>.near.<uuid> for the near cache, and for order-service
+#   alone <prefix>.order.purge.<uuid> for its early purge.
 # Another service's queue matches none of the patterns, so declaring, binding or consuming it is
 # refused with ACCESS_REFUSED. The default exchange (amq.default) is not writable: replaying
 # parked messages is an operator's job (npm run invalidation), under the operator's account.
@@ -32,7 +32,12 @@ regex_escape() { printf '%s' "$1" | sed 's/[].[^$*+?(){}|\\]/\\&/g'; }
 patterns() {
   ex="$(regex_escape "$exchange")"
   queue="$(regex_escape "$prefix.$1.invalidation")"
-  own="$(regex_escape "$prefix.$1")\\.(near|purge)\\.[0-9a-f-]+"
+  # Only order-service keeps copies of other services' data, so only it runs an early purge.
+  case "$1" in
+    order) kinds='(near|purge)' ;;
+    *) kinds='near' ;;
+  esac
+  own="$(regex_escape "$prefix.$1")\\.$kinds\\.[0-9a-f-]+"
   exchanges="$ex|$ex\\.dead-letter"
   configure="^($exchanges|$queue(\\.quorum(\\.parked)?)?|$own)\$"
   write="^($exchanges|$queue\\.quorum(\\.parked)?|$own)\$"

@@ -98,13 +98,14 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
         logger,
       });
 
-      bus.subscribe(createUpstreamInvalidationHandler({ cache, keys, productFloors, logger }));
+      const purgeUpstreamCopy = createUpstreamInvalidationHandler({ cache, keys, productFloors, logger });
+      bus.subscribe(purgeUpstreamCopy);
       const earlyPurgeFeed = config.INVALIDATION_EARLY_PURGE
         ? createEarlyPurgeFeed({
             url: config.RABBITMQ_URL,
             exchange: config.INVALIDATION_EXCHANGE,
-            cache,
-            keys,
+            purge: purgeUpstreamCopy,
+            reconnectMaxDelayMs: overrides.cache?.busReconnectMaxDelayMs,
             logger,
           })
         : null;
@@ -117,6 +118,7 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
         ...runtime.healthChecks,
         catalog: upstreamCheck(catalogHttp),
         user: upstreamCheck(userHttp),
+        ...(earlyPurgeFeed ? { earlyPurge: feedCheck(earlyPurgeFeed) } : {}),
       };
       const app = createApp({
         authenticate,
@@ -156,6 +158,14 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
       };
     },
   );
+}
+
+/**
+ * Not critical for readiness: while the early purge's feed is down the durable queue still
+ * purges every copy, a few milliseconds later.
+ */
+function feedCheck(feed: InstanceInvalidationFeed): HealthCheck {
+  return async () => ({ status: feed.connected ? 'up' : 'degraded' });
 }
 
 /**

@@ -24,8 +24,9 @@ export interface InstanceInvalidationFeedOptions {
   /** Routing-key patterns, the same as the service's durable queue. Required. */
   bindings: string[];
   /**
-   * Called for every event this instance receives, synchronously (it only drops in-process
-   * copies). What it throws is logged; the event is not redelivered.
+   * Called for every event this instance receives, synchronously: messages are not acked, so
+   * nothing holds back the next one, and work it starts in the background is its own to bound.
+   * What it throws is logged; the event is not redelivered.
    */
   onEvent: (event: InvalidationEvent) => void;
   /** Default 200. */

@@ -1,34 +1,42 @@
-import { InstanceInvalidationFeed, type LoggerLike } from '@memshop/cache';
+import { InstanceInvalidationFeed, type InvalidationEvent, type LoggerLike } from '@memshop/cache';
 import { BROKER_NAME_PREFIX } from '@memshop/service-kit';
-import type { OrderCacheKeys } from '../data/cache-keys';
-import { UPSTREAM_COPY_BINDINGS, upstreamCopyKey } from './upstream-invalidation';
+import { UPSTREAM_COPY_BINDINGS } from './upstream-invalidation';
 
 export interface EarlyPurgeFeedOptions {
   /** The broker and exchange the service's bus uses. */
   url: string;
   exchange?: string;
-  cache: { invalidate(keys: string | string[]): Promise<void> };
-  keys: OrderCacheKeys;
+  /** The durable queue's handler (createUpstreamInvalidationHandler): floor and purges, idempotent. */
+  purge: (event: InvalidationEvent) => Promise<void>;
+  /** Events handled at once; more are left to the durable queue. */
+  maxInFlight?: number;
+  reconnectMaxDelayMs?: number;
   logger: LoggerLike;
 }
 
+/** The bus's default prefetch: the durable consumer handles as many at once. */
+const DEFAULT_MAX_IN_FLIGHT = 32;
+
 /**
- * Purges order-service's copy of a product or user as soon as the broker routes the event,
- * ahead of the durable queue's delivery. A quorum queue hands a message to its consumer only
- * once its Raft log holds it (written and synced to disk), one more hop whose wait grows on a
- * busy machine. Each instance hears the same events on an exclusive, non-durable queue of its
- * own, without acks, and deletes the copy at once. Nothing depends on it: the durable delivery
- * still purges (confirmed, behind the version floor, redelivered until it lands), so an early
- * purge lost with a connection or a memcached error costs only the time it would have saved.
- * With N instances a copy is deleted N + 2 times per event; deletes are idempotent and cheap.
+ * Runs the handler of order-service's copies as soon as the broker routes an event, ahead of the
+ * durable queue's delivery. A quorum queue hands a message to its consumer only once its Raft
+ * log holds it (written and synced to disk), one more hop whose wait grows on a busy machine.
+ * Each instance hears the same events on an exclusive, non-durable queue of its own, without
+ * acks, and runs the same handler at once: the version floor is raised with the first purge, so a
+ * refill right after it reads the new version, not the one catalog's cache may still hold.
+ * Nothing depends on it: the durable delivery runs the handler again (idempotent) and
+ * redelivers until it succeeds, so an early run lost with a connection, failed on memcached, or
+ * skipped in a burst costs only the time it would have saved.
  */
 export function createEarlyPurgeFeed({
   url,
   exchange,
-  cache,
-  keys,
+  purge,
+  maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  reconnectMaxDelayMs,
   logger,
 }: EarlyPurgeFeedOptions): InstanceInvalidationFeed {
+  let inFlight = 0;
   return new InstanceInvalidationFeed({
     url,
     service: 'order',
@@ -36,11 +44,15 @@ export function createEarlyPurgeFeed({
     queuePrefix: `${BROKER_NAME_PREFIX}.order.purge`,
     ...(exchange === undefined ? {} : { exchange }),
     bindings: UPSTREAM_COPY_BINDINGS,
+    ...(reconnectMaxDelayMs === undefined ? {} : { reconnectMaxDelayMs }),
     logger,
     onEvent(event) {
-      const key = upstreamCopyKey(keys, event);
-      // A failed delete is already logged and counted by the cache; the durable delivery retries.
-      if (key) void cache.invalidate(key).catch(() => undefined);
+      if (inFlight >= maxInFlight) return;
+      inFlight++;
+      // A failure is the durable delivery's to retry (and the cache's to log and count).
+      purge(event)
+        .catch(() => undefined)
+        .finally(() => inFlight--);
     },
   });
 }

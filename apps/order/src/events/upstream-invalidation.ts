@@ -16,7 +16,7 @@ export const UPSTREAM_COPY_BINDINGS = ['catalog.product.*', 'user.user.*'];
 export const ORDER_EVENT_BINDINGS = [...UPSTREAM_COPY_BINDINGS, 'order.order.*'];
 
 /** The key of the copy `event` makes stale, or undefined when order-service keeps no copy of it. */
-export function upstreamCopyKey(keys: OrderCacheKeys, event: InvalidationEvent): string | undefined {
+function upstreamCopyKey(keys: OrderCacheKeys, event: InvalidationEvent): string | undefined {
   if (event.source === 'catalog' && event.entity === 'product') return keys.product(event.entityId);
   if (event.source === 'user' && event.entity === 'user') return keys.user(event.entityId);
   return undefined;

@@ -359,33 +359,43 @@ async function deliverToOrderService(event: ReturnType<typeof createInvalidation
   }
 }
 
+/**
+ * Caches order-service's copy of `productId` (through an order of `userId`), changes its price in
+ * catalog, and expects the next read to miss and show the new price once the event is consumed.
+ */
+async function expectPriceChangePurgesCopy(productId: number, userId: number): Promise<void> {
+  const before = await catalogProduct(productId);
+  const order = await placeOrder(userId, [{ productId, quantity: 1 }]);
+  await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+  await f.service.cache.drain();
+  const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+  expect(cached.headers['x-cache']).toBe('hit');
+  expect(cached.body.items[0].product.priceCents).toBe(before.priceCents);
+
+  const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/${productId}`, {
+    priceCents: before.priceCents + 500,
+  });
+  await f.waitForConsumed(
+    (e) => e.entity === 'product' && e.entityId === String(productId) && e.version === patched.version,
+    'the price change event',
+  );
+  const fresh = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
+  expect(fresh.headers['x-cache']).toBe('miss');
+  expect(fresh.body.items[0]).toMatchObject({
+    unitPriceCents: before.priceCents,
+    product: { id: productId, priceCents: before.priceCents + 500 },
+  });
+}
+
 describe('invalidation from the owning services', () => {
   it("hears the owners' events on a queue of its own too, to purge copies ahead of the durable queue", async () => {
     expect(await f.service.earlyPurgeFeed?.waitUntilConnected(10_000)).toBe(true);
+    const ready = await request(f.service.adminApp).get('/health/ready').expect(200);
+    expect(ready.body.checks.earlyPurge).toEqual({ status: 'up' });
   });
 
   it("purges order-service's copy of a product when catalog changes its price", async () => {
-    const before = await catalogProduct(31);
-    const order = await placeOrder(7, [{ productId: 31, quantity: 1 }]);
-    await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
-    await f.service.cache.drain();
-    const cached = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
-    expect(cached.headers['x-cache']).toBe('hit');
-    expect(cached.body.items[0].product.priceCents).toBe(before.priceCents);
-
-    const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/31`, {
-      priceCents: before.priceCents + 500,
-    });
-    await f.waitForConsumed(
-      (e) => e.entity === 'product' && e.entityId === '31' && e.version === patched.version,
-      'the price change event',
-    );
-    const fresh = await request(f.service.app).get(`/orders/${order.id}`).set(f.as.admin).expect(200);
-    expect(fresh.headers['x-cache']).toBe('miss');
-    expect(fresh.body.items[0]).toMatchObject({
-      unitPriceCents: before.priceCents,
-      product: { id: 31, priceCents: before.priceCents + 500 },
-    });
+    await expectPriceChangePurgesCopy(31, 7);
   });
 
   it("refills a purged copy from catalog's database while catalog's cache still holds the version before", async () => {
@@ -592,6 +602,15 @@ describe('GET /metrics on the admin app', () => {
       /memshop_cache_requests_total\{[^}]*namespace="product"[^}]*result="hit"[^}]*\} [1-9]/,
     );
     expect(res.text).toMatch(/memshop_invalidations_consumed_total\{[^}]*entity="product"[^}]*\} [1-9]/);
+  });
+});
+
+// Closes the early purge's feed for the rest of the file.
+describe('the durable queue alone', () => {
+  it("purges a copy while the early purge's feed is closed", async () => {
+    await f.service.earlyPurgeFeed?.close();
+    expect(f.service.earlyPurgeFeed?.connected).toBe(false);
+    await expectPriceChangePurgesCopy(35, 14);
   });
 });
 
