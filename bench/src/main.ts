@@ -36,6 +36,7 @@ import { runNearCacheZipf, type NearCacheZipfResult } from './cases/near-cache-z
 import { LoadGenerator } from './load-client';
 import { renderTable, verdict, type Row } from './report';
 import { topUpProducts } from './seed-products';
+import { selectedVariants } from './variants';
 import { SERVICE_NODE_ARGS, SERVICE_RUNTIME, settingsFor, type BenchSettings } from './settings';
 import { summarize } from './stats';
 
@@ -68,6 +69,9 @@ const HELP = `npm run bench [-- options]
   --publish-after-commit
              catalog without its relay thread (OUTBOX_PUBLISH_AT_COMMIT=false): the writer publishes
              after reading its COMMIT's reply, for comparison; adds .after-commit to the file names
+  --no-early-purge
+             order without its early purge (INVALIDATION_EARLY_PURGE=false): copies are purged by
+             the durable queue's delivery alone; adds .no-early-purge to the file names
   --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */
@@ -450,12 +454,12 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const busy = process.argv.includes('--busy');
-  const afterCommit = process.argv.includes('--publish-after-commit');
+  const variant = selectedVariants(process.argv);
   const s = settingsFor(quick);
   const startedAt = new Date();
   const started = performance.now();
   log(
-    `memshop bench (${s.mode}${busy ? ', busy' : ''}${afterCommit ? ', publish after commit' : ''}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
+    `memshop bench (${s.mode}${busy ? ', busy' : ''}${variant.label}): ${s.rounds} rounds of ${s.durationSeconds} s per case, ${s.connections} connections`,
   );
 
   const failures = new Map<string, string>();
@@ -509,7 +513,7 @@ async function main(): Promise<void> {
       env: {
         ...relaxedRateLimitEnv,
         BENCH_ROUTES: '1',
-        ...(afterCommit ? { OUTBOX_PUBLISH_AT_COMMIT: 'false' } : {}),
+        ...variant.env,
       },
       runtime: SERVICE_RUNTIME,
       nodeArgs: [...SERVICE_NODE_ARGS],
@@ -683,7 +687,7 @@ async function main(): Promise<void> {
   const rows = busy ? busyRows(results, s, failures) : buildRows(results, s, failures);
   const totalSeconds = (performance.now() - started) / 1000;
   log(
-    `\nmemshop bench (${s.mode}${busy ? ', busy' : ''}${afterCommit ? ', publish after commit' : ''}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
+    `\nmemshop bench (${s.mode}${busy ? ', busy' : ''}${variant.label}), ${totalSeconds.toFixed(0)} s, ${os.cpus().length} CPUs, ${process.version}\n`,
   );
   log(renderTable(rows));
   const optionRows = busy ? [] : memoryOptionRows(results, failures);
@@ -697,6 +701,7 @@ async function main(): Promise<void> {
     generatedAt: startedAt.toISOString(),
     mode: s.mode,
     busy,
+    variant: variant.label.replace(/^, /, '') || null,
     loadAverageAtEnd: os.loadavg(),
     totalSeconds,
     machine: machineInfo(),
@@ -728,7 +733,7 @@ async function main(): Promise<void> {
   // A quick run (CI's smoke test) must not replace the full run's numbers that the README shows.
   const base =
     (busy ? (quick ? 'quick.busy' : 'busy') : report.mode === 'quick' ? 'quick' : 'latest') +
-    (afterCommit ? '.after-commit' : '');
+    variant.fileSuffix;
   const jsonPath = path.join(RESULTS_DIR, `${base}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   if (busy) {
