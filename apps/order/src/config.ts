@@ -42,9 +42,10 @@ export const orderConfigSchema = z
      */
     ORDER_SETTLE_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
     /**
-     * Each instance also hears catalog's and user's events on a queue of its own and purges its
-     * copy at once (events/early-purge-feed.ts); the durable queue's delivery purges again either
-     * way. Off: one connection and queue fewer per instance, copies purged a few ms later.
+     * Each instance also hears catalog's and user's events on a queue of its own and runs their
+     * handler (floor, purges) at once (events/early-purge-feed.ts); the durable queue's delivery
+     * runs it again either way. Off: one broker connection and queue fewer per instance, copies
+     * purged about a millisecond later (the quorum queue's log write).
      */
     INVALIDATION_EARLY_PURGE: booleanEnv(true),
   })

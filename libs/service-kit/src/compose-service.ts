@@ -64,7 +64,10 @@ export interface ServiceClients<P> {
   requestDeadlineMs: number;
 }
 
-/** A timer loop of the service (sweeper, flusher, settler): started by start(), closed first. */
+/**
+ * A loop or feed of the service's own (sweeper, flusher, settler, order's early purge): started
+ * by start() once the bus is, closed first.
+ */
 export interface BackgroundTask {
   name: string;
   start(): void;

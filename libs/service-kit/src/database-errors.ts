@@ -36,8 +36,10 @@ function pgUnavailableSqlState(code: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code === '53300');
 }
 
+// "Query read timeout" is pg's own `query_timeout` (createPrismaClient): no answer from a
+// connection that went silent, which reaches Prisma's caller as a bare Error.
 const unavailableMessages =
-  /Connection terminated|connection timeout|Can't reach database|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNREFUSED|ECONNRESET|server closed the connection|Transaction already closed|transaction .* (?:expired|timeout)/i;
+  /Connection terminated|connection timeout|Can't reach database|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNREFUSED|ECONNRESET|server closed the connection|Transaction already closed|transaction .* (?:expired|timeout)|Query read timeout/i;
 
 /**
  * True when an error (from Prisma, the pg adapter or pg itself) means "the database is not
