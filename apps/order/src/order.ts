@@ -116,9 +116,11 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
 
       const healthChecks = {
         ...runtime.healthChecks,
+        ...(earlyPurgeFeed
+          ? { rabbitmq: withEarlyPurgeState(runtime.healthChecks.rabbitmq, earlyPurgeFeed) }
+          : {}),
         catalog: upstreamCheck(catalogHttp),
         user: upstreamCheck(userHttp),
-        ...(earlyPurgeFeed ? { earlyPurge: feedCheck(earlyPurgeFeed) } : {}),
       };
       const app = createApp({
         authenticate,
@@ -161,11 +163,16 @@ export function createOrderService(config: OrderConfig, overrides: ServiceOverri
 }
 
 /**
- * Not critical for readiness: while the early purge's feed is down the durable queue still
- * purges every copy, a few milliseconds later.
+ * The broker check with the early purge's feed beside the queue, as the near cache's feed is
+ * shown: a detail, not a readiness condition, since the durable queue still purges every copy
+ * while the feed is down, a millisecond or so later.
  */
-function feedCheck(feed: InstanceInvalidationFeed): HealthCheck {
-  return async () => ({ status: feed.connected ? 'up' : 'degraded' });
+function withEarlyPurgeState(rabbitmq: HealthCheck, feed: InstanceInvalidationFeed): HealthCheck {
+  return async () => {
+    const result = await rabbitmq();
+    const detail = typeof result.detail === 'object' && result.detail !== null ? result.detail : {};
+    return { ...result, detail: { ...detail, earlyPurge: feed.connected ? 'connected' : 'disconnected' } };
+  };
 }
 
 /**

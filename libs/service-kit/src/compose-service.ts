@@ -65,8 +65,8 @@ export interface ServiceClients<P> {
 }
 
 /**
- * A loop or feed of the service's own (sweeper, flusher, settler, order's early purge): started
- * by start() once the bus is, closed first.
+ * A loop or feed of the service's own (a sweeper, a flusher, a settler, a per-instance event
+ * feed): started by start() once the bus is, closed first.
  */
 export interface BackgroundTask {
   name: string;

@@ -10,6 +10,12 @@ export interface TcpProxy {
    * silent (a dropped route, a paused VM). New connections work.
    */
   freeze(): void;
+  /**
+   * freeze(), and every new connection until restore() is accepted but carries no bytes either:
+   * a host gone silent, so a client cannot get past it by opening another connection.
+   */
+  silence(): void;
+  /** New connections work again (live ones stay as cut, frozen or silenced). */
   restore(): void;
   close(): Promise<void>;
 }
@@ -19,6 +25,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<net.Socket>();
   const links = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let isCut = false;
+  let isSilent = false;
 
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -29,6 +36,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (isCut) {
       client.on('error', () => undefined);
       client.resetAndDestroy();
+      return;
+    }
+    if (isSilent) {
+      track(client);
+      client.on('error', () => undefined);
+      client.pause();
       return;
     }
     const upstream = net.connect(target);
@@ -63,6 +76,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     sockets.clear();
   };
 
+  const freezeLinks = (): void => {
+    for (const { client, upstream } of links) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    links.clear();
+  };
+
   return {
     host: '127.0.0.1',
     port: address.port,
@@ -70,17 +93,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       isCut = true;
       resetAll();
     },
-    freeze() {
-      for (const { client, upstream } of links) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
-      }
-      links.clear();
+    freeze: freezeLinks,
+    silence() {
+      freezeLinks();
+      isSilent = true;
     },
     restore() {
       isCut = false;
+      isSilent = false;
     },
     close() {
       resetAll();

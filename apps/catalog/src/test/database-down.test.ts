@@ -52,10 +52,10 @@ describe('Postgres unreachable (its TCP link cut)', () => {
   });
 });
 
-describe('Postgres silent (its TCP link frozen: no reset, no FIN)', () => {
+describe('Postgres silent (its TCP links open, no bytes, no reset, no FIN)', () => {
   it("answers 503 once the client's query timeout gives up on the silent connection, not 500", async () => {
-    // The pool's idle connections go silent; the next query waits for pg's query_timeout.
-    f.dbProxy.freeze();
+    // Every connection, pooled or new, goes silent: the query waits for pg's query_timeout.
+    f.dbProxy.silence();
     const uncached = await request(f.app).get('/products/6').expect(503);
     expect(uncached.body.error.code).toBe('database_unavailable');
   });

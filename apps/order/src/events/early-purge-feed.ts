@@ -47,12 +47,19 @@ export function createEarlyPurgeFeed({
     ...(reconnectMaxDelayMs === undefined ? {} : { reconnectMaxDelayMs }),
     logger,
     onEvent(event) {
-      if (inFlight >= maxInFlight) return;
+      if (inFlight >= maxInFlight) {
+        logger.debug({ eventId: event.id }, 'early purge skipped: too many running');
+        return;
+      }
       inFlight++;
-      // A failure is the durable delivery's to retry (and the cache's to log and count).
+      // A failure is the durable delivery's to retry; a memcached one is logged and counted by the cache.
       purge(event)
-        .catch(() => undefined)
+        .catch((err: unknown) =>
+          logger.debug({ eventId: event.id, err: errorMessage(err) }, 'early purge failed'),
+        )
         .finally(() => inFlight--);
     },
   });
 }
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));

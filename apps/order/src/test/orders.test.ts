@@ -389,9 +389,24 @@ async function expectPriceChangePurgesCopy(productId: number, userId: number): P
 
 describe('invalidation from the owning services', () => {
   it("hears the owners' events on a queue of its own too, to purge copies ahead of the durable queue", async () => {
-    expect(await f.service.earlyPurgeFeed?.waitUntilConnected(10_000)).toBe(true);
+    const feed = f.service.earlyPurgeFeed!;
+    expect(await feed.waitUntilConnected(10_000)).toBe(true);
     const ready = await request(f.service.adminApp).get('/health/ready').expect(200);
-    expect(ready.body.checks.earlyPurge).toEqual({ status: 'up' });
+    expect(ready.body.checks.rabbitmq.detail.earlyPurge).toBe('connected');
+    // Bound to the exchange catalog publishes on: a real change reaches it.
+    const heard: string[] = [];
+    const off = feed.onEventHandled((event) => heard.push(`${event.entityId}:${event.version}`));
+    try {
+      const { priceCents } = await catalogProduct(36);
+      const patched = await sendJson<CatalogProduct>('PATCH', `${f.catalogUrl}/products/36`, {
+        priceCents: priceCents + 1,
+      });
+      await waitFor(() => heard.includes(`36:${patched.version}`), {
+        message: "the feed to hear catalog's event",
+      });
+    } finally {
+      off();
+    }
   });
 
   it("purges order-service's copy of a product when catalog changes its price", async () => {
