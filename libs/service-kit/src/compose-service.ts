@@ -44,6 +44,8 @@ export interface ServiceOverrides {
   metrics?: ServiceMetrics;
   /** Connect timeout of the service's Postgres pool (tests cutting the database use a short one). */
   databaseConnectTimeoutMs?: number;
+  /** Connections in the service's Postgres pool (default 10; test harnesses use fewer). */
+  databasePoolMax?: number;
   cache?: CacheRuntimeTuning;
 }
 
@@ -142,6 +144,7 @@ export function composeService<P extends CacheRuntimePrisma, E extends object>(
     databaseUrl: config.DATABASE_URL,
     logger,
     connectTimeoutMs: overrides.databaseConnectTimeoutMs,
+    poolMax: overrides.databasePoolMax,
   });
   const runtime = createCacheRuntime({
     service,

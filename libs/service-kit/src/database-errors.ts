@@ -7,6 +7,7 @@ const prismaUnavailableCodes = new Set([
   'P1017', // server closed the connection
   'P2024', // timed out fetching a connection from the pool
   'P2028', // transaction API error: could not start (pool exhausted) or it timed out
+  'P2037', // too many database connections opened (Postgres refused: max_connections)
 ]);
 
 const driverUnavailableKinds = new Set([
@@ -58,6 +59,7 @@ export function isDatabaseUnavailableError(err: unknown): boolean {
       originalCode?: unknown;
       message?: unknown;
       cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: unknown } };
     };
     if (e.name === 'PrismaClientInitializationError') return true;
     if (typeof e.code === 'string' && prismaUnavailableCodes.has(e.code)) return true;
@@ -68,7 +70,8 @@ export function isDatabaseUnavailableError(err: unknown): boolean {
       if (e.kind !== 'postgres' || pgUnavailableSqlState(e.originalCode)) return true;
     }
     if (typeof e.message === 'string' && unavailableMessages.test(e.message)) return true;
-    current = e.cause;
+    // Prisma with a driver adapter nests the adapter's error in meta, not in cause.
+    current = e.meta?.driverAdapterError?.cause ?? e.cause;
   }
   return false;
 }

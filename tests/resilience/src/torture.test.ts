@@ -125,7 +125,12 @@ async function runRound(round: number): Promise<RoundCounts> {
   writing = false;
   await Promise.all([...readers, evictor]);
   counts.failedRequests = failures.length;
-  if (failures.length > 0) console.log(`round ${round} failures:`, failures.slice(0, 5));
+  if (failures.length > 0) {
+    console.log(`round ${round} failures:`, failures.slice(0, 5));
+    // What the catalogs logged for them: a 500 is a bug, and this is its cause.
+    for (const instance of [a, b])
+      console.log(`catalog ${instance.name} errors:`, instance.errorLog.slice(-3));
+  }
 
   await waitForEventsToDrain(world, [a, b], [order]);
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Cache, CacheCluster, InvalidationBus, NearCache, OutboxRelay } from '@memshop/cache';
 import {
   componentTestOverrides,
+  createLogger,
   createPrismaClient,
   parseConfig,
   type ServiceMetrics,
@@ -149,6 +150,11 @@ export interface CatalogInstance {
   metrics: ServiceMetrics;
   prisma: PrismaClient;
   dbProxy: TcpProxy | null;
+  /**
+   * What the instance logged at error level (a 500's cause among them), kept whatever the
+   * suite's log level, so a test that sees a 500 can say why.
+   */
+  errorLog: string[];
   /** Product reads that reached Postgres through this instance's loader. */
   databaseLoads(): number;
   /** memshop_cache_loader_calls_total{namespace="product"} of this instance's registry. */
@@ -236,8 +242,24 @@ export async function startCatalogInstance(
         busReconnectMaxDelayMs: 1000,
       },
     });
+    const errorLog: string[] = [];
+    const logLevel = process.env['TEST_LOG_LEVEL'];
     const service = createCatalogService(config, {
       ...overrides,
+      // Half the default: the resilience suite runs beside other suites in CI, all on one
+      // Postgres and its 100 connections, and each instance also has its relay thread's three.
+      databasePoolMax: 5,
+      // Errors are kept whatever the level; lines are printed only when TEST_LOG_LEVEL asks.
+      logger: createLogger({
+        service: `catalog-${name}`,
+        level: logLevel && logLevel !== 'silent' ? logLevel : 'error',
+        destination: {
+          write(line: string) {
+            if ((JSON.parse(line) as { level: number }).level >= 50) errorLog.push(line);
+            if (logLevel && logLevel !== 'silent') process.stdout.write(line);
+          },
+        },
+      }),
       repository: (prisma, options) =>
         (repository = new InstrumentedCatalogRepository(
           prisma,
@@ -279,6 +301,7 @@ export async function startCatalogInstance(
       metrics: service.metrics,
       prisma: service.prisma,
       dbProxy,
+      errorLog,
       databaseLoads: () => repository?.loads ?? 0,
       loaderCalls: () =>
         counterValue(service.metrics.registry, 'memshop_cache_loader_calls_total', { namespace: 'product' }),
