@@ -22,8 +22,9 @@ const DEFAULT_MAX_IN_FLIGHT = 32;
  * durable queue's delivery. A quorum queue hands a message to its consumer only once its Raft
  * log holds it (written and synced to disk), one more hop whose wait grows on a busy machine.
  * Each instance hears the same events on an exclusive, non-durable queue of its own, without
- * acks, and runs the same handler at once: the version floor is raised with the first purge, so a
- * refill right after it reads the new version, not the one catalog's cache may still hold.
+ * acks, and runs the same handler at once: the version floor is raised beside the first purge and
+ * the copy purged again once it is in place, so no refill from catalog's not yet fixed cache
+ * outlives the early run.
  * Nothing depends on it: the durable delivery runs the handler again (idempotent) and
  * redelivers until it succeeds, so an early run lost with a connection, failed on memcached, or
  * skipped in a burst costs only the time it would have saved.
