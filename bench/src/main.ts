@@ -72,6 +72,9 @@ const HELP = `npm run bench [-- options]
   --no-early-purge
              order without its early purge (INVALIDATION_EARLY_PURGE=false): copies are purged by
              the durable queue's delivery alone; adds .no-early-purge to the file names
+  --no-copy-purge
+             catalog and user without their writers' purge of order's copies (CACHE_PRODUCT_COPIES
+             and CACHE_USER_COPIES empty): the events alone; adds .no-copy-purge to the file names
   --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */

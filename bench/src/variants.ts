@@ -24,6 +24,12 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     fileSuffix: '.no-early-purge',
     env: { INVALIDATION_EARLY_PURGE: 'false' },
   },
+  {
+    flag: '--no-copy-purge',
+    label: 'no copy purge',
+    fileSuffix: '.no-copy-purge',
+    env: { CACHE_PRODUCT_COPIES: '', CACHE_USER_COPIES: '' },
+  },
 ];
 
 /** The variants named on the command line, combined. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DownstreamCopies } from '@memshop/cache';
 import {
   composeService,
   OUTBOX_TABLE,
@@ -91,9 +92,11 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
         intervalMs: config.PRODUCT_VIEWS_FLUSH_INTERVAL_MS,
         logger,
       });
+      const productCopies = new DownstreamCopies(cache, config.CACHE_PRODUCT_COPIES);
       const catalog = new CatalogService({
         repository,
         cache: catalogCache,
+        purgeProductCopies: (ids) => productCopies.purge(ids),
         afterCommit: (events, { announced } = { announced: false }) => {
           if (!(announced && relayThread?.publishing)) relay.kick(events);
         },

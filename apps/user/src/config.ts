@@ -1,5 +1,6 @@
 import {
   authEnvShape,
+  keySpaceListEnv,
   requireOneJwksSource,
   serviceJwksEnvShape,
   portSchema,
@@ -16,6 +17,13 @@ export const userConfigSchema = z
     PORT: portSchema(3002),
     /** /metrics and the detailed readiness (service-kit admin-app.ts); never published. */
     ADMIN_PORT: portSchema(9102),
+    /**
+     * Key spaces in which other services keep copies of users in memcached, keyed by user id
+     * (order-service's `order:user:v1`). A user write deletes them once this service's own entry
+     * holds the new row, before it answers (DownstreamCopies); the user's event purges them too.
+     * Empty: the event alone.
+     */
+    CACHE_USER_COPIES: keySpaceListEnv('order:user:v1'),
   })
   .superRefine(requireOneJwksSource);
 

@@ -1,3 +1,4 @@
+import { DownstreamCopies } from '@memshop/cache';
 import { composeService, type ComposedService, type ServiceOverrides } from '@memshop/service-kit';
 import { createApp } from './app';
 import type { UserConfig } from './config';
@@ -38,10 +39,12 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
       const repository = new UserRepository(prisma);
       const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
+      const userCopies = new DownstreamCopies(runtime.cache, config.CACHE_USER_COPIES);
       const users = new UserService({
         repository,
         cache: userCache,
         afterCommit: (events) => runtime.relay.kick(events),
+        purgeUserCopies: (ids) => userCopies.purge(ids),
       });
       const eventRepository = overrides.eventRepository?.(repository) ?? repository;
       runtime.bus.subscribe(

@@ -46,6 +46,7 @@ export type { InstanceInvalidationFeedOptions } from './instance-invalidation-fe
 export { createNearCacheFeed } from './near-cache-feed.js';
 export type { NearCacheFeedOptions } from './near-cache-feed.js';
 export { VersionFloors } from './version-floors.js';
+export { DownstreamCopies, parseKeySpace } from './downstream-copies.js';
 export type { VersionFloorsOptions } from './version-floors.js';
 
 export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { parseKeySpace, type KeySpace } from '@memshop/cache';
 import { z } from 'zod';
 import { rateLimitEnvShape } from './rate-limit-config';
 import { redactUrl } from './redact';
@@ -22,6 +23,32 @@ export function booleanEnv(defaultValue: boolean) {
     .enum(['true', 'false', '1', '0'])
     .default(defaultValue ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
+}
+
+/**
+ * Cache key spaces named by a comma-separated list, e.g. `CACHE_PRODUCT_COPIES:
+ * keySpaceListEnv('order:product:v1')`; an empty value names none.
+ */
+export function keySpaceListEnv(defaultValue: string) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((text, ctx): KeySpace[] => {
+      const names = text
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      try {
+        return names.map(parseKeySpace);
+      } catch {
+        // The message names the expected shape, not the value (ConfigError's rule).
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a comma-separated list of <prefix>:<entity>:v<schemaVersion>',
+        });
+        return z.NEVER;
+      }
+    });
 }
 
 /** An http(s) URL, e.g. CATALOG_URL. */

@@ -1,6 +1,7 @@
 export {
   ConfigError,
   booleanEnv,
+  keySpaceListEnv,
   httpUrlSchema,
   loadConfig,
   parseConfig,

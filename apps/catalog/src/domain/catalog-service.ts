@@ -22,6 +22,11 @@ export interface CatalogServiceDeps {
    * the relay thread publishes them; the relay's poll covers a crash before either.
    */
   afterCommit: (events: InvalidationEvent[], opts?: { announced: boolean }) => void;
+  /**
+   * Other services' copies of the products a write changed (DownstreamCopies.purge), deleted
+   * once this service's own entries are fixed; never rejects. Optional.
+   */
+  purgeProductCopies?: (ids: number[]) => Promise<void>;
   /** Counts a product view (ProductViewFlusher.recordView); optional. */
   recordView?: (productId: number) => void;
   logger: Logger;
@@ -41,6 +46,9 @@ export interface WithCacheStatus<T> {
  * What the catalog does. Reads go through the cache; writes commit (rows + outbox event in one
  * transaction), then fix this service's own cache entries at once. The event repeats the fix
  * for any instance that died between the commit and its own purge.
+ *
+ * A product write then deletes the other services' copies it was told of (purgeProductCopies), so
+ * they are gone before it answers, broker or no broker, and a refill after that reads the new row.
  *
  * A product's event is published at its commit, before that fix, so other services' copies
  * are purged as soon as the row is committed; a copy refilled from this cache in between would
@@ -139,6 +147,7 @@ export class CatalogService {
     await this.deps.cache.bumpCategories(categoryIds);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeProducts([product.id]);
+    await this.deps.purgeProductCopies?.([product.id]);
     return product;
   }
 
@@ -148,6 +157,8 @@ export class CatalogService {
     // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
     await this.deps.cache.writeProduct(product);
+    // Only now: a copy refilled after this purge reads the row just written.
+    await this.deps.purgeProductCopies?.([id]);
     return product;
   }
 
@@ -155,6 +166,7 @@ export class CatalogService {
     const { categoryId, events, announced } = await this.deps.repository.deleteProduct(id);
     this.deps.afterCommit(events, { announced });
     await this.deps.cache.purgeProducts([id]);
+    await this.deps.purgeProductCopies?.([id]);
     await this.deps.cache.bumpCategories([categoryId]);
   }
 

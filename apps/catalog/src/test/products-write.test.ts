@@ -1,4 +1,4 @@
-import { enqueueOutboxEvent } from '@memshop/cache';
+import { enqueueOutboxEvent, keySpace } from '@memshop/cache';
 import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request from 'supertest';
@@ -156,6 +156,54 @@ describe('DELETE /products/:id', () => {
     await request(f.app).delete('/products/8').set(f.as.admin).expect(204);
     await request(f.app).get('/products/8').expect(404);
     await request(f.app).delete('/products/8').set(f.as.admin).expect(404);
+  });
+});
+
+describe("other services' copies of a product", () => {
+  // The fixture's config names order-service's key space by default (CACHE_PRODUCT_COPIES), and
+  // no consumer of this fixture's exchange purges it: only the writer's own purge can.
+  const copyKey = (id: number) => keySpace({ prefix: 'order', entity: 'product', schemaVersion: 1 }).key(id);
+  const plantCopy = async (id: number) => {
+    expect(await f.cluster.set(copyKey(id), Buffer.from('{"copy":true}'), 300)).toBe(true);
+  };
+
+  it('are gone when a PATCH, a DELETE or a POST of the product answers', async () => {
+    await plantCopy(20);
+    await request(f.app).patch('/products/20').set(f.as.admin).send({ priceCents: 999 }).expect(200);
+    expect(await f.cluster.get(copyKey(20))).toBeNull();
+
+    await plantCopy(21);
+    await request(f.app).delete('/products/21').set(f.as.admin).expect(204);
+    expect(await f.cluster.get(copyKey(21))).toBeNull();
+
+    // A copy of "not found", cached before the product existed.
+    const { body: created } = await request(f.app)
+      .post('/products')
+      .set(f.as.admin)
+      .send(newProduct('COPY-1'))
+      .expect(201);
+    // The next product's id (no insert in between), and a copy planted after this POST answered,
+    // which stays until the product's next write.
+    await plantCopy(created.id + 1);
+    await plantCopy(created.id);
+    expect(await f.cluster.get(copyKey(created.id))).not.toBeNull();
+    await request(f.app).patch(`/products/${created.id}`).set(f.as.admin).send({ stock: 3 }).expect(200);
+    expect(await f.cluster.get(copyKey(created.id))).toBeNull();
+    const { body: next } = await request(f.app)
+      .post('/products')
+      .set(f.as.admin)
+      .send(newProduct('COPY-2'))
+      .expect(201);
+    expect(next.id).toBe(created.id + 1);
+    expect(await f.cluster.get(copyKey(next.id))).toBeNull();
+  });
+
+  it("are left alone by another product's write", async () => {
+    await plantCopy(22);
+    await plantCopy(23);
+    await request(f.app).patch('/products/23').set(f.as.admin).send({ name: 'renamed' }).expect(200);
+    expect(await f.cluster.get(copyKey(22))).not.toBeNull();
+    expect(await f.cluster.get(copyKey(23))).toBeNull();
   });
 });
 

@@ -79,7 +79,16 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
       rabbit: 'isolated',
       memcached: { servers: memcached.servers },
       logLevel: 'warn',
-      env: { ...relaxedRateLimitEnv, ...loadedMachineMemcachedEnv, ...opts.upstreamEnv },
+      env: {
+        ...relaxedRateLimitEnv,
+        ...loadedMachineMemcachedEnv,
+        // The writers' own purge of order's copies is off: these tests are about what order-service
+        // does with the events (floors, the gap rule, a lost queue), which that purge would hide.
+        // Its own tests are catalog's and user-service's, and the e2e workflow.
+        CACHE_PRODUCT_COPIES: '',
+        CACHE_USER_COPIES: '',
+        ...opts.upstreamEnv,
+      },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),
     });
     infra.cleanup.add(() => stack.stop());

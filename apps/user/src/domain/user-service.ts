@@ -8,15 +8,20 @@ import type { NewUser, User, UserChanges } from './user';
 export interface UserServiceDeps {
   repository: UserRepository;
   cache: UserCache;
-  /** Publishes the outbox right after a commit (OutboxRelay.kick). */
-  /** Called with the committed event once this service's own entry is fixed: publish it now. */
+  /** Called with the committed event once this service's own entry is fixed: publish it now (OutboxRelay.kick). */
   afterCommit: (events: InvalidationEvent[]) => void;
+  /**
+   * Other services' copies of the user a write changed (DownstreamCopies.purge), deleted once
+   * this service's own entry is fixed; never rejects. Optional.
+   */
+  purgeUserCopies?: (ids: number[]) => Promise<void>;
 }
 
 /**
  * What the user service does. Reads go through the cache; writes commit (rows + outbox event in
  * one transaction), then fix this service's own entry at once; the event repeats the fix if
- * this instance dies in between.
+ * this instance dies in between. A write then deletes the other services' copies it was told of
+ * (purgeUserCopies), so they are gone before it answers; the event reaches them too.
  */
 export class UserService {
   constructor(private readonly deps: UserServiceDeps) {}
@@ -66,6 +71,7 @@ export class UserService {
     await this.deps.cache.purgeUser(user.id);
     // Publish after fixing this service's own entry, so a consumer that refetches finds the new row.
     this.deps.afterCommit([event]);
+    await this.deps.purgeUserCopies?.([user.id]);
     return user;
   }
 
@@ -73,6 +79,7 @@ export class UserService {
     const { user, event } = await this.deps.repository.updateUser(id, changes);
     await this.deps.cache.writeUser(user);
     this.deps.afterCommit([event]);
+    await this.deps.purgeUserCopies?.([id]);
     return user;
   }
 
@@ -80,5 +87,6 @@ export class UserService {
     const { event } = await this.deps.repository.deleteUser(id);
     await this.deps.cache.purgeUser(id);
     this.deps.afterCommit([event]);
+    await this.deps.purgeUserCopies?.([id]);
   }
 }

@@ -1,4 +1,4 @@
-import { enqueueOutboxEvent } from '@memshop/cache';
+import { enqueueOutboxEvent, keySpace } from '@memshop/cache';
 import { OUTBOX_TABLE } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request, { type Response } from 'supertest';
@@ -119,6 +119,18 @@ describe('PATCH and DELETE /users/:id', () => {
     await request(f.app).delete('/users/3').set(f.as.admin).expect(204);
     await request(f.app).get('/users/3').set(f.as.admin).expect(404);
     await request(f.app).delete('/users/3').set(f.as.admin).expect(404);
+  });
+
+  it("deletes other services' copies of the user before it answers a PATCH or a DELETE", async () => {
+    // Order-service's key space is the default of CACHE_USER_COPIES; nothing else purges it here.
+    const copyKey = (id: number) => keySpace({ prefix: 'order', entity: 'user', schemaVersion: 1 }).key(id);
+    for (const id of [11, 12])
+      expect(await f.cluster.set(copyKey(id), Buffer.from('{"copy":true}'), 300)).toBe(true);
+    await request(f.app).patch('/users/11').set(f.as.admin).send({ name: 'Renamed Eleven' }).expect(200);
+    expect(await f.cluster.get(copyKey(11))).toBeNull();
+    expect(await f.cluster.get(copyKey(12))).not.toBeNull();
+    await request(f.app).delete('/users/12').set(f.as.admin).expect(204);
+    expect(await f.cluster.get(copyKey(12))).toBeNull();
   });
 
   it('a change committed by a writer that died before purging arrives through the event', async () => {

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ConfigError, parseConfig, portSchema, redactConfig, serviceEnvShape } from '../config';
+import {
+  ConfigError,
+  keySpaceListEnv,
+  parseConfig,
+  portSchema,
+  redactConfig,
+  serviceEnvShape,
+} from '../config';
 import { redactUrl } from '../redact';
 
 const schema = z.object({ ...serviceEnvShape, PORT: portSchema(3001) });
@@ -49,6 +56,26 @@ describe('parseConfig', () => {
     expect(() => parseConfig(schema, { ...validEnv, OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(
       /OTEL_TRACES_EXPORTER/,
     );
+  });
+});
+
+describe('keySpaceListEnv', () => {
+  const copies = z.object({ COPIES: keySpaceListEnv('order:product:v1') });
+
+  it('reads a comma-separated list of key spaces, its default, or none', () => {
+    expect(parseConfig(copies, {}).COPIES.map((s) => s.prefix)).toEqual(['order:product:v1:']);
+    expect(parseConfig(copies, { COPIES: ' a:b:v1 , c:d:v2,' }).COPIES.map((s) => s.prefix)).toEqual([
+      'a:b:v1:',
+      'c:d:v2:',
+    ]);
+    expect(parseConfig(copies, { COPIES: '' }).COPIES).toEqual([]);
+  });
+
+  it('rejects a name of another shape, without printing it', () => {
+    expect(() => parseConfig(copies, { COPIES: 'order:product:v1,secret-looking' })).toThrow(
+      /COPIES: must be a comma-separated list of <prefix>:<entity>:v<schemaVersion>/,
+    );
+    expect(() => parseConfig(copies, { COPIES: 'secret-looking' })).not.toThrow(/secret-looking/);
   });
 });
 
