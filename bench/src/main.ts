@@ -73,8 +73,8 @@ const HELP = `npm run bench [-- options]
              order without its early purge (INVALIDATION_EARLY_PURGE=false): copies are purged by
              the durable queue's delivery alone; adds .no-early-purge to the file names
   --no-copy-purge
-             catalog and user without their writers' purge of order's copies (CACHE_PRODUCT_COPIES
-             and CACHE_USER_COPIES empty): the events alone; adds .no-copy-purge to the file names
+             catalog and user without their writers' purge of order's copies (INVALIDATION_PRODUCT_COPIES
+             and INVALIDATION_USER_COPIES empty): the events alone; adds .no-copy-purge to the file names
   --help     this text`;
 
 /** Runs one case; a failure is recorded (its rows print 'n/a (failed: ...)') and the next case runs. */

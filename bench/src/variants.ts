@@ -28,7 +28,7 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     flag: '--no-copy-purge',
     label: 'no copy purge',
     fileSuffix: '.no-copy-purge',
-    env: { CACHE_PRODUCT_COPIES: '', CACHE_USER_COPIES: '' },
+    env: { INVALIDATION_PRODUCT_COPIES: '', INVALIDATION_USER_COPIES: '' },
   },
 ];
 

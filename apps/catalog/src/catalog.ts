@@ -92,7 +92,7 @@ export function createCatalogService(config: CatalogConfig, overrides: CatalogOv
         intervalMs: config.PRODUCT_VIEWS_FLUSH_INTERVAL_MS,
         logger,
       });
-      const productCopies = new DownstreamCopies(cache, config.CACHE_PRODUCT_COPIES);
+      const productCopies = new DownstreamCopies(cache, config.INVALIDATION_PRODUCT_COPIES);
       const catalog = new CatalogService({
         repository,
         cache: catalogCache,

@@ -43,7 +43,7 @@ export const catalogConfigSchema = z
      * own entry holds the new row, before it answers (DownstreamCopies); the product's event
      * purges them too. Empty: the event alone.
      */
-    CACHE_PRODUCT_COPIES: keySpaceListEnv('order:product:v1'),
+    INVALIDATION_PRODUCT_COPIES: keySpaceListEnv('order:product:v1'),
     /** Bytes the near cache may hold per instance (16 MiB). */
     CACHE_NEAR_MAX_BYTES: z.coerce.number().int().min(1024).max(4_294_967_296).default(16_777_216),
     /** Longest a product is held in process (5 s: the gap rule's bound for a missed event). */

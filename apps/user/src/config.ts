@@ -23,7 +23,7 @@ export const userConfigSchema = z
      * holds the new row, before it answers (DownstreamCopies); the user's event purges them too.
      * Empty: the event alone.
      */
-    CACHE_USER_COPIES: keySpaceListEnv('order:user:v1'),
+    INVALIDATION_USER_COPIES: keySpaceListEnv('order:user:v1'),
   })
   .superRefine(requireOneJwksSource);
 

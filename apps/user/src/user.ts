@@ -39,7 +39,7 @@ export function createUserService(config: UserConfig, overrides: UserOverrides =
     ({ logger, metrics, prisma, runtime, authenticate, rateLimits, requestDeadlineMs }) => {
       const repository = new UserRepository(prisma);
       const userCache = new UserCache({ cache: runtime.cache, schemaVersion: config.CACHE_SCHEMA_VERSION });
-      const userCopies = new DownstreamCopies(runtime.cache, config.CACHE_USER_COPIES);
+      const userCopies = new DownstreamCopies(runtime.cache, config.INVALIDATION_USER_COPIES);
       const users = new UserService({
         repository,
         cache: userCache,

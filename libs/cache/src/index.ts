@@ -25,7 +25,7 @@ export type {
   IncrOptions,
   SetOptions,
 } from './cluster-options.js';
-export { keySpace } from './keys.js';
+export { keySpace, parseKeySpace } from './keys.js';
 export type { KeySpace, KeySpaceOptions } from './keys.js';
 export { CacheError } from './errors.js';
 export type { CacheEntry, DecodedItem, EntryCodec } from './entry.js';
@@ -46,8 +46,8 @@ export type { InstanceInvalidationFeedOptions } from './instance-invalidation-fe
 export { createNearCacheFeed } from './near-cache-feed.js';
 export type { NearCacheFeedOptions } from './near-cache-feed.js';
 export { VersionFloors } from './version-floors.js';
-export { DownstreamCopies, parseKeySpace } from './downstream-copies.js';
 export type { VersionFloorsOptions } from './version-floors.js';
+export { DownstreamCopies } from './downstream-copies.js';
 
 export { enqueueOutboxEvent, outboxTableSql } from './outbox/outbox-table.js';
 export type { OutboxTransaction } from './outbox/outbox-table.js';

@@ -48,6 +48,19 @@ export function keySpace(opts: KeySpaceOptions): KeySpace {
   };
 }
 
+const KEY_SPACE_NAME = /^([^:]+):([^:]+):v([^:]+)$/;
+
+/**
+ * A key space from its name as `keySpace` prints it without the trailing colon,
+ * `<prefix>:<entity>:v<schemaVersion>` (`order:product:v1`), for configuration that names
+ * another service's key space. Throws a TypeError on any other shape.
+ */
+export function parseKeySpace(name: string): KeySpace {
+  const parts = KEY_SPACE_NAME.exec(name.trim());
+  if (!parts) throw new TypeError(`key space "${name}" must look like <prefix>:<entity>:v<schemaVersion>`);
+  return keySpace({ prefix: parts[1]!, entity: parts[2]!, schemaVersion: parts[3]! });
+}
+
 /**
  * Ids come from users (URL paths, query strings): percent-encoding leaves no space, control
  * character or ':' (so an id cannot forge another key's structure) and never emits '#', which

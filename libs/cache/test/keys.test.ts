@@ -1,4 +1,11 @@
-import { escapeId, isValidMemcachedKey, keySpace, MAX_KEY_BYTES, toMemcachedKey } from '../src/keys.js';
+import {
+  escapeId,
+  isValidMemcachedKey,
+  keySpace,
+  MAX_KEY_BYTES,
+  parseKeySpace,
+  toMemcachedKey,
+} from '../src/keys.js';
 
 describe('keySpace', () => {
   const products = keySpace({ prefix: 'catalog', entity: 'product', schemaVersion: 1 });
@@ -58,5 +65,28 @@ describe('toMemcachedKey', () => {
 
   it('never emits # for an escaped id (it marks hashed keys)', () => {
     expect(escapeId('#1')).toBe('%231');
+  });
+});
+
+describe('parseKeySpace', () => {
+  it('reads the name keySpace prints, and builds the same keys', () => {
+    const parsed = parseKeySpace(' order:product:v1 ');
+    const built = keySpace({ prefix: 'order', entity: 'product', schemaVersion: 1 });
+    expect(parsed.prefix).toBe('order:product:v1:');
+    expect(parsed.key('42')).toBe(built.key('42'));
+    expect(parsed.key('a b:c')).toBe(built.key('a b:c'));
+    expect(parseKeySpace('svc-2:thing.x:v2026_1').prefix).toBe('svc-2:thing.x:v2026_1:');
+  });
+
+  it.each([
+    '',
+    'order',
+    'order:product',
+    'order:product:1',
+    'order:product:v1:',
+    'a:b:c:v1',
+    'ord er:product:v1',
+  ])('rejects %p', (name) => {
+    expect(() => parseKeySpace(name)).toThrow(TypeError);
   });
 });

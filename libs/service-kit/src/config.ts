@@ -26,7 +26,7 @@ export function booleanEnv(defaultValue: boolean) {
 }
 
 /**
- * Cache key spaces named by a comma-separated list, e.g. `CACHE_PRODUCT_COPIES:
+ * Cache key spaces named by a comma-separated list, e.g. `INVALIDATION_PRODUCT_COPIES:
  * keySpaceListEnv('order:product:v1')`; an empty value names none.
  */
 export function keySpaceListEnv(defaultValue: string) {

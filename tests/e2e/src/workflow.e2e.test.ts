@@ -144,7 +144,7 @@ describe('workflow across catalog, user and order', () => {
     expect(patched.status).toBe(200);
     expect(patched.body.priceCents).toBe(newPrice);
 
-    // catalog deleted order-service's copy before it answered (CACHE_PRODUCT_COPIES), after its
+    // catalog deleted order-service's copy before it answered (INVALIDATION_PRODUCT_COPIES), after its
     // own entry held the new row: the very next read misses and shows the new price, whether or
     // not the event has arrived yet.
     const fresh = await http<OrderView>(asUser, 'GET', orderUrl);

@@ -199,14 +199,19 @@ async function runRound(round: number): Promise<RoundCounts> {
   return counts;
 }
 
-// With the near cache on, each instance also serves hot products from its own memory, kept
-// coherent by its own feed: the same rounds must leave the same 0 stale reads.
-describe.each([{ nearCache: false }, { nearCache: true }])('near cache on: $nearCache', ({ nearCache }) => {
+// First the events alone keep order's copies; then with everything production turns on for
+// latency: the near cache (each instance also serves hot products from its own memory, kept
+// coherent by its own feed) and the writers' own purge of order's copies. The same rounds must
+// leave the same 0 stale reads.
+describe.each([
+  { nearCache: false, copyPurge: false },
+  { nearCache: true, copyPurge: true },
+])('near cache and writer purge on: $nearCache', ({ nearCache, copyPurge }) => {
   beforeAll(async () => {
     timeline = recordCacheTimeline();
     world = await startCatalogWorld({ products: 12 });
-    a = await startCatalogInstance(world, 'a', { loaderDelayMs: randomLoaderDelay, nearCache });
-    b = await startCatalogInstance(world, 'b', { loaderDelayMs: randomLoaderDelay, nearCache });
+    a = await startCatalogInstance(world, 'a', { loaderDelayMs: randomLoaderDelay, nearCache, copyPurge });
+    b = await startCatalogInstance(world, 'b', { loaderDelayMs: randomLoaderDelay, nearCache, copyPurge });
     order = await startOrderProductCopies(world, a.url);
     // The inspector is not under test: a generous timeout keeps a busy event loop from failing it.
     checker = new CacheCluster({ servers: world.memcached.servers, opTimeoutMs: 5000 });

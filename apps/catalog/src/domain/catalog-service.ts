@@ -147,6 +147,7 @@ export class CatalogService {
     await this.deps.cache.bumpCategories(categoryIds);
     // The id may sit in the cache as "not found" (negative caching): purge it.
     await this.deps.cache.purgeProducts([product.id]);
+    // After that purge, or a copy's refill could read the "not found" still cached here.
     await this.deps.purgeProductCopies?.([product.id]);
     return product;
   }
@@ -166,6 +167,7 @@ export class CatalogService {
     const { categoryId, events, announced } = await this.deps.repository.deleteProduct(id);
     this.deps.afterCommit(events, { announced });
     await this.deps.cache.purgeProducts([id]);
+    // After that purge, as in createProduct: a refill then finds no product.
     await this.deps.purgeProductCopies?.([id]);
     await this.deps.cache.bumpCategories([categoryId]);
   }

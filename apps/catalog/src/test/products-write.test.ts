@@ -1,5 +1,6 @@
 import { enqueueOutboxEvent, keySpace } from '@memshop/cache';
-import { OUTBOX_TABLE } from '@memshop/service-kit';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { CACHE_CHANNELS, OUTBOX_TABLE } from '@memshop/service-kit';
 import { waitFor } from '@memshop/testing';
 import request from 'supertest';
 import { startCatalogFixture, type CatalogFixture } from './catalog-fixture';
@@ -160,50 +161,61 @@ describe('DELETE /products/:id', () => {
 });
 
 describe("other services' copies of a product", () => {
-  // The fixture's config names order-service's key space by default (CACHE_PRODUCT_COPIES), and
-  // no consumer of this fixture's exchange purges it: only the writer's own purge can.
+  // The fixture's config names order-service's key space by default (INVALIDATION_PRODUCT_COPIES),
+  // and no consumer of this fixture's exchange purges it: only the writer's own purge can.
   const copyKey = (id: number) => keySpace({ prefix: 'order', entity: 'product', schemaVersion: 1 }).key(id);
   const plantCopy = async (id: number) => {
     expect(await f.cluster.set(copyKey(id), Buffer.from('{"copy":true}'), 300)).toBe(true);
   };
+  const copyPresent = async (id: number) => (await f.cluster.get(copyKey(id))) !== null;
 
-  it('are gone when a PATCH, a DELETE or a POST of the product answers', async () => {
-    await plantCopy(20);
+  it('are gone when a PATCH or a DELETE of the product answers, and no other copy is', async () => {
+    for (const id of [20, 21, 22]) await plantCopy(id);
     await request(f.app).patch('/products/20').set(f.as.admin).send({ priceCents: 999 }).expect(200);
-    expect(await f.cluster.get(copyKey(20))).toBeNull();
-
-    await plantCopy(21);
+    expect(await copyPresent(20)).toBe(false);
     await request(f.app).delete('/products/21').set(f.as.admin).expect(204);
-    expect(await f.cluster.get(copyKey(21))).toBeNull();
+    expect(await copyPresent(21)).toBe(false);
+    expect(await copyPresent(22)).toBe(true);
+  });
 
-    // A copy of "not found", cached before the product existed.
+  it('are gone when a POST answers: a copy of "not found" cached before the product existed', async () => {
+    // The new id is not known in advance: a copy for each id past the seeded 30.
+    const next = Array.from({ length: 50 }, (_, i) => 31 + i);
+    for (const id of next) await plantCopy(id);
     const { body: created } = await request(f.app)
       .post('/products')
       .set(f.as.admin)
       .send(newProduct('COPY-1'))
       .expect(201);
-    // The next product's id (no insert in between), and a copy planted after this POST answered,
-    // which stays until the product's next write.
-    await plantCopy(created.id + 1);
-    await plantCopy(created.id);
-    expect(await f.cluster.get(copyKey(created.id))).not.toBeNull();
-    await request(f.app).patch(`/products/${created.id}`).set(f.as.admin).send({ stock: 3 }).expect(200);
-    expect(await f.cluster.get(copyKey(created.id))).toBeNull();
-    const { body: next } = await request(f.app)
-      .post('/products')
-      .set(f.as.admin)
-      .send(newProduct('COPY-2'))
-      .expect(201);
-    expect(next.id).toBe(created.id + 1);
-    expect(await f.cluster.get(copyKey(next.id))).toBeNull();
+    expect(next).toContain(created.id);
+    expect(await copyPresent(created.id)).toBe(false);
+    expect(await copyPresent(next.find((id) => id !== created.id)!)).toBe(true);
   });
 
-  it("are left alone by another product's write", async () => {
-    await plantCopy(22);
+  it("are deleted only once the product's own entry holds the new row", async () => {
+    // Cached first: the writer's write-through updates an entry it finds.
+    await request(f.app).get('/products/23').expect(200);
+    await f.cache.drain();
     await plantCopy(23);
-    await request(f.app).patch('/products/23').set(f.as.admin).send({ name: 'renamed' }).expect(200);
-    expect(await f.cluster.get(copyKey(22))).not.toBeNull();
-    expect(await f.cluster.get(copyKey(23))).toBeNull();
+    // What catalog's entry holds at the moment the copy's delete is done.
+    const ownVersionAtPurge: Array<Promise<number | undefined>> = [];
+    const invalidations = diagnosticsChannel.channel(CACHE_CHANNELS.invalidate);
+    const onInvalidate = (message: unknown) => {
+      if ((message as { keys: string[] }).keys.includes(copyKey(23))) {
+        ownVersionAtPurge.push(f.cache.cachedVersion(f.catalogCache.productKey(23)));
+      }
+    };
+    invalidations.subscribe(onInvalidate);
+    try {
+      const { body } = await request(f.app)
+        .patch('/products/23')
+        .set(f.as.admin)
+        .send({ priceCents: 2323 })
+        .expect(200);
+      expect(await Promise.all(ownVersionAtPurge)).toEqual([body.version]);
+    } finally {
+      invalidations.unsubscribe(onInvalidate);
+    }
   });
 });
 

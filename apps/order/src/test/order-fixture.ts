@@ -85,8 +85,8 @@ export async function startOrderFixture(opts: OrderFixtureOptions = {}): Promise
         // The writers' own purge of order's copies is off: these tests are about what order-service
         // does with the events (floors, the gap rule, a lost queue), which that purge would hide.
         // Its own tests are catalog's and user-service's, and the e2e workflow.
-        CACHE_PRODUCT_COPIES: '',
-        CACHE_USER_COPIES: '',
+        INVALIDATION_PRODUCT_COPIES: '',
+        INVALIDATION_USER_COPIES: '',
         ...opts.upstreamEnv,
       },
       logDir: path.join(os.tmpdir(), uniqueName('order-test-logs')),

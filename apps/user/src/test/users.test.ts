@@ -121,16 +121,31 @@ describe('PATCH and DELETE /users/:id', () => {
     await request(f.app).delete('/users/3').set(f.as.admin).expect(404);
   });
 
-  it("deletes other services' copies of the user before it answers a PATCH or a DELETE", async () => {
-    // Order-service's key space is the default of CACHE_USER_COPIES; nothing else purges it here.
-    const copyKey = (id: number) => keySpace({ prefix: 'order', entity: 'user', schemaVersion: 1 }).key(id);
-    for (const id of [11, 12])
-      expect(await f.cluster.set(copyKey(id), Buffer.from('{"copy":true}'), 300)).toBe(true);
+  it("deletes other services' copies of the user before it answers a POST, a PATCH or a DELETE", async () => {
+    // Order-service's key space is the default of INVALIDATION_USER_COPIES; nothing else purges it here.
+    const space = keySpace({ prefix: 'order', entity: 'user', schemaVersion: 1 });
+    const plant = async (id: number) =>
+      expect(await f.cluster.set(space.key(id), Buffer.from('{"copy":true}'), 300)).toBe(true);
+    const present = async (id: number) => (await f.cluster.get(space.key(id))) !== null;
+
+    for (const id of [11, 12]) await plant(id);
     await request(f.app).patch('/users/11').set(f.as.admin).send({ name: 'Renamed Eleven' }).expect(200);
-    expect(await f.cluster.get(copyKey(11))).toBeNull();
-    expect(await f.cluster.get(copyKey(12))).not.toBeNull();
+    expect(await present(11)).toBe(false);
+    expect(await present(12)).toBe(true);
     await request(f.app).delete('/users/12').set(f.as.admin).expect(204);
-    expect(await f.cluster.get(copyKey(12))).toBeNull();
+    expect(await present(12)).toBe(false);
+
+    // A copy of "not found" cached before the user existed; the new id is not known in advance.
+    const next = Array.from({ length: 50 }, (_, i) => 21 + i);
+    for (const id of next) await plant(id);
+    const { body: created } = await request(f.app)
+      .post('/users')
+      .set(f.as.admin)
+      .send({ email: 'copies@example.com', name: 'Copies' })
+      .expect(201);
+    expect(next).toContain(created.id);
+    expect(await present(created.id)).toBe(false);
+    expect(await present(next.find((id) => id !== created.id)!)).toBe(true);
   });
 
   it('a change committed by a writer that died before purging arrives through the event', async () => {

@@ -128,6 +128,12 @@ export interface CatalogInstanceOptions {
   /** Hot products held in process (CACHE_NEAR_ENABLED), every product read counted hot. */
   nearCache?: boolean;
   /**
+   * The writer also deletes order-service's product copies (INVALIDATION_PRODUCT_COPIES, on in
+   * production). Off by default: these suites are about what the events do, which that purge
+   * would hide.
+   */
+  copyPurge?: boolean;
+  /**
    * memcached's op timeout as in production (150 ms), for suites whose subject is a failing
    * node; otherwise the healthy-node value of loadedMachineMemcachedEnv.
    */
@@ -228,6 +234,7 @@ export async function startCatalogInstance(
       // The tests compare the cache with the truth themselves; a background audit would only add load.
       CACHE_AUDIT_SAMPLE_SIZE: '0',
       ...(opts.nearCache ? { CACHE_NEAR_ENABLED: 'true', CACHE_NEAR_HOT_READS_PER_SECOND: '0' } : {}),
+      ...(opts.copyPurge ? {} : { INVALIDATION_PRODUCT_COPIES: '' }),
       ...(opts.productionMemcachedTimeout ? {} : loadedMachineMemcachedEnv),
       ...relaxedRateLimitEnv,
     });
