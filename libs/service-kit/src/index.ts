@@ -76,6 +76,7 @@ export { createPrismaClient, type PrismaClientFactoryOptions } from './prisma';
 export { runService, type RunServiceOptions } from './run-service';
 export { startService, type Closable, type RunningService, type StartServiceOptions } from './lifecycle';
 export { createServiceApp, type ServiceAppDeps, type ServiceAppOptions } from './service-app';
+export { mountUnder } from './mount-under';
 export {
   createCacheRuntime,
   type CacheRuntime,

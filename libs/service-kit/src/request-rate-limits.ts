@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CacheCluster } from '@memshop/cache';
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { match } from 'path-to-regexp';
 import type { Logger } from 'pino';
 import { RateLimiterMemcache, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { principalOf } from './auth/principal';
@@ -156,21 +157,21 @@ export function rateLimitRouter(
       ),
     );
   };
-  // Only the uncached reads go through a Router (Express's own path matching); every other
-  // read, the hot cached path included, is let through by two checks and no routing.
-  const uncached = Router();
-  for (const path of uncachedReads) uncached.get(path, spend);
+  // The uncached reads' paths, matched by Express's own matcher (path-to-regexp, with a Router's
+  // defaults) but without a Router's dispatch, which would cost every read: the hot cached path
+  // is let through by these checks alone.
+  const uncachedRead = uncachedReads.map((path) => match(path, { decode: false }));
   return (req, res, next) => {
     if (exemptPrefixes.length > 0 && exemptPrefixes.some((prefix) => req.path.startsWith(prefix))) {
       next();
       return undefined;
     }
     if (!SAFE_METHODS.has(req.method)) return spend(req, res, next);
-    if (uncachedReads.length === 0) {
-      next();
-      return undefined;
+    // A Router's `get` route: GET and HEAD, not OPTIONS.
+    if (req.method !== 'OPTIONS' && uncachedRead.some((matches) => matches(req.path) !== false)) {
+      return spend(req, res, next);
     }
-    uncached(req, res, next);
+    next();
     return undefined;
   };
 }

@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { cacheAuditRouter, type CacheAuditRunner } from './cache-audit-router';
@@ -33,8 +33,8 @@ export interface ServiceAppOptions {
   logger: Logger;
   metrics: ServiceMetrics;
   health: HealthOptions;
-  /** The service's own routers, mounted after /health and /metrics. */
-  routers: Router[];
+  /** The service's own routers (or handlers such as `mountUnder`'s), mounted after /health and /metrics. */
+  routers: RequestHandler[];
   /** JSON body limit, default '100kb' (larger -> 413). */
   bodyLimit?: string;
   /** The cache auditor: mounts `GET /admin/cache-audit?sample=N` for admins (what `npm run audit` reads). */

@@ -149,6 +149,9 @@ describe('rate limits in the service app', () => {
       },
     });
     await request(app).get('/uncached/2').expect(429);
+    // Matched as Express matches the route: any case, a trailing slash, and HEAD as GET.
+    await request(app).get('/UNCACHED/3/').expect(429);
+    await request(app).head('/uncached/4').expect(429);
     // Cached reads, probes and exempt paths are never limited.
     for (let i = 0; i < 5; i += 1) await request(app).get(`/cached/${i}`).expect(200);
     for (let i = 0; i < 5; i += 1) await request(app).post('/internal/things').send({}).expect(201);
