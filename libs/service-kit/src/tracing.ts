@@ -4,6 +4,7 @@ import {
   context,
   isSpanContextValid,
   propagation,
+  ProxyTracerProvider,
   trace,
   type Tracer,
 } from '@opentelemetry/api';
@@ -75,21 +76,36 @@ export function setupTracing(opts: TracingOptions): Tracing {
   };
 }
 
-function tracer(): Tracer {
-  return trace.getTracer('@memshop/service-kit');
+const TRACER_NAME = '@memshop/service-kit';
+
+/**
+ * The registered SDK's tracer, or undefined without one. The API's global provider is a proxy
+ * that hands out tracers of the SDK registered behind it; with none behind it, each
+ * `getTracer` builds a proxy tracer and each span a no-op span, which a hot path pays for on
+ * every request for nothing.
+ */
+function sdkTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider
+    ? provider.getDelegateTracer(TRACER_NAME)
+    : provider.getTracer(TRACER_NAME);
 }
 
 /**
  * A SERVER span per request, continuing the caller's trace from `traceparent`. Mount it after
  * the body parser: body-parser resumes from stream events, which would drop the active context.
- * Without an SDK the API hands out a span that neither records nor carries a trace (no
- * propagator either): the request then goes on with no finish listener and no context switch,
- * so an untraced service pays only for that one no-op span.
+ * Without an SDK registered the request goes on at once: no span, no finish listener, no
+ * context switch, so an untraced service pays one check per request.
  */
 export function httpTracingMiddleware(): RequestHandler {
   return (req, res, next) => {
+    const serverTracer = sdkTracer();
+    if (!serverTracer) {
+      next();
+      return;
+    }
     const parent = propagation.extract(context.active(), req.headers);
-    const span = tracer().startSpan(
+    const span = serverTracer.startSpan(
       `${req.method}`,
       {
         kind: SpanKind.SERVER,

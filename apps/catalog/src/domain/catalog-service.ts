@@ -48,7 +48,8 @@ export interface WithCacheStatus<T> {
  * for any instance that died between the commit and its own purge.
  *
  * A product write then deletes the other services' copies it was told of (purgeProductCopies), so
- * they are gone before it answers, broker or no broker, and a refill after that reads the new row.
+ * they are gone before it answers, broker or no broker, and a refill after that usually reads the
+ * new row (the event, with its floor, covers the rest).
  *
  * A product's event is published at its commit, before that fix, so other services' copies
  * are purged as soon as the row is committed; a copy refilled from this cache in between would
@@ -158,7 +159,7 @@ export class CatalogService {
     // Categories first, as in createProduct.
     await this.deps.cache.bumpCategories(categoryIds);
     await this.deps.cache.writeProduct(product);
-    // Only now: a copy refilled after this purge reads the row just written.
+    // Only now, so a copy refilled after this purge finds the row just written in this cache.
     await this.deps.purgeProductCopies?.([id]);
     return product;
   }
