@@ -159,8 +159,10 @@ export function rateLimitRouter(
   };
   // The uncached reads' paths, matched by Express's own matcher (path-to-regexp, with a Router's
   // defaults) but without a Router's dispatch, which would cost every read: the hot cached path
-  // is let through by these checks alone.
-  const uncachedRead = uncachedReads.map((path) => match(path, { decode: false }));
+  // is let through by these checks alone. Like a Router, it ignores a route path's trailing slashes.
+  const uncachedRead = uncachedReads.map((path) =>
+    match(path === '/' ? path : path.replace(/\/+$/, ''), { decode: false }),
+  );
   return (req, res, next) => {
     if (exemptPrefixes.length > 0 && exemptPrefixes.some((prefix) => req.path.startsWith(prefix))) {
       next();
