@@ -55,12 +55,8 @@ export function createEarlyPurgeFeed({
       inFlight++;
       // A failure is the durable delivery's to retry; a memcached one is logged and counted by the cache.
       purge(event)
-        .catch((err: unknown) =>
-          logger.debug({ eventId: event.id, err: errorMessage(err) }, 'early purge failed'),
-        )
+        .catch((err: unknown) => logger.debug({ eventId: event.id, err }, 'early purge failed'))
         .finally(() => inFlight--);
     },
   });
 }
-
-const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
