@@ -7,6 +7,7 @@ import { jsonBody } from './json-body';
 import type { ApiDocument } from './openapi/api-document';
 import { apiDocsRouter } from './openapi/docs-router';
 import { httpMetricsMiddleware, type ServiceMetrics } from './metrics';
+import { middlewareChain } from './middleware-chain';
 import { mountUnder } from './mount-under';
 import { rateLimitRouter, type RateLimitRouterOptions, type RequestRateLimits } from './request-rate-limits';
 import { requestDeadline } from './request-deadline';
@@ -73,27 +74,30 @@ export function createServiceApp({
   rateLimit,
   requestDeadlineMs,
 }: ServiceAppOptions): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(httpMetricsMiddleware(metrics));
-  if (requestDeadlineMs !== undefined) app.use(requestDeadline(requestDeadlineMs));
   const limits = rateLimit && {
     ...rateLimit,
     uncachedReads: [...(rateLimit.uncachedReads ?? []), ...(audit ? ['/admin/cache-audit'] : [])],
   };
+  const handlers: RequestHandler[] = [httpMetricsMiddleware(metrics)];
+  if (requestDeadlineMs !== undefined) handlers.push(requestDeadline(requestDeadlineMs));
   // The client budget is spent before any token is verified: a signature check costs more than
   // a counter, so a flood of bad tokens from one address is turned away by its count alone.
-  if (limits) app.use(rateLimitRouter(limits, 'client'));
-  app.use(httpTracingMiddleware());
-  app.use(mountUnder(['/health/'], healthRouter(health)));
-  if (apiDocument) app.use(mountUnder(['/openapi.json', '/docs'], apiDocsRouter(apiDocument)));
-  if (authenticate) app.use(authenticate);
+  if (limits) handlers.push(rateLimitRouter(limits, 'client'));
+  handlers.push(httpTracingMiddleware(), mountUnder(['/health/'], healthRouter(health)));
+  if (apiDocument) handlers.push(mountUnder(['/openapi.json', '/docs'], apiDocsRouter(apiDocument)));
+  if (authenticate) handlers.push(authenticate);
   // The subject budget after authenticate, so it counts only the principal it verified.
-  if (limits) app.use(rateLimitRouter(limits, 'subject'));
+  if (limits) handlers.push(rateLimitRouter(limits, 'subject'));
   // After the limits, so a request over its budget costs no parsing.
-  app.use(jsonBody(bodyLimit));
-  if (audit) app.use(mountUnder(['/admin/cache-audit'], cacheAuditRouter(audit)));
-  for (const router of routers) app.use(router);
+  handlers.push(jsonBody(bodyLimit));
+  if (audit) handlers.push(mountUnder(['/admin/cache-audit'], cacheAuditRouter(audit)));
+  handlers.push(...routers);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // One layer for all of it: every request walks these, and a Router layer each costs more than
+  // the cheap ones do (middleware-chain.ts).
+  app.use(middlewareChain(handlers));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
   return app;
