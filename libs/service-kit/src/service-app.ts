@@ -95,8 +95,8 @@ export function createServiceApp({
 
   const app = express();
   app.disable('x-powered-by');
-  // One layer for all of it: every request walks these, and a Router layer each costs more than
-  // the cheap ones do (middleware-chain.ts).
+  // One layer for all of it: every request walks these, and Router's dispatch costs more per
+  // layer than most of these middleware do themselves (middleware-chain.ts).
   app.use(middlewareChain(handlers));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

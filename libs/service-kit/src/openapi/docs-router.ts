@@ -1,6 +1,6 @@
 import { Router, static as serveStatic } from 'express';
 // The package's main module also loads Swagger UI's browser bundle into the process (about 10 MB
-// of heap, 40 MB of RSS, and more for every full GC to mark); only its folder is needed here.
+// of heap, 18-40 MB of RSS, and more for every full GC to mark); only its folder is needed here.
 import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path';
 import type { ApiDocument } from './api-document';
 

@@ -67,11 +67,21 @@ describe('middlewareChain', () => {
     expect(rest).not.toHaveBeenCalled();
   });
 
-  it("goes on after next('route'), as past a middleware layer", async () => {
+  it("goes on after next('route') or a thrown 'route', as past a middleware layer", async () => {
     const skip: RequestHandler = (_req, _res, next) => next('route');
-    await request(appWith([mark('a'), skip, mark('b')]))
+    const throwRoute: RequestHandler = () => {
+      throw 'route';
+    };
+    await request(appWith([mark('a'), skip, throwRoute, mark('b')]))
       .get('/after')
       .expect(200, { reached: 'after', seen: ['a', 'b'] });
+  });
+
+  it('fails the request on a falsy rejection', async () => {
+    const rejectFalse: RequestHandler = () => Promise.reject(false);
+    await request(appWith([rejectFalse]))
+      .get('/after')
+      .expect(500, { error: 'Rejected promise' });
   });
 
   it("leaves the app's Router on next('router'), as a layer of its own would", async () => {
