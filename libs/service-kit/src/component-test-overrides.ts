@@ -18,9 +18,12 @@ export interface ComponentTestOverrides {
 
 /**
  * What every test harness hands a composition root: a logger at TEST_LOG_LEVEL (silent by
- * default), metrics without Node's defaults (a registry per instance, nothing to scrape), a 1 s
- * database connect timeout (tests that cut the database get their 503 quickly), a cache clock the
- * test can move, and a 200 ms relay poll (an event a test waits for is published at once).
+ * default), metrics without Node's defaults (a registry per instance, nothing to scrape), a 5 s
+ * database connect timeout, a cache clock the test can move, and a 200 ms relay poll (an event a
+ * test waits for is published at once). The connect timeout: a burst that opens several pool
+ * connections at once took more than 1 s on a loaded 2-core CI machine and answered 503; a cut
+ * link is refused at once whatever the timeout, and a silent one is bounded by the query
+ * timeout (5 s) either way.
  * It lives here, not in libs/testing: testing is what libs/cache's tests use, and service-kit
  * builds on libs/cache.
  */
@@ -33,7 +36,7 @@ export function componentTestOverrides(
     overrides: {
       logger: createLogger({ service: instance, level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
       metrics: createServiceMetrics(service, { defaultMetrics: false }),
-      databaseConnectTimeoutMs: 1000,
+      databaseConnectTimeoutMs: 5000,
       cache: {
         ...cache,
         clock: cache.clock ?? (() => Date.now() + clockOffsetMs),
