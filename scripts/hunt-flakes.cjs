@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs test projects again and again and counts, per project, how many runs passed: the way to
 // tell a flaky test from a real regression. Each run goes through the whole list of projects in
-// turn (as `npm test` does), so the machine sees the same sequence CI does.
+// turn, as `npm test` does.
 //
 //   node scripts/hunt-flakes.cjs [--runs 5] [--projects resilience,e2e] [--node /path/to/node]
 //                                [--busy 1] [--out reports/flakes/name.json]

@@ -21,9 +21,10 @@ export interface ComponentTestOverrides {
  * default), metrics without Node's defaults (a registry per instance, nothing to scrape), a 5 s
  * database connect timeout, a cache clock the test can move, and a 200 ms relay poll (an event a
  * test waits for is published at once). The connect timeout: a burst that opens several pool
- * connections at once took more than 1 s on a loaded 2-core CI machine and answered 503; a cut
- * link is refused at once whatever the timeout, and a silent one is bounded by the query
- * timeout (5 s) either way.
+ * connections at once took more than 1 s on a loaded 2-core CI machine and answered 503 (a
+ * service's default is 2 s). A cut link is refused at once whatever the timeout; a silent one
+ * gives up after the query timeout on a pooled connection or the connect timeout on a new one,
+ * 5 s either way.
  * It lives here, not in libs/testing: testing is what libs/cache's tests use, and service-kit
  * builds on libs/cache.
  */
